@@ -1,0 +1,1 @@
+"""The mlops-platform Pulumi program: settings, naming, components and the output contract."""
