@@ -1,0 +1,45 @@
+# The two commands: `make demo` runs the main job offline, `make test` runs every test.
+# Each sets up its own environment from nothing: a bootstrap uv, then the locked virtual environment.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: help setup test lint demo platform-json
+
+help:
+	@echo "make demo   run the main job offline on embedded defaults"
+	@echo "make test   set everything up and run every test"
+	@echo "make lint   ruff over the repository"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+setup: $(VENV)/.synced
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Outputs of every stack in one document, from the program under Pulumi's mock runtime.
+platform-json: setup
+	$(PY) -m infra.tools.platform_json --offline --out $(BUILD)/platform.json
+
+demo: platform-json
+	$(PY) -m infra.tools.resource_counts
+
+test: setup lint
+	$(PY) -m pytest
