@@ -28,9 +28,10 @@ VARIABLE_GROUP: Final = "variable_group"
 SERVICE_CONNECTION: Final = "service_connection"
 DEVOPS_ENVIRONMENT: Final = "devops_environment"
 AGENT_POOL: Final = "agent_pool"
-# {project slug: {PROJECT_NAMESPACE: ..., PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: ...}}
+# {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID}}
 PROJECTS: Final = "projects"
 PROJECT_NAMESPACE: Final = "namespace"
+PROJECT_SERVICE_ACCOUNT: Final = "service_account"
 PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: Final = "workload_identity_client_id"
 
 ENVIRONMENT_KEYS: Final = (
