@@ -1,0 +1,181 @@
+"""The local pipeline, one function per step. Steps hand over through JSON files in the artifacts folder,
+so each runs alone (one `make` target, one CI step) once the steps before it have run somewhere."""
+
+import json
+import logging
+import os
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from . import data, drift, inference, model_card, registry, smoke
+from .evaluate import evaluate as evaluate_model
+from .schema import FEATURE_SCHEMA
+from .settings import CHAMPION_ALIAS, MODEL_NAME, Paths
+from .train import train as train_model
+
+log = logging.getLogger(__name__)
+
+
+class StepFailed(RuntimeError):
+    """A step ran and its answer is no: a failed gate, drift over the threshold."""
+
+
+def write(paths: Paths, name: str, content: dict) -> Path:
+    paths.artifacts.mkdir(parents=True, exist_ok=True)
+    target = paths.artifacts / name
+    target.write_text(json.dumps(content, indent=2) + "\n")
+    return target
+
+
+def read(paths: Paths, name: str, step: str) -> dict:
+    source = paths.artifacts / name
+    if not source.exists():
+        raise StepFailed(f"{source} is missing: run `make {step}` first")
+    return json.loads(source.read_text())
+
+
+def source_commit() -> str:
+    """Azure Pipelines names the commit; locally ask git, and say so when there is none."""
+    if commit := os.environ.get("BUILD_SOURCEVERSION"):
+        return commit
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "uncommitted"
+    return result.stdout.strip()
+
+
+def validate(paths: Paths) -> dict:
+    frame = data.load(paths.data)
+    content = {"path": str(paths.data), "version": data.data_version(paths.data), **data.profile(frame)}
+    write(paths, "validation.json", content)
+    return content
+
+
+def train(paths: Paths) -> dict:
+    content = asdict(train_model(paths))
+    write(paths, "train.json", content)
+    return content
+
+
+def evaluate(paths: Paths) -> dict:
+    training = read(paths, "train.json", "train")
+    mlflow.set_tracking_uri(paths.tracking_uri)
+    model = inference.load(training["model_uri"])
+    result = evaluate_model(model, data.split(data.load(paths.data)).test)
+    content = {
+        "metrics": result.metrics,
+        "approval_rates": result.approval_rates,
+        "gates": [asdict(gate) for gate in result.gates],
+        "passed": result.passed,
+    }
+    with mlflow.start_run(run_id=training["run_id"]):
+        mlflow.log_metrics({f"gate_{index}": float(gate.passed) for index, gate in enumerate(result.gates)})
+    write(paths, "evaluation.json", content)
+    if not result.passed:
+        raise StepFailed("quality gates failed:\n  " + "\n  ".join(gate.reason for gate in result.gates))
+    return content
+
+
+def register(paths: Paths) -> dict:
+    training = read(paths, "train.json", "train")
+    if not read(paths, "evaluation.json", "evaluate")["passed"]:
+        raise StepFailed("the model failed its gates: nothing to register")
+    mlflow.set_tracking_uri(paths.tracking_uri)
+    tags = {
+        "source_commit": source_commit(),
+        "data_version": training["data_version"],
+        "run_id": training["run_id"],
+        **{f"metric_{name}": f"{value:.4f}" for name, value in training["metrics"].items()},
+    }
+    decision = registry.register(training["model_uri"], data.split(data.load(paths.data)).test, tags)
+    content = asdict(decision)
+    write(paths, "registration.json", content)
+    return content
+
+
+def card(paths: Paths) -> dict:
+    registration = paths.artifacts / "registration.json"
+    text = model_card.render(
+        read(paths, "validation.json", "validate"),
+        read(paths, "train.json", "train"),
+        read(paths, "evaluation.json", "evaluate"),
+        json.loads(registration.read_text()) if registration.exists() else None,
+    )
+    target = paths.artifacts / "model_card.md"
+    target.write_text(text)
+    return {"path": str(target)}
+
+
+def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
+    reference = data.load(paths.data)
+    result = drift.report(reference, FEATURE_SCHEMA.validate(pd.read_csv(current)))
+    content = {
+        "current": str(current),
+        "threshold": result.threshold,
+        "psi": result.psi,
+        "drifted": result.drifted,
+    }
+    write(paths, "drift.json", content)
+    if fail_on_drift and result.drifted:
+        lines = [f"{name}: PSI {result.psi[name]} > {result.threshold}" for name in result.drifted]
+        raise StepFailed("drift over the threshold:\n  " + "\n  ".join(lines))
+    return content
+
+
+def serve_smoke(paths: Paths) -> dict:
+    registration = paths.artifacts / "registration.json"
+    registered = registration.exists() and json.loads(registration.read_text())["registered"]
+    model_uri = (
+        f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}"
+        if registered
+        else read(paths, "train.json", "train")["model_uri"]
+    )
+    content = smoke.run(model_uri, pd.read_csv(paths.data).head(3))
+    write(paths, "smoke.json", content)
+    return content
+
+
+def summary(paths: Paths) -> str:
+    rows = []
+    for name, step in (
+        ("validation.json", "validate"),
+        ("train.json", "train"),
+        ("evaluation.json", "evaluate"),
+        ("registration.json", "register"),
+        ("drift.json", "drift"),
+        ("smoke.json", "smoke"),
+    ):
+        source = paths.artifacts / name
+        content = json.loads(source.read_text()) if source.exists() else None
+        rows.append((step, describe(step, content)))
+    width = max(len(step) for step, _ in rows)
+    return "\n".join(f"{step:<{width}}  {text}" for step, text in rows)
+
+
+def describe(step: str, content: dict | None) -> str:
+    if content is None:
+        return "not run"
+    match step:
+        case "validate":
+            rows, rate = content["rows"], content["default_rate"]
+            return f"{rows} rows, default rate {rate}, data version {content['version'][:12]}"
+        case "train":
+            metrics = ", ".join(f"{k} {v:.3f}" for k, v in content["metrics"].items())
+            return f"on {content['device']} in {content['seconds']} s: {metrics}"
+        case "evaluate":
+            failed = [gate["name"] for gate in content["gates"] if not gate["passed"]]
+            return "all gates passed" if not failed else "FAILED: " + ", ".join(failed)
+        case "register":
+            outcome = f"version {content['version']}" if content["registered"] else "kept the champion"
+            return f"{outcome} ({content['reason']})"
+        case "drift":
+            drifted = ", ".join(content["drifted"]) or "none"
+            return f"drifted features over PSI {content['threshold']}: {drifted}"
+        case "smoke":
+            return f"{len(content['scored'])} records scored by {content['url']}"
+    return json.dumps(content)
