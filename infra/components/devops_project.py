@@ -26,7 +26,7 @@ class DevOpsProject(pulumi.ComponentResource):
             project = azuredevops.Project(
                 f"{name}-project",
                 name=args.name,
-                description="ML platform: pipelines, service connections and environments (managed by Pulumi)",
+                description="ML platform: pipelines, connections and environments (managed by Pulumi)",
                 visibility="private",
                 version_control="Git",
                 work_item_template="Agile",

@@ -56,7 +56,7 @@ class PipelineIdentity(pulumi.ComponentResource):
             f"{name}-service-connection",
             project_id=args.devops_project_id,
             service_endpoint_name=args.service_connection_name,
-            description=f"Deploys to {args.resource_group} with workload identity federation (managed by Pulumi)",
+            description=f"Deploys to {args.resource_group} by workload identity federation (Pulumi)",
             service_endpoint_authentication_scheme="WorkloadIdentityFederation",
             credentials=azuredevops.ServiceEndpointAzureRMCredentialsArgs(
                 serviceprincipalid=identity.client_id
