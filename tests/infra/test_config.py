@@ -149,9 +149,9 @@ BAD_CONFIG = [
     (
         "system pool max below min",
         "dev",
-        setter(f"{P}:aksSystemNodeMax", 0),
+        lambda values: values.update({f"{P}:aksSystemNodeMin": 3, f"{P}:aksSystemNodeMax": 2}),
         None,
-        ["aksSystemNodeMax = 0", "from 1 to 50"],
+        ["aksSystemNodeMax = 2", "at least aksSystemNodeMin (3)"],
     ),
     (
         "ssh key not a public key",
