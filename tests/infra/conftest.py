@@ -1,6 +1,7 @@
 """Build components alone under Pulumi's mock runtime, recording what they declare."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pulumi
 import pytest
@@ -38,3 +39,19 @@ def recorder() -> Iterator[Recorder]:
 
 
 TAGS = {"environment": "dev", "project": "mlops-platform", "owner": "team@contoso.com", "cost-center": "cc-1"}
+
+
+def resolve(factory: Callable[[], Any]) -> Any:
+    """Build resources under the mocks and return the resolved value of what `factory` returns.
+
+    `pulumi.runtime.test` waits for every registration before it returns, so the recorder holds all
+    declared resources afterwards; a value that never resolved fails the test instead of passing."""
+    resolved: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output:
+        return pulumi.Output.from_input(factory()).apply(lambda value: resolved.setdefault("value", value))
+
+    run()
+    assert "value" in resolved, "the output never resolved"
+    return resolved["value"]
