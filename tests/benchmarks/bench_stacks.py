@@ -79,9 +79,8 @@ def checkout_with_projects(count: int, into: Path) -> Path:
 
 
 def main() -> None:
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
     run_python("import json, infra.program; print(json.dumps({}))", REPO_ROOT)  # warm the bytecode cache
     samples = [run_python(ALL_STACKS, REPO_ROOT) for _ in range(REPEATS)]
     median = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
