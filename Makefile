@@ -12,8 +12,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup test lint demo platform-json
+.PHONY: help setup test lint demo platform-json bench-platform
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -39,7 +41,10 @@ platform-json: setup
 	$(PY) -m infra.tools.platform_json --offline --out $(BUILD)/platform.json
 
 demo: platform-json
-	$(PY) -m infra.tools.resource_counts
 
 test: setup lint
 	$(PY) -m pytest
+
+# Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
+bench-platform: setup
+	$(PY) -m tests.benchmarks.bench_stacks
