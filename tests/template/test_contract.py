@@ -1,0 +1,91 @@
+"""The platform keys the template reads are keys the stacks export (infra/outputs.py), and copier.yml checks
+for exactly those keys when it takes platform.json."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra import outputs
+from infra.stacks import ENVIRONMENTS
+from infra.tools.mock_run import REPO_ROOT
+
+TEMPLATE = REPO_ROOT / "template"
+COPIER_YML = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+PROJECT_KEYS = {outputs.PROJECT_NAMESPACE, outputs.PROJECT_SERVICE_ACCOUNT, outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID}
+
+# How the template reaches platform answers: `platform_environments.<env>.<key>` (or [name]), a loop or
+# `set` variable named `env`, `projects[project_name].<key>`, `platform_shared.<key>`.
+ENVIRONMENT_READ = re.compile(
+    r"(?:platform_environments(?:\.\w+|\[\s*[\w'\"]+\s*\])|\benv)(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])"
+)
+PROJECT_READ = re.compile(r"projects\[\s*project_name\s*\](?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
+SHARED_READ = re.compile(r"platform_shared(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
+DICT_METHODS = {"items", "keys", "values", "get"}
+
+
+def reads(pattern: re.Pattern[str], text: str) -> set[str]:
+    return {next(group for group in match.groups() if group) for match in pattern.finditer(text)} - DICT_METHODS
+
+
+def template_text() -> str:
+    """Names and contents of the template's files as git sees them (no caches, no build output)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "template"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return "\n".join(f"{name}\n{(REPO_ROOT / name).read_text()}" for name in listed if not name.endswith(".csv"))
+
+
+def test_scanner_finds_each_way_of_reading() -> None:
+    text = (
+        "{{ platform_environments.dev.acr_name }} {% for name, env in platform_environments.items() %}"
+        "{{ env.resource_group }}{{ env['key_vault'] }}{{ env.projects[project_name].namespace }}"
+        "{{ platform_environments[name].agent_pool }} {{ platform_shared.devops_project }}"
+    )
+    assert reads(ENVIRONMENT_READ, text) == {"acr_name", "resource_group", "key_vault", "projects", "agent_pool"}
+    assert reads(PROJECT_READ, text) == {"namespace"}
+    assert reads(SHARED_READ, text) == {"devops_project"}
+
+
+def test_environment_keys_read_are_exported_and_checked() -> None:
+    read = reads(ENVIRONMENT_READ, template_text())
+    assert read, "the scanner found no platform reads: its pattern no longer matches the template"
+    assert read <= set(outputs.ENVIRONMENT_KEYS), read - set(outputs.ENVIRONMENT_KEYS)
+    assert read == set(COPIER_YML["platform_environment_keys"]["default"])
+
+
+def test_project_keys_read_are_exported_and_checked() -> None:
+    read = reads(PROJECT_READ, template_text())
+    assert read <= PROJECT_KEYS
+    assert read == set(COPIER_YML["platform_project_keys"]["default"])
+
+
+def test_shared_keys_read_are_exported_and_checked() -> None:
+    read = reads(SHARED_READ, template_text())
+    assert read <= set(outputs.SHARED_KEYS)
+    assert read == set(COPIER_YML["platform_shared_keys"]["default"])
+
+
+def test_platform_json_answers_the_platform_questions() -> None:
+    assert {outputs.PLATFORM_SHARED, outputs.PLATFORM_ENVIRONMENTS} <= set(COPIER_YML)
+
+
+def test_promotion_order_is_the_platforms() -> None:
+    assert tuple(COPIER_YML["environments"]["default"]) == ENVIRONMENTS
+
+
+@pytest.mark.parametrize("setting", ["_tasks", "_jinja_extensions"])
+def test_no_setting_that_would_need_trust(setting: str) -> None:
+    assert setting not in COPIER_YML
+
+
+def test_template_settings() -> None:
+    assert COPIER_YML["_subdirectory"] == "template"
+    assert Path(REPO_ROOT, COPIER_YML["_subdirectory"]).is_dir()
+    assert "_min_copier_version" in COPIER_YML
