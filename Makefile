@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup test lint demo platform-json bench-platform
+.PHONY: help setup test lint demo platform-json bench-platform bench-template
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -40,7 +40,19 @@ lint: setup
 platform-json: setup
 	$(PY) -m infra.tools.platform_json --offline --out $(BUILD)/platform.json
 
+# The template's main job: stamp a project with that document and run its whole local pipeline.
+DEMO := $(BUILD)/credit-scoring
 demo: platform-json
+	rm -rf $(DEMO)
+	$(VENV)/bin/copier copy --quiet --defaults --vcs-ref HEAD --data-file $(BUILD)/platform.json . $(DEMO)
+	git init -q $(DEMO)
+	$(MAKE) --no-print-directory -C $(DEMO) all UV=$(abspath $(UV))
+	@echo
+	@echo "stamped project (rendered files): $(DEMO)/"
+	@echo "model:        models:/credit-scoring@champion, files under $(DEMO)/mlartifacts/"
+	@echo "model card:   $(DEMO)/artifacts/model_card.md"
+	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
+	@echo "step results: $(DEMO)/artifacts/*.json"
 
 test: setup lint
 	$(PY) -m pytest
@@ -48,3 +60,7 @@ test: setup lint
 # Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
 bench-platform: setup
 	$(PY) -m tests.benchmarks.bench_stacks
+
+# Timing of stamping a project and of its `make all` with dependencies installed.
+bench-template: setup
+	$(PY) -m tests.benchmarks.bench_template
