@@ -6,6 +6,7 @@ from typing import Any, Final
 
 from infra.policies.props import at, items, number
 from infra.policies.rules import require_flag, require_value, resource_policy, shown
+from infra.roles import OWNER
 
 KEY_VAULT: Final = "azure-native:keyvault:Vault"
 REGISTRY: Final = "azure-native:containerregistry:Registry"
@@ -19,8 +20,6 @@ ROLE_ASSIGNMENT: Final = "azure-native:authorization:RoleAssignment"
 
 # Azure's N-series (NC, ND, NV, ...) are its GPU sizes; size names are case-insensitive in ARM.
 GPU_VM_SIZE: Final = re.compile(r"^Standard_N", re.IGNORECASE)
-# Built-in role definition ID of Owner, the same GUID in every tenant.
-OWNER_ROLE_ID: Final = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 # A resource group or anything below it; subscriptions, management groups and "/" are wider.
 _RESOURCE_GROUP_SCOPE: Final = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+(/.+)?$", re.IGNORECASE)
 _TLS_1_2_OR_LATER: Final = ("TLS1_2", "TLS1_3")
@@ -123,7 +122,7 @@ def _role_assignment(props: Mapping[str, Any]) -> Iterator[str]:
     role = at(props, "roleDefinitionId")
     if not isinstance(role, str):
         yield "the role must be known to be other than Owner (roleDefinitionId is not set)"
-    elif role.rstrip("/").lower().endswith(OWNER_ROLE_ID):
+    elif role.rstrip("/").lower().endswith(OWNER):
         yield f"the role must not be Owner (roleDefinitionId is {role!r})"
 
 

@@ -21,13 +21,14 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from infra.config import PROJECT
 from infra.policies.props import at, short_type
 
 ENVIRONMENT: Final = "azuredevops:index/environment:Environment"
 APPROVAL: Final = "azuredevops:index/checkApproval:CheckApproval"
 BRANCH_CONTROL: Final = "azuredevops:index/checkBranchControl:CheckBranchControl"
 GATES: Final = frozenset({APPROVAL, BRANCH_CONTROL})
-PROJECT: Final = "mlops-platform"
+# Declared in Pulumi.yaml; infra/config.py reads it for the program.
 PROTECTED_KEY: Final = f"{PROJECT}:protected"
 
 

@@ -8,9 +8,11 @@ from typing import Final
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from infra.config import Tags
 from infra.policies.props import at, label
 
-REQUIRED_TAGS: Final = ("environment", "project", "owner", "cost-center")
+# The keys the program writes on every resource, taken from the function that writes them.
+REQUIRED_TAGS: Final = tuple(Tags(owner="", cost_center="").for_environment(""))
 _PROVIDER: Final = "azure-native"
 
 
