@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks, settings
+from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.rpc import deserialize_properties
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -232,11 +232,22 @@ class RecordingMonitor(mocks.MockMonitor):
                     urn=response.urn,
                     parent_urn=request.parent or None,
                     custom=bool(request.custom),
-                    inputs=deserialize_properties(request.object, keep_unknowns=False),
+                    inputs=_unwrap_secrets(deserialize_properties(request.object, keep_unknowns=False)),
                     dependencies=tuple(request.dependencies),
                 )
             )
         return response
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """Plain values where secrets were marked, as a policy pack sees them."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _unwrap_secrets(value["value"])
+        return {key: _unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(item) for item in value]
+    return value
 
 
 Transformation = Callable[[pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]
