@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup test lint demo platform-json policy-check plan plan-diff bench-policy
+.PHONY: help setup test lint demo platform-json bench-platform policy-check plan plan-diff bench-policy
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -64,3 +64,7 @@ plan-diff: setup
 
 bench-policy: setup
 	$(PY) -m tests.benchmarks.bench_policy_check
+
+# Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
+bench-platform: setup
+	$(PY) -m tests.benchmarks.bench_stacks

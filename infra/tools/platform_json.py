@@ -33,7 +33,10 @@ def build(outputs_by_stack: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         raise PlatformError(f"no outputs for stack(s) {', '.join(missing_stacks)}")
     problems = [
         f"stack {stack} does not export {key!r}"
-        for stack, keys in [(SHARED, outputs.SHARED_KEYS)] + [(env, outputs.ENVIRONMENT_KEYS) for env in ENVIRONMENTS]
+        for stack, keys in [
+            (SHARED, outputs.SHARED_KEYS),
+            *((e, outputs.ENVIRONMENT_KEYS) for e in ENVIRONMENTS),
+        ]
         for key in keys
         if key not in outputs_by_stack[stack]
     ]

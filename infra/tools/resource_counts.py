@@ -17,6 +17,9 @@ def table(runs: Iterable[StackRun]) -> str:
     types = sorted({type_ for counted in per_stack.values() for type_ in counted})
     header = "| resource type | " + " | ".join(per_stack) + " |"
     rule = "|---|" + "---:|" * len(per_stack)
-    rows = [f"| `{type_}` | " + " | ".join(str(c[type_] or "") for c in per_stack.values()) + " |" for type_ in types]
+    rows = [
+        f"| `{type_}` | " + " | ".join(str(counted[type_] or "") for counted in per_stack.values()) + " |"
+        for type_ in types
+    ]
     total = "| **total** | " + " | ".join(f"**{sum(c.values())}**" for c in per_stack.values()) + " |"
     return "\n".join([header, rule, *rows, total])

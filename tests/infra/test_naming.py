@@ -34,7 +34,7 @@ def test_longest_allowed_prefix_is_bounded_by_key_vault_and_fits_everywhere() ->
         assert len(names.storage_account) <= 24
         assert len(names.container_registry) <= 50
         assert len(names.ml_workspace) <= 33
-    with pytest.raises(naming.NameRuleError, match="Key Vault name .* has 25 characters; Azure allows 3-24"):
+    with pytest.raises(naming.NameRuleError, match=r"Key Vault name .* has 25 characters; Azure allows 3-24"):
         naming.check_prefix(prefix + "a")
 
 

@@ -32,7 +32,7 @@ def test_build_keys_every_environment_and_keeps_only_contract_keys() -> None:
 def test_build_refuses_a_stack_that_was_never_deployed() -> None:
     stacks = fake_outputs()
     del stacks["prod"]
-    with pytest.raises(platform_json.PlatformError, match="no outputs for stack.*prod"):
+    with pytest.raises(platform_json.PlatformError, match=r"no outputs for stack.*prod"):
         platform_json.build(stacks)
 
 
@@ -66,7 +66,7 @@ def test_deployed_outputs_call_the_pulumi_cli_per_stack(
 
 def test_missing_pulumi_cli_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(platform_json.PlatformError, match="install it .* or use --offline"):
+    with pytest.raises(platform_json.PlatformError, match=r"install it .* or use --offline"):
         platform_json.deployed_outputs()
 
 
