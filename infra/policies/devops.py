@@ -1,11 +1,12 @@
 """Policies over Azure DevOps resources (pulumi-azuredevops v3 wire inputs)."""
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
 
 from infra.policies.props import at, items, label
 from infra.policies.rules import require_value, resource_policy
@@ -47,18 +48,33 @@ CREDENTIAL_INPUTS: Final = frozenset(
 )
 
 
+def _known(container: Any, key: Any) -> tuple[bool, Any]:
+    """(known, value): in a preview the engine marks values computed by other resources as unknown."""
+    try:
+        return True, container[key]
+    except UnknownValueError:
+        return False, None
+
+
 def _credentials(value: Any, path: str = "") -> Iterator[str]:
-    """Paths of every non-empty credential input, at any depth."""
+    """Paths of every credential input, at any depth; one whose value is not known yet is still set.
+
+    Other unknown inputs (an identity's client id during a first preview) are skipped rather than
+    read, so the rule runs in a preview instead of being reported as not applicable.
+    """
     if isinstance(value, Mapping):
-        for key, child in value.items():
+        for key in value:
+            known, child = _known(value, key)
             child_path = f"{path}.{key}" if path else key
-            if key.lower() in CREDENTIAL_INPUTS and child not in (None, "", {}, []):
+            if key.lower() in CREDENTIAL_INPUTS and (not known or child not in (None, "", {}, [])):
                 yield child_path
-            else:
+            elif known:
                 yield from _credentials(child, child_path)
-    else:
-        for index, child in enumerate(items(value)):
-            yield from _credentials(child, f"{path}[{index}]")
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for index in range(len(value)):
+            known, child = _known(value, index)
+            if known:
+                yield from _credentials(child, f"{path}[{index}]")
 
 
 def _validate_service_endpoint(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -2,10 +2,13 @@
 
 import pytest
 from pulumi_policy import ResourceValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from infra.policies.policies import POLICIES
 from tests.policies.cases import COMPLIANT, WEAKENED
-from tests.policies.support import all_violations, replaced
+from tests.policies.support import all_violations, policy, replaced, resource_violations
+
+POLICY = policy("service-connection-workload-identity")
 
 
 @pytest.mark.parametrize("case", COMPLIANT)
@@ -40,3 +43,16 @@ def test_undeclared_settings_are_not_proven() -> None:
     resource_type, props = COMPLIANT["key-vault"]
     found = all_violations(resource_type, {"tags": props["tags"]}, "bare")
     assert [len(found["key-vault-rbac-purge-protection"])] == [3]
+
+
+def test_service_connection_rule_runs_in_a_preview_with_unknown_inputs() -> None:
+    # In a first preview the identity's client id is unknown; a key that is unknown is still a key.
+    resource_type, props = COMPLIANT["service-connection"]
+    unknown = {**props, "credentials": {"serviceprincipalid": UNKNOWN_STRING_VALUE}}
+    assert resource_violations(POLICY, resource_type, unknown_checking_proxy(unknown), "sc") == []
+    secret = {
+        **props,
+        "credentials": {"serviceprincipalid": "id", "serviceprincipalkey": UNKNOWN_STRING_VALUE},
+    }
+    [message] = resource_violations(POLICY, resource_type, unknown_checking_proxy(secret), "sc")
+    assert "'sc'" in message and "credentials.serviceprincipalkey is set" in message
