@@ -26,8 +26,9 @@ _AZURE_REPOS_URL = re.compile(
     r"^https://dev\.azure\.com/(?P<org>[^/\s]+)/(?P<project>[^/\s]+)/_git/(?P<repo>[^/\s]+)$"
 )
 _K8S_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
-# N-series sizes are Azure's GPU sizes; the guardrails use the same pattern to recognise GPU pools.
-GPU_VM_SIZE: Final = re.compile(r"^Standard_N[A-Za-z0-9_]+$")
+# N-series (NC, ND, NV, ...) are Azure's GPU sizes; ARM reads size names case-insensitively. The
+# guardrails recognise GPU pools with the same pattern.
+GPU_VM_SIZE: Final = re.compile(r"^Standard_N[A-Za-z0-9_]+$", re.IGNORECASE)
 _VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 _SSH_KEY = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")
 _ACR_SKUS: Final = ("Basic", "Standard", "Premium")

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from infra.config import GPU_VM_SIZE
 from infra.policies.props import at, items, number
 from infra.policies.rules import require_flag, require_value, resource_policy, shown
 from infra.roles import OWNER
@@ -18,8 +19,6 @@ ML_COMPUTE: Final = "azure-native:machinelearningservices:Compute"
 SCALE_SET: Final = "azure-native:compute:VirtualMachineScaleSet"
 ROLE_ASSIGNMENT: Final = "azure-native:authorization:RoleAssignment"
 
-# Azure's N-series (NC, ND, NV, ...) are its GPU sizes; size names are case-insensitive in ARM.
-GPU_VM_SIZE: Final = re.compile(r"^Standard_N", re.IGNORECASE)
 # A resource group or anything below it; subscriptions, management groups and "/" are wider.
 _RESOURCE_GROUP_SCOPE: Final = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+(/.+)?$", re.IGNORECASE)
 _TLS_1_2_OR_LATER: Final = ("TLS1_2", "TLS1_3")

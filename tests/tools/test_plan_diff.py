@@ -36,10 +36,7 @@ def grown_gpu_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_gpu_pool_size_change_shows_exactly_that_setting(grown_gpu_pool: Path) -> None:
-    if diff_runs(run_stack("qa"), run_stack("qa")):
-        # The mocks number Azure DevOps resources in registration order, which varies from run to run,
-        # so two runs of one program differ in the ids one DevOps resource passes to another.
-        pytest.xfail("infra/tools/mock_run.py assigns Azure DevOps ids in nondeterministic order")
+    assert diff_runs(run_stack("qa"), run_stack("qa")) == [], "two runs of one program must be identical"
     diffs = diff_checkouts(REPO_ROOT, grown_gpu_pool, ["qa"])
     [change] = diffs["qa"]
     assert change.kind == "changed" and change.resource.endswith("(containerservice:AgentPool)")
