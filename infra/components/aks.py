@@ -149,6 +149,13 @@ class Aks(pulumi.ComponentResource):
             scope=args.registry_id,
             opts=child,
         )
+        # Extensions and Flux configurations address the cluster the same way.
+        on_cluster = {
+            "cluster_name": cluster.name,
+            "cluster_rp": "Microsoft.ContainerService",
+            "cluster_resource_name": "managedClusters",
+            "resource_group_name": args.resource_group_name,
+        }
         flux = kubernetesconfiguration.Extension(
             f"{name}-flux",
             extension_name="flux",
@@ -168,10 +175,7 @@ class Aks(pulumi.ComponentResource):
         platform = kubernetesconfiguration.FluxConfiguration(
             f"{name}-flux-platform",
             flux_configuration_name=gitops.FLUX_SOURCE,
-            cluster_name=cluster.name,
-            cluster_rp="Microsoft.ContainerService",
-            cluster_resource_name="managedClusters",
-            resource_group_name=args.resource_group_name,
+            **on_cluster,
             namespace=gitops.FLUX_NAMESPACE,
             scope="cluster",
             source_kind="GitRepository",
@@ -208,10 +212,7 @@ class Aks(pulumi.ComponentResource):
             kubernetesconfiguration.FluxConfiguration(
                 f"{name}-flux-{project.slug}",
                 flux_configuration_name=naming.project_flux_configuration(project.slug),
-                cluster_name=cluster.name,
-                cluster_rp="Microsoft.ContainerService",
-                cluster_resource_name="managedClusters",
-                resource_group_name=args.resource_group_name,
+                **on_cluster,
                 namespace=project.namespace,
                 scope="namespace",
                 source_kind="GitRepository",
