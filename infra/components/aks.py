@@ -160,10 +160,7 @@ class Aks(pulumi.ComponentResource):
             f"{name}-flux",
             extension_name="flux",
             extension_type="microsoft.flux",
-            cluster_rp="Microsoft.ContainerService",
-            cluster_resource_name="managedClusters",
-            cluster_name=cluster.name,
-            resource_group_name=args.resource_group_name,
+            **on_cluster,
             auto_upgrade_minor_version=True,
             release_train="Stable",
             scope=kubernetesconfiguration.ScopeArgs(
