@@ -13,12 +13,13 @@ PY := $(VENV)/bin/python
 BUILD := build
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup test lint demo platform-json
+.PHONY: help setup test test-template lint demo platform-json
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
 	@echo "make test   set everything up and run every test"
 	@echo "make lint   ruff over the repository"
+	@echo "make test-template   only the copier template's tests (pipelines/template.yml)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -43,3 +44,7 @@ demo: platform-json
 
 test: setup lint
 	$(PY) -m pytest
+
+# The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
+test-template: setup
+	$(PY) -m pytest tests/template
