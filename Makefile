@@ -12,8 +12,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup test test-template lint demo platform-json
+.PHONY: help setup test test-template lint demo platform-json bench-platform
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -40,7 +42,6 @@ platform-json: setup
 	$(PY) -m infra.tools.platform_json --offline --out $(BUILD)/platform.json
 
 demo: platform-json
-	$(PY) -m infra.tools.resource_counts
 
 test: setup lint
 	$(PY) -m pytest
@@ -48,3 +49,7 @@ test: setup lint
 # The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
 test-template: setup
 	$(PY) -m pytest tests/template
+
+# Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
+bench-platform: setup
+	$(PY) -m tests.benchmarks.bench_stacks

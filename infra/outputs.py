@@ -59,6 +59,18 @@ ENVIRONMENT_KEYS: Final = (
     PROJECTS,
 )
 
+# Key Vault secrets that the environment's variable group exposes to project pipelines as variables.
+VARIABLE_RESOURCE_GROUP: Final = "resourceGroup"
+VARIABLE_WORKSPACE: Final = "wsName"
+VARIABLE_LOCATION: Final = "location"
+VARIABLE_APP_INSIGHTS_CONNECTION: Final = "appInsightsConnectionString"
+VARIABLE_GROUP_VARIABLES: Final = (
+    VARIABLE_RESOURCE_GROUP,
+    VARIABLE_WORKSPACE,
+    VARIABLE_LOCATION,
+    VARIABLE_APP_INSIGHTS_CONNECTION,
+)
+
 # The shared stack exports these.
 DEVOPS_ORGANIZATION_URL: Final = "devops_organization_url"
 DEVOPS_PROJECT: Final = "devops_project"

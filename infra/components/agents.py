@@ -1,0 +1,200 @@
+"""GPU build agents: a VM scale set in the shape Azure Pipelines scale-set agents need, and its pool."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azuredevops as azuredevops
+from pulumi_azure_native import compute, network
+
+from infra.components import TYPE_PREFIX
+
+ADMIN_USER = "azdevops"
+# Ubuntu HPC images ship the NVIDIA driver and CUDA, so jobs with `demands: cuda` run on a fresh node.
+AGENT_IMAGE = compute.ImageReferenceArgs(
+    publisher="microsoft-dsvm", offer="ubuntu-hpc", sku="2204", version="latest"
+)
+
+
+@dataclass(frozen=True)
+class AgentsArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    scale_set_name: str
+    pool_name: str
+    vm_size: str
+    max_capacity: int
+    desired_idle: int
+    ssh_public_key: str
+    devops_project_id: pulumi.Input[str]
+    service_endpoint_id: pulumi.Input[str]
+    tags: Mapping[str, str]
+
+
+class Agents(pulumi.ComponentResource):
+    scale_set_id: pulumi.Output[str]
+    pool_id: pulumi.Output[int]
+    queue_id: pulumi.Output[int]
+    pool_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AgentsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:Agents", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        # Agents need outbound internet (Azure DevOps, package feeds) and nothing inbound: a NAT gateway
+        # gives explicit outbound now that Azure retires default outbound access for new subnets.
+        outbound_ip = network.PublicIPAddress(
+            f"{name}-outbound-ip",
+            public_ip_address_name=f"pip-{args.scale_set_name}",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=network.PublicIPAddressSkuArgs(name="Standard"),
+            public_ip_allocation_method="Static",
+            tags=tags,
+            opts=child,
+        )
+        nat = network.NatGateway(
+            f"{name}-nat",
+            nat_gateway_name=f"ng-{args.scale_set_name}",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=network.NatGatewaySkuArgs(name="Standard"),
+            public_ip_addresses=[network.SubResourceArgs(id=outbound_ip.id)],
+            tags=tags,
+            opts=child,
+        )
+        nsg = network.NetworkSecurityGroup(
+            f"{name}-nsg",
+            network_security_group_name=f"nsg-{args.scale_set_name}",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            security_rules=[
+                network.SecurityRuleArgs(
+                    name="deny-internet-inbound",
+                    priority=4000,
+                    direction="Inbound",
+                    access="Deny",
+                    protocol="*",
+                    source_address_prefix="Internet",
+                    source_port_range="*",
+                    destination_address_prefix="*",
+                    destination_port_range="*",
+                )
+            ],
+            tags=tags,
+            opts=child,
+        )
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=f"vnet-{args.scale_set_name}",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            address_space=network.AddressSpaceArgs(address_prefixes=["10.60.0.0/24"]),
+            subnets=[
+                network.SubnetArgs(
+                    name="agents",
+                    address_prefix="10.60.0.0/24",
+                    nat_gateway=network.SubResourceArgs(id=nat.id),
+                    network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+                    default_outbound_access=False,
+                )
+            ],
+            tags=tags,
+            opts=child,
+        )
+        subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if subnets else None)
+        scale_set = compute.VirtualMachineScaleSet(
+            f"{name}-vmss",
+            vm_scale_set_name=args.scale_set_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            # Azure DevOps owns the capacity: it starts at 0 and the service scales it; Uniform
+            # orchestration, no overprovisioning and manual upgrades are what the service supports.
+            sku=compute.SkuArgs(name=args.vm_size, tier="Standard", capacity=0),
+            orchestration_mode="Uniform",
+            overprovision=False,
+            single_placement_group=False,
+            platform_fault_domain_count=1,
+            upgrade_policy=compute.UpgradePolicyArgs(mode="Manual"),
+            virtual_machine_profile=compute.VirtualMachineScaleSetVMProfileArgs(
+                os_profile=compute.VirtualMachineScaleSetOSProfileArgs(
+                    computer_name_prefix="agent",
+                    admin_username=ADMIN_USER,
+                    linux_configuration=compute.LinuxConfigurationArgs(
+                        disable_password_authentication=True,
+                        ssh=compute.SshConfigurationArgs(
+                            public_keys=[
+                                compute.SshPublicKeyArgs(
+                                    path=f"/home/{ADMIN_USER}/.ssh/authorized_keys",
+                                    key_data=args.ssh_public_key,
+                                )
+                            ]
+                        ),
+                    ),
+                ),
+                storage_profile=compute.VirtualMachineScaleSetStorageProfileArgs(
+                    image_reference=AGENT_IMAGE,
+                    os_disk=compute.VirtualMachineScaleSetOSDiskArgs(
+                        create_option="FromImage",
+                        caching="ReadOnly",
+                        disk_size_gb=128,
+                        managed_disk=compute.VirtualMachineScaleSetManagedDiskParametersArgs(
+                            storage_account_type="Premium_LRS"
+                        ),
+                    ),
+                ),
+                # No load balancer and no public IP: the agents only dial out to Azure DevOps.
+                network_profile=compute.VirtualMachineScaleSetNetworkProfileArgs(
+                    network_interface_configurations=[
+                        compute.VirtualMachineScaleSetNetworkConfigurationArgs(
+                            name="agents",
+                            primary=True,
+                            ip_configurations=[
+                                compute.VirtualMachineScaleSetIPConfigurationArgs(
+                                    name="agents",
+                                    primary=True,
+                                    subnet=compute.ApiEntityReferenceArgs(id=subnet_id),
+                                )
+                            ],
+                        )
+                    ]
+                ),
+            ),
+            tags=tags,
+            # Azure DevOps scales the set and installs its agent extension; Pulumi must not undo either.
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["sku.capacity", "virtualMachineProfile.extensionProfile"]
+            ),
+        )
+        pool = azuredevops.ElasticPool(
+            f"{name}-pool",
+            name=args.pool_name,
+            service_endpoint_id=args.service_endpoint_id,
+            service_endpoint_scope=args.devops_project_id,
+            azure_resource_id=scale_set.id,
+            desired_idle=args.desired_idle,
+            max_capacity=args.max_capacity,
+            recycle_after_each_use=False,
+            time_to_live_minutes=30,
+            auto_provision=False,
+            auto_update=True,
+            opts=child,
+        )
+        queue = azuredevops.Queue(
+            f"{name}-queue",
+            project_id=args.devops_project_id,
+            agent_pool_id=pool.id.apply(int),
+            opts=child,
+        )
+        self.scale_set_id = scale_set.id
+        self.pool_id = pool.id.apply(int)
+        self.queue_id = queue.id.apply(int)
+        self.pool_name = pool.name
+        self.register_outputs(
+            {
+                "scale_set_id": self.scale_set_id,
+                "pool_id": self.pool_id,
+                "queue_id": self.queue_id,
+                "pool_name": self.pool_name,
+            }
+        )

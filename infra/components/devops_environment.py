@@ -1,0 +1,132 @@
+"""Azure DevOps side of one environment: the variable group linked to Key Vault, the environment
+with its checks, and the authorizations of the onboarded projects' pipelines."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azuredevops as azuredevops
+
+from infra.components import TYPE_PREFIX
+
+MAIN_BRANCH = "refs/heads/main"
+# Approvals wait up to 3 days; the default 30 days leaves stale runs holding the exclusive lock.
+APPROVAL_TIMEOUT_MINUTES = 3 * 24 * 60
+
+
+@dataclass(frozen=True)
+class ProjectPipelines:
+    """Pipeline definition ids of one onboarded project, from the shared stack."""
+
+    slug: str
+    main: pulumi.Input[int]
+    scheduled: Sequence[pulumi.Input[int]]
+
+
+@dataclass(frozen=True)
+class DevOpsEnvironmentArgs:
+    devops_project_id: pulumi.Input[str]
+    environment_name: str
+    variable_group_name: str
+    key_vault_name: pulumi.Input[str]
+    # Key Vault secret names the variable group exposes as pipeline variables.
+    secret_names: Sequence[str]
+    service_endpoint_id: pulumi.Input[str]
+    agent_queue_id: pulumi.Input[int]
+    protected: bool
+    approver_ids: Sequence[pulumi.Input[str]]
+    pipelines: Sequence[ProjectPipelines]
+
+
+class DevOpsEnvironment(pulumi.ComponentResource):
+    environment_id: pulumi.Output[int]
+    environment_name: pulumi.Output[str]
+    variable_group_id: pulumi.Output[int]
+    variable_group_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DevOpsEnvironmentArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:DevOpsEnvironment", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        variable_group = azuredevops.VariableGroup(
+            f"{name}-variables",
+            project_id=args.devops_project_id,
+            name=args.variable_group_name,
+            description="Linked to the environment's Key Vault (managed by Pulumi); values live only there.",
+            # Only pipelines authorised below may use the group.
+            allow_access=False,
+            key_vault=azuredevops.VariableGroupKeyVaultArgs(
+                name=args.key_vault_name, service_endpoint_id=args.service_endpoint_id
+            ),
+            variables=[azuredevops.VariableGroupVariableArgs(name=secret) for secret in args.secret_names],
+            opts=child,
+        )
+        environment = azuredevops.Environment(
+            f"{name}-environment",
+            project_id=args.devops_project_id,
+            name=args.environment_name,
+            description=f"Deployments to {args.environment_name} (managed by Pulumi)",
+            opts=child,
+        )
+        if args.protected:
+            target = {
+                "project_id": args.devops_project_id,
+                "target_resource_id": environment.id,
+                "target_resource_type": "environment",
+            }
+            azuredevops.CheckApproval(
+                f"{name}-approval",
+                approvers=list(args.approver_ids),
+                minimum_required_approvers=1,
+                requester_can_approve=False,
+                instructions=f"Approve the deployment to {args.environment_name}.",
+                timeout=APPROVAL_TIMEOUT_MINUTES,
+                opts=child,
+                **target,
+            )
+            azuredevops.CheckBranchControl(
+                f"{name}-branch-control",
+                display_name=f"{args.environment_name} deploys only from main",
+                allowed_branches=MAIN_BRANCH,
+                verify_branch_protection=True,
+                ignore_unknown_protection_status=False,
+                opts=child,
+                **target,
+            )
+            azuredevops.CheckExclusiveLock(f"{name}-exclusive-lock", opts=child, **target)
+        for pipelines in args.pipelines:
+            authorized = {
+                "endpoint": args.service_endpoint_id,
+                "variablegroup": variable_group.id,
+                "queue": args.agent_queue_id,
+            }
+            for pipeline_key, pipeline_id in [
+                ("main", pipelines.main),
+                *((f"scheduled{index}", scheduled) for index, scheduled in enumerate(pipelines.scheduled)),
+            ]:
+                resources = dict(authorized)
+                # Only the main pipeline deploys, so only it may target the environment.
+                if pipeline_key == "main":
+                    resources["environment"] = environment.id
+                for resource_type, resource_id in resources.items():
+                    azuredevops.PipelineAuthorization(
+                        f"{name}-{pipelines.slug}-{pipeline_key}-{resource_type}",
+                        project_id=args.devops_project_id,
+                        resource_id=pulumi.Output.from_input(resource_id).apply(str),
+                        type=resource_type,
+                        pipeline_id=pipeline_id,
+                        opts=child,
+                    )
+        self.environment_id = environment.id.apply(int)
+        self.environment_name = environment.name
+        self.variable_group_id = variable_group.id.apply(int)
+        self.variable_group_name = variable_group.name
+        self.register_outputs(
+            {
+                "environment_id": self.environment_id,
+                "environment_name": self.environment_name,
+                "variable_group_id": self.variable_group_id,
+                "variable_group_name": self.variable_group_name,
+            }
+        )

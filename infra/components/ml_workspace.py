@@ -1,0 +1,130 @@
+"""Azure ML workspace of one environment, its storage, and CPU and GPU clusters that scale from 0."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import machinelearningservices as aml
+from pulumi_azure_native import storage
+
+from infra.components import TYPE_PREFIX
+
+
+@dataclass(frozen=True)
+class ComputeClusterSpec:
+    name: str
+    vm_size: str
+    max_nodes: int
+
+
+@dataclass(frozen=True)
+class MlWorkspaceArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    workspace_name: str
+    storage_account_name: str
+    dvc_container_name: str
+    key_vault_id: pulumi.Input[str]
+    registry_id: pulumi.Input[str]
+    app_insights_id: pulumi.Input[str]
+    clusters: tuple[ComputeClusterSpec, ...]
+    tags: Mapping[str, str]
+
+
+class MlWorkspace(pulumi.ComponentResource):
+    workspace_name: pulumi.Output[str]
+    workspace_id: pulumi.Output[str]
+    workspace_principal_id: pulumi.Output[str]
+    storage_account_id: pulumi.Output[str]
+    storage_account_name: pulumi.Output[str]
+    dvc_container_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MlWorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:MlWorkspace", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = storage.StorageAccount(
+            f"{name}-storage",
+            account_name=args.storage_account_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            kind="StorageV2",
+            sku=storage.SkuArgs(name="Standard_ZRS"),
+            minimum_tls_version="TLS1_2",
+            enable_https_traffic_only=True,
+            allow_blob_public_access=False,
+            allow_cross_tenant_replication=False,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        # Full data sets tracked by DVC in the projects live here, next to what Azure ML reads.
+        container = storage.BlobContainer(
+            f"{name}-dvc",
+            container_name=args.dvc_container_name,
+            account_name=account.name,
+            resource_group_name=args.resource_group_name,
+            public_access=storage.PublicAccess.NONE,
+            opts=child,
+        )
+        workspace = aml.Workspace(
+            f"{name}-workspace",
+            workspace_name=args.workspace_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=aml.SkuArgs(name="Basic", tier="Basic"),
+            identity=aml.ManagedServiceIdentityArgs(type=aml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+            storage_account=account.id,
+            key_vault=args.key_vault_id,
+            container_registry=args.registry_id,
+            application_insights=args.app_insights_id,
+            # Datastores use the workspace identity rather than storage account keys.
+            system_datastores_auth_mode="identity",
+            # A managed virtual network isolates compute without a VNet to run; outbound internet stays
+            # open because training jobs install packages.
+            managed_network=aml.ManagedNetworkSettingsArgs(isolation_mode="AllowInternetOutbound"),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        for cluster in args.clusters:
+            aml.Compute(
+                f"{name}-{cluster.name}",
+                compute_name=cluster.name,
+                workspace_name=workspace.name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                identity=aml.ManagedServiceIdentityArgs(type=aml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+                properties=aml.AmlComputeArgs(
+                    compute_type="AmlCompute",
+                    disable_local_auth=True,
+                    properties=aml.AmlComputePropertiesArgs(
+                        vm_size=cluster.vm_size,
+                        vm_priority="Dedicated",
+                        # Idle clusters cost nothing: nodes exist only while jobs run.
+                        scale_settings=aml.ScaleSettingsArgs(
+                            min_node_count=0,
+                            max_node_count=cluster.max_nodes,
+                            node_idle_time_before_scale_down="PT10M",
+                        ),
+                        remote_login_port_public_access="Disabled",
+                        # Nodes live in the workspace's managed network, so they need no public IP.
+                        enable_node_public_ip=False,
+                    ),
+                ),
+                tags=dict(args.tags),
+                opts=child,
+            )
+        self.workspace_name = workspace.name
+        self.workspace_id = workspace.id
+        self.workspace_principal_id = workspace.identity.apply(lambda i: i.principal_id if i else None)
+        self.storage_account_id = account.id
+        self.storage_account_name = account.name
+        self.dvc_container_name = container.name
+        self.register_outputs(
+            {
+                "workspace_name": self.workspace_name,
+                "workspace_id": self.workspace_id,
+                "workspace_principal_id": self.workspace_principal_id,
+                "storage_account_id": self.storage_account_id,
+                "storage_account_name": self.storage_account_name,
+                "dvc_container_name": self.dvc_container_name,
+            }
+        )

@@ -1,0 +1,99 @@
+"""One onboarded ML project in Azure DevOps: its pipeline definitions and its main-branch policies."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azuredevops as azuredevops
+
+from infra.components import TYPE_PREFIX
+
+MAIN = "refs/heads/main"
+# Pipeline key -> YAML path in the project repository; the copier template writes these files.
+PIPELINE_FILES = {
+    "main": "azure-pipelines.yml",
+    "retrain": ".azure-pipelines/retrain.yml",
+    "drift": ".azure-pipelines/drift.yml",
+}
+
+
+@dataclass(frozen=True)
+class ProjectPipelinesArgs:
+    devops_project_id: pulumi.Input[str]
+    slug: str
+    repository_name: str
+    pipeline_names: dict[str, str]
+    min_reviewers: int
+    owner_ids: Sequence[pulumi.Input[str]]
+
+
+class ProjectPipelines(pulumi.ComponentResource):
+    pipeline_ids: dict[str, pulumi.Output[int]]
+
+    def __init__(
+        self, name: str, args: ProjectPipelinesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:ProjectPipelines", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        repository = azuredevops.get_git_repository_output(
+            project_id=args.devops_project_id,
+            name=args.repository_name,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        self.pipeline_ids = {}
+        for key, yml_path in PIPELINE_FILES.items():
+            definition = azuredevops.BuildDefinition(
+                f"{name}-{key}",
+                project_id=args.devops_project_id,
+                name=args.pipeline_names[key],
+                path=f"\\{args.slug}",
+                repository=azuredevops.BuildDefinitionRepositoryArgs(
+                    repo_type="TfsGit", repo_id=repository.id, branch_name=MAIN, yml_path=yml_path
+                ),
+                # Triggers and schedules live in the YAML, reviewed with the code they run.
+                ci_trigger=azuredevops.BuildDefinitionCiTriggerArgs(use_yaml=True),
+                opts=child,
+            )
+            self.pipeline_ids[key] = definition.id.apply(int)
+        scope = {"repository_id": repository.id, "repository_ref": MAIN, "match_type": "Exact"}
+        azuredevops.BranchPolicyMinReviewers(
+            f"{name}-reviewers",
+            project_id=args.devops_project_id,
+            enabled=True,
+            blocking=True,
+            settings=azuredevops.BranchPolicyMinReviewersSettingsArgs(
+                reviewer_count=args.min_reviewers,
+                submitter_can_vote=False,
+                last_pusher_cannot_approve=True,
+                on_push_reset_approved_votes=True,
+                scopes=[azuredevops.BranchPolicyMinReviewersSettingsScopeArgs(**scope)],
+            ),
+            opts=child,
+        )
+        azuredevops.BranchPolicyBuildValidation(
+            f"{name}-build-validation",
+            project_id=args.devops_project_id,
+            enabled=True,
+            blocking=True,
+            settings=azuredevops.BranchPolicyBuildValidationSettingsArgs(
+                build_definition_id=self.pipeline_ids["main"],
+                display_name=f"{args.slug}: lint, tests and sanity training",
+                valid_duration=720,
+                scopes=[azuredevops.BranchPolicyBuildValidationSettingsScopeArgs(**scope)],
+            ),
+            opts=child,
+        )
+        azuredevops.BranchPolicyAutoReviewers(
+            f"{name}-owners",
+            project_id=args.devops_project_id,
+            enabled=True,
+            blocking=True,
+            settings=azuredevops.BranchPolicyAutoReviewersSettingsArgs(
+                auto_reviewer_ids=list(args.owner_ids),
+                submitter_can_vote=False,
+                message=f"Owners of {args.slug} review every change to main.",
+                scopes=[azuredevops.BranchPolicyAutoReviewersSettingsScopeArgs(**scope)],
+            ),
+            opts=child,
+        )
+        self.register_outputs({"pipeline_ids": self.pipeline_ids})

@@ -1,0 +1,76 @@
+"""Per onboarded project: the managed identity its pods use through AKS workload identity."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization, managedidentity
+
+from infra import roles
+from infra.components import TYPE_PREFIX
+
+# Azure's audience for tokens exchanged through federated credentials.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+
+
+@dataclass(frozen=True)
+class ProjectServiceAccount:
+    slug: str
+    identity_name: str
+    namespace: str
+    service_account: str
+
+
+@dataclass(frozen=True)
+class WorkloadIdentitiesArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    subscription_id: str
+    oidc_issuer_url: pulumi.Input[str]
+    # Application Insights has local auth off, so services publish telemetry with their identity.
+    app_insights_id: pulumi.Input[str]
+    projects: Sequence[ProjectServiceAccount]
+    tags: Mapping[str, str]
+
+
+class WorkloadIdentities(pulumi.ComponentResource):
+    client_ids: Mapping[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: WorkloadIdentitiesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"{TYPE_PREFIX}:WorkloadIdentities", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        client_ids: dict[str, pulumi.Output[str]] = {}
+        for project in args.projects:
+            identity = managedidentity.UserAssignedIdentity(
+                f"{name}-{project.slug}",
+                resource_name_=project.identity_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                tags=dict(args.tags),
+                opts=child,
+            )
+            managedidentity.FederatedIdentityCredential(
+                f"{name}-{project.slug}-federation",
+                federated_identity_credential_resource_name=f"aks-{project.slug}",
+                resource_name_=identity.name,
+                resource_group_name=args.resource_group_name,
+                issuer=args.oidc_issuer_url,
+                subject=f"system:serviceaccount:{project.namespace}:{project.service_account}",
+                audiences=[TOKEN_EXCHANGE_AUDIENCE],
+                opts=child,
+            )
+            authorization.RoleAssignment(
+                f"{name}-{project.slug}-telemetry",
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=roles.definition_id(
+                    args.subscription_id, roles.MONITORING_METRICS_PUBLISHER
+                ),
+                scope=args.app_insights_id,
+                opts=child,
+            )
+            client_ids[project.slug] = identity.client_id
+        self.client_ids = client_ids
+        self.register_outputs({"client_ids": client_ids})

@@ -1,0 +1,350 @@
+"""The only caller of pulumi.Config(): typed, validated, frozen settings.
+
+Keys, types and defaults are declared once in Pulumi.yaml; this module adds the rules a type cannot
+express. Bad config stops the program with one line naming the stack file, the key, the value and
+the rule: a pulumi.RunError, which the engine prints without a traceback.
+"""
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+import pulumi
+
+from infra import naming
+from infra.stacks import ENVIRONMENTS, SHARED
+
+PROJECT: Final = "mlops-platform"
+AZURE: Final = "azure-native"
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DEVOPS_ORG_URL = re.compile(r"^https://dev\.azure\.com/[A-Za-z0-9][-A-Za-z0-9]*$")
+_AZURE_REPOS_URL = re.compile(
+    r"^https://dev\.azure\.com/(?P<org>[^/\s]+)/(?P<project>[^/\s]+)/_git/(?P<repo>[^/\s]+)$"
+)
+_K8S_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
+_GPU_SIZE = re.compile(r"^Standard_N[A-Za-z0-9_]+$")
+_VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
+_SSH_KEY = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")
+_ACR_SKUS: Final = ("Basic", "Standard", "Premium")
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack configuration; the message is the whole report."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """An onboarded ML project: its repository in Azure Repos and its owners."""
+
+    slug: str
+    repository_url: str
+    owners: tuple[str, ...]
+
+    @property
+    def repository_name(self) -> str:
+        match = _AZURE_REPOS_URL.match(self.repository_url)
+        assert match, "validated in _parse_project"
+        return match["repo"]
+
+
+@dataclass(frozen=True)
+class DevOps:
+    organization_url: str
+    project: str
+    create_project: bool
+    platform_repository: str
+
+
+@dataclass(frozen=True)
+class Tags:
+    owner: str
+    cost_center: str
+
+    def for_environment(self, environment: str) -> dict[str, str]:
+        return {
+            "environment": environment,
+            "project": PROJECT,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+        }
+
+
+@dataclass(frozen=True)
+class SharedSettings:
+    stack_file: str
+    devops: DevOps
+    projects: tuple[Project, ...]
+    branch_min_reviewers: int
+
+
+@dataclass(frozen=True)
+class Aks:
+    kubernetes_version: str
+    system_vm_size: str
+    system_min: int
+    system_max: int
+    gpu_vm_size: str
+    gpu_max: int
+
+
+@dataclass(frozen=True)
+class MlCompute:
+    cpu_vm_size: str
+    cpu_max: int
+    gpu_vm_size: str
+    gpu_max: int
+
+
+@dataclass(frozen=True)
+class Agents:
+    vm_size: str
+    max_capacity: int
+    desired_idle: int
+    ssh_public_key: str
+
+
+@dataclass(frozen=True)
+class GitOps:
+    repository_url: str
+    branch: str
+    auth_secret: str
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    stack_file: str
+    environment: str
+    location: str
+    subscription_id: str
+    names: naming.Names
+    tags: dict[str, str]
+    protected: bool
+    approvers: tuple[str, ...]
+    devops: DevOps
+    projects: tuple[Project, ...]
+    shared_stack: str
+    gitops: GitOps
+    acr_sku: str
+    log_retention_days: int
+    key_vault_retention_days: int
+    aks: Aks
+    ml: MlCompute
+    agents: Agents
+
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads one namespace of the stack's config and turns every failure into a one-line ConfigError."""
+
+    def __init__(self, namespace: str, stack_file: str) -> None:
+        self._config = pulumi.Config(namespace)
+        self._namespace = namespace
+        self.stack_file = stack_file
+
+    def fail(self, key: str, value: object, rule: str) -> ConfigError:
+        return ConfigError(f"{self.stack_file}: {self._namespace}:{key} = {value!r}: {rule}")
+
+    def _raw(self, key: str) -> str:
+        raw = self._config.get(key)
+        if raw is None:
+            raise ConfigError(
+                f"{self.stack_file}: {self._namespace}:{key} is missing: set it with "
+                f"`pulumi config set {self._namespace}:{key} <value>`"
+            )
+        return raw
+
+    def string(self, key: str, pattern: re.Pattern[str] | None = None, rule: str = "") -> str:
+        value = self._raw(key)
+        if pattern is not None and not pattern.fullmatch(value):
+            raise self.fail(key, value, rule)
+        return value
+
+    def choice(self, key: str, choices: Sequence[str]) -> str:
+        value = self._raw(key)
+        if value not in choices:
+            raise self.fail(key, value, f"must be one of {', '.join(choices)}")
+        return value
+
+    def integer(self, key: str, low: int, high: int) -> int:
+        raw = self._raw(key)
+        try:
+            value = int(raw)
+        except ValueError:
+            raise self.fail(key, raw, "must be an integer") from None
+        if not low <= value <= high:
+            raise self.fail(key, value, f"must be from {low} to {high}")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        raw = self._raw(key)
+        if raw not in ("true", "false"):
+            raise self.fail(key, raw, "must be true or false")
+        return raw == "true"
+
+    def structured(self, key: str, kind: type[T]) -> T:
+        raw = self._raw(key)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise self.fail(key, raw, f"must be a {kind.__name__}") from None
+        if not isinstance(value, kind):
+            raise self.fail(key, value, f"must be a {kind.__name__}")
+        return value
+
+    def strings(self, key: str, item: Callable[[str], bool], rule: str) -> tuple[str, ...]:
+        values = self.structured(key, list)
+        for value in values:
+            if not isinstance(value, str) or not item(value):
+                raise self.fail(key, values, rule)
+        if len(set(values)) != len(values):
+            raise self.fail(key, values, "must not repeat an entry")
+        return tuple(values)
+
+
+def _parse_project(reader: _Reader, entry: Any, index: int) -> Project:
+    key = f"projects[{index}]"
+    if not isinstance(entry, dict) or set(entry) != {"slug", "repository", "owners"}:
+        raise reader.fail(key, entry, "must be a mapping with exactly slug, repository and owners")
+    slug, repository, owners = entry["slug"], entry["repository"], entry["owners"]
+    try:
+        naming.check_slug(slug if isinstance(slug, str) else "")
+    except naming.NameRuleError as error:
+        raise reader.fail(f"{key}.slug", slug, str(error)) from None
+    if not isinstance(repository, str) or not _AZURE_REPOS_URL.fullmatch(repository):
+        raise reader.fail(
+            f"{key}.repository", repository, "must be https://dev.azure.com/<org>/<project>/_git/<repo>"
+        )
+    if (
+        not isinstance(owners, list)
+        or not owners
+        or not all(isinstance(owner, str) and _EMAIL.fullmatch(owner) for owner in owners)
+    ):
+        raise reader.fail(f"{key}.owners", owners, "must be a non-empty list of e-mail addresses")
+    return Project(slug, repository, tuple(owners))
+
+
+def _projects(reader: _Reader) -> tuple[Project, ...]:
+    projects = tuple(
+        _parse_project(reader, entry, index)
+        for index, entry in enumerate(reader.structured("projects", list))
+    )
+    slugs = [project.slug for project in projects]
+    duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if duplicates:
+        raise reader.fail("projects", duplicates, "each project slug must be unique")
+    return projects
+
+
+def _devops(reader: _Reader) -> DevOps:
+    return DevOps(
+        organization_url=reader.string(
+            "devopsOrganizationUrl", _DEVOPS_ORG_URL, "must be https://dev.azure.com/<organisation>"
+        ),
+        project=reader.string("devopsProject", re.compile(r"[^/\\:*?\"<>|]{1,64}"), "must be a project name"),
+        create_project=reader.boolean("devopsProjectCreate"),
+        platform_repository=reader.string(
+            "platformRepository", re.compile(r"[A-Za-z0-9][-.\w]{0,63}"), "must be a repository name"
+        ),
+    )
+
+
+def load_shared(stack: str) -> SharedSettings:
+    reader = _Reader(PROJECT, f"Pulumi.{stack}.yaml")
+    return SharedSettings(
+        stack_file=reader.stack_file,
+        devops=_devops(reader),
+        projects=_projects(reader),
+        branch_min_reviewers=reader.integer("branchPolicyMinReviewers", 1, 10),
+    )
+
+
+def load_environment(stack: str) -> EnvironmentSettings:
+    reader = _Reader(PROJECT, f"Pulumi.{stack}.yaml")
+    azure = _Reader(AZURE, reader.stack_file)
+    subscription_id = azure.string("subscriptionId", _GUID, "must be a subscription GUID")
+    location = azure.string("location", re.compile(r"[a-z][a-z0-9]+"), "must be an Azure region name")
+
+    prefix = reader.string("prefix")
+    names = naming.Names(prefix, stack, subscription_id)
+    try:
+        naming.check_prefix(prefix)
+    except naming.NameRuleError as error:
+        raise reader.fail("prefix", prefix, str(error)) from None
+
+    protected = reader.boolean("protected")
+    approvers = reader.strings("approvers", _EMAIL.fullmatch, "must be a list of e-mail addresses")
+    if protected and not approvers:
+        raise reader.fail("approvers", [], "a protected environment needs at least one approver")
+    if approvers and not protected:
+        raise reader.fail("approvers", list(approvers), "only a protected environment has approvers")
+
+    system_min = reader.integer("aksSystemNodeMin", 1, 10)
+    system_max = reader.integer("aksSystemNodeMax", 1, 50)
+    if system_max < system_min:
+        raise reader.fail("aksSystemNodeMax", system_max, f"must be at least aksSystemNodeMin ({system_min})")
+    max_capacity = reader.integer("agentMaxCapacity", 1, 100)
+    gpu_rule = "must be an N-series GPU size such as Standard_NC4as_T4_v3"
+    ssh_rule = "must be an OpenSSH public key (ssh-rsa or ssh-ed25519); environment stacks need one"
+    devops = _devops(reader)
+    return EnvironmentSettings(
+        stack_file=reader.stack_file,
+        environment=stack,
+        location=location,
+        subscription_id=subscription_id,
+        names=names,
+        tags=Tags(
+            owner=reader.string("owner", _EMAIL, "must be an e-mail address"),
+            cost_center=reader.string("costCenter", re.compile(r"[-\w]{1,64}"), "must be a cost-center code"),
+        ).for_environment(stack),
+        protected=protected,
+        approvers=approvers,
+        devops=devops,
+        projects=_projects(reader),
+        shared_stack=reader.string(
+            "sharedStack", re.compile(r"[-\w.]+/[-\w.]+/[-\w.]+"), "must be <organization>/<project>/<stack>"
+        ),
+        gitops=GitOps(
+            repository_url=f"{devops.organization_url}/{devops.project}/_git/{devops.platform_repository}",
+            branch=reader.string("gitopsBranch", re.compile(r"[-\w./]+"), "must be a branch name"),
+            auth_secret=reader.string(
+                "gitopsAuthSecret", re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)?"), "must be a secret name"
+            ),
+        ),
+        acr_sku=reader.choice("acrSku", _ACR_SKUS),
+        log_retention_days=reader.integer("logRetentionDays", 30, 730),
+        key_vault_retention_days=reader.integer("keyVaultRetentionDays", 7, 90),
+        aks=Aks(
+            kubernetes_version=reader.string("aksKubernetesVersion", _K8S_VERSION, "must be 1.28 to 1.39"),
+            system_vm_size=reader.string("aksSystemVmSize", _VM_SIZE, "must be an Azure VM size"),
+            system_min=system_min,
+            system_max=system_max,
+            gpu_vm_size=reader.string("aksGpuVmSize", _GPU_SIZE, gpu_rule),
+            gpu_max=reader.integer("aksGpuNodeMax", 1, 100),
+        ),
+        ml=MlCompute(
+            cpu_vm_size=reader.string("amlCpuVmSize", _VM_SIZE, "must be an Azure VM size"),
+            cpu_max=reader.integer("amlCpuMaxNodes", 1, 100),
+            gpu_vm_size=reader.string("amlGpuVmSize", _GPU_SIZE, gpu_rule),
+            gpu_max=reader.integer("amlGpuMaxNodes", 1, 100),
+        ),
+        agents=Agents(
+            vm_size=reader.string("agentVmSize", _GPU_SIZE, gpu_rule),
+            max_capacity=max_capacity,
+            desired_idle=reader.integer("agentDesiredIdle", 0, max_capacity),
+            ssh_public_key=reader.string("agentSshPublicKey", _SSH_KEY, ssh_rule),
+        ),
+    )
+
+
+def is_environment(stack: str) -> bool:
+    if stack == SHARED:
+        return False
+    if stack in ENVIRONMENTS:
+        return True
+    raise ConfigError(f"stack {stack!r} is not one of {SHARED}, {', '.join(ENVIRONMENTS)}")

@@ -1,0 +1,249 @@
+"""Azure and Azure DevOps names: pure functions and the rules Azure enforces on them.
+
+Every name comes from (prefix, environment) and, for globally unique names, a short suffix derived
+from the subscription so that two organisations using the same prefix do not collide.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from infra.stacks import ENVIRONMENTS
+
+PREFIX_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*$")
+SLUG_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+SLUG_MAX_LENGTH: Final = 24
+
+
+class NameRuleError(ValueError):
+    """A generated name breaks an Azure naming rule."""
+
+
+@dataclass(frozen=True)
+class NameRule:
+    kind: str
+    min_length: int
+    max_length: int
+    pattern: re.Pattern[str]
+    description: str
+
+    def check(self, name: str) -> str:
+        if not self.min_length <= len(name) <= self.max_length:
+            raise NameRuleError(
+                f"{self.kind} name {name!r} has {len(name)} characters; Azure allows "
+                f"{self.min_length}-{self.max_length}"
+            )
+        if not self.pattern.fullmatch(name):
+            raise NameRuleError(f"{self.kind} name {name!r} breaks the rule: {self.description}")
+        return name
+
+
+_ALNUM_HYPHEN = "letters, digits and hyphens, starting with a letter and ending with a letter or digit"
+
+RESOURCE_GROUP = NameRule(
+    "resource group", 1, 90, re.compile(r"[-\w._()]*[-\w_()]"), "letters, digits, -_.() not ending in ."
+)
+LOG_ANALYTICS = NameRule(
+    "Log Analytics workspace", 4, 63, re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*[A-Za-z0-9]"), _ALNUM_HYPHEN
+)
+APP_INSIGHTS = NameRule("Application Insights", 1, 255, re.compile(r"[-\w.()]*[-\w()]"), "no trailing dot")
+KEY_VAULT = NameRule(
+    "Key Vault",
+    3,
+    24,
+    re.compile(r"[A-Za-z](?!.*--)[-A-Za-z0-9]*[A-Za-z0-9]"),
+    f"{_ALNUM_HYPHEN}, no consecutive hyphens",
+)
+CONTAINER_REGISTRY = NameRule(
+    "container registry", 5, 50, re.compile(r"[a-z0-9]+"), "lowercase letters and digits"
+)
+STORAGE_ACCOUNT = NameRule("storage account", 3, 24, re.compile(r"[a-z0-9]+"), "lowercase letters and digits")
+ML_WORKSPACE = NameRule(
+    "Azure ML workspace",
+    3,
+    33,
+    re.compile(r"[A-Za-z0-9][-\w]*"),
+    "letters, digits, - and _, starting alphanumeric",
+)
+ML_COMPUTE = NameRule(
+    "Azure ML compute", 2, 16, re.compile(r"[A-Za-z][-A-Za-z0-9]*[A-Za-z0-9]"), _ALNUM_HYPHEN
+)
+AKS_CLUSTER = NameRule(
+    "AKS cluster", 1, 63, re.compile(r"[A-Za-z0-9][-\w]*[A-Za-z0-9]"), "letters, digits, - and _"
+)
+AKS_NODE_POOL = NameRule(
+    "AKS node pool",
+    1,
+    12,
+    re.compile(r"[a-z][a-z0-9]*"),
+    "lowercase letters and digits, starting with a letter",
+)
+MANAGED_IDENTITY = NameRule(
+    "managed identity", 3, 128, re.compile(r"[A-Za-z0-9][-\w]*"), "letters, digits, - and _"
+)
+VM_SCALE_SET = NameRule("VM scale set", 1, 64, re.compile(r"[A-Za-z0-9][-\w.]*[\w]"), "letters, digits, -_.")
+K8S_NAME = NameRule(
+    "Kubernetes namespace", 1, 63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "a DNS-1123 label"
+)
+FLUX_CONFIGURATION = NameRule(
+    "Flux configuration", 1, 30, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "lowercase DNS label"
+)
+
+# Azure ML compute clusters are named within the workspace, so fixed names are unique.
+CPU_COMPUTE_CLUSTER: Final = ML_COMPUTE.check("cpu-cluster")
+GPU_COMPUTE_CLUSTER: Final = ML_COMPUTE.check("gpu-cluster")
+AKS_SYSTEM_POOL: Final = AKS_NODE_POOL.check("system")
+AKS_GPU_POOL: Final = AKS_NODE_POOL.check("gpu")
+DVC_CONTAINER: Final = "dvc"
+# The taint and label every GPU workload tolerates and selects; gitops/ and the template use the same.
+GPU_TAINT: Final = "sku=gpu:NoSchedule"
+GPU_NODE_LABEL: Final = ("accelerator", "nvidia")
+
+
+def unique_suffix(*seeds: str, length: int = 4) -> str:
+    """A stable suffix for globally unique names (like ARM's uniqueString)."""
+    return hashlib.sha256("/".join(seeds).encode()).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every name of one environment stack."""
+
+    prefix: str
+    environment: str
+    subscription_id: str
+
+    @property
+    def _suffix(self) -> str:
+        return unique_suffix(self.subscription_id, self.prefix, self.environment)
+
+    @property
+    def _base(self) -> str:
+        return f"{self.prefix}-{self.environment}"
+
+    @property
+    def resource_group(self) -> str:
+        return RESOURCE_GROUP.check(f"rg-{self._base}")
+
+    @property
+    def log_analytics(self) -> str:
+        return LOG_ANALYTICS.check(f"log-{self._base}")
+
+    @property
+    def app_insights(self) -> str:
+        return APP_INSIGHTS.check(f"appi-{self._base}")
+
+    @property
+    def key_vault(self) -> str:
+        return KEY_VAULT.check(f"kv-{self._base}-{self._suffix}")
+
+    @property
+    def container_registry(self) -> str:
+        return CONTAINER_REGISTRY.check(f"cr{self.prefix}{self.environment}{self._suffix}")
+
+    @property
+    def storage_account(self) -> str:
+        return STORAGE_ACCOUNT.check(f"st{self.prefix}{self.environment}{self._suffix}")
+
+    @property
+    def ml_workspace(self) -> str:
+        return ML_WORKSPACE.check(f"mlw-{self._base}")
+
+    @property
+    def aks_cluster(self) -> str:
+        return AKS_CLUSTER.check(f"aks-{self._base}")
+
+    @property
+    def aks_node_resource_group(self) -> str:
+        return RESOURCE_GROUP.check(f"rg-{self._base}-aks-nodes")
+
+    @property
+    def pipeline_identity(self) -> str:
+        return MANAGED_IDENTITY.check(f"id-{self._base}-pipelines")
+
+    @property
+    def agent_scale_set(self) -> str:
+        return VM_SCALE_SET.check(f"vmss-{self._base}-agents")
+
+    def workload_identity(self, slug: str) -> str:
+        return MANAGED_IDENTITY.check(f"id-{self._base}-{slug}")
+
+    # Azure DevOps names live in one project shared by all environments, hence the environment in each.
+    @property
+    def variable_group(self) -> str:
+        return f"vg-{self._base}"
+
+    @property
+    def service_connection(self) -> str:
+        return f"sc-{self._base}"
+
+    @property
+    def agent_pool(self) -> str:
+        return f"pool-{self._base}-gpu"
+
+    @property
+    def devops_environment(self) -> str:
+        """Named after the stack: the deployment jobs of every pipeline bind to `dev`, `qa`, `prod`."""
+        return self.environment
+
+    def all(self) -> dict[str, str]:
+        """Every environment-level name, each checked against its rule."""
+        return {
+            attr: getattr(self, attr)
+            for attr in (
+                "resource_group",
+                "log_analytics",
+                "app_insights",
+                "key_vault",
+                "container_registry",
+                "storage_account",
+                "ml_workspace",
+                "aks_cluster",
+                "aks_node_resource_group",
+                "pipeline_identity",
+                "agent_scale_set",
+                "variable_group",
+                "service_connection",
+                "agent_pool",
+                "devops_environment",
+            )
+        }
+
+
+def project_namespace(slug: str) -> str:
+    return K8S_NAME.check(slug)
+
+
+def project_service_account(slug: str) -> str:
+    return K8S_NAME.check(slug)
+
+
+def project_flux_configuration(slug: str) -> str:
+    return FLUX_CONFIGURATION.check(slug)
+
+
+def project_pipeline_names(slug: str) -> dict[str, str]:
+    """Pipeline definitions of one onboarded project, keyed as in the shared stack's `pipelines` output."""
+    return {"main": slug, "retrain": f"{slug}-retrain", "drift": f"{slug}-drift"}
+
+
+def check_prefix(prefix: str) -> None:
+    """Raise NameRuleError unless every name of every environment is valid with this prefix."""
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        raise NameRuleError("prefix must be lowercase letters and digits, starting with a letter")
+    for environment in ENVIRONMENTS:
+        # The longest subscription id form gives the longest names; the suffix has a fixed length.
+        Names(prefix, environment, "0" * 36).all()
+
+
+def check_slug(slug: str) -> None:
+    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > SLUG_MAX_LENGTH:
+        raise NameRuleError(
+            f"slug must be lowercase letters, digits and single hyphens, starting with a letter, "
+            f"at most {SLUG_MAX_LENGTH} characters"
+        )
+    project_namespace(slug)
+    project_flux_configuration(slug)
+    for environment in ENVIRONMENTS:
+        Names("a", environment, "").workload_identity(slug)

@@ -1,0 +1,283 @@
+"""What each stack declares: the shared stack once per organisation, an environment stack per environment."""
+
+import pulumi
+from pulumi_azure_native import authorization, resources
+
+from infra import config, naming, outputs, roles
+from infra.components.agents import Agents, AgentsArgs
+from infra.components.aks import Aks, AksArgs, FluxProject
+from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
+from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
+from infra.components.ml_workspace import ComputeClusterSpec, MlWorkspace, MlWorkspaceArgs
+from infra.components.monitoring import Monitoring, MonitoringArgs
+from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs, RoleGrant
+from infra.components.project_pipelines import ProjectPipelines as ProjectPipelineDefinitions
+from infra.components.project_pipelines import ProjectPipelinesArgs
+from infra.components.registry import Registry, RegistryArgs
+from infra.components.secrets import Secrets, SecretsArgs
+from infra.components.workload_identities import (
+    ProjectServiceAccount,
+    WorkloadIdentities,
+    WorkloadIdentitiesArgs,
+)
+from infra.devops_users import user_ids
+
+
+def main() -> None:
+    stack = pulumi.get_stack()
+    if config.is_environment(stack):
+        environment_stack(config.load_environment(stack))
+    else:
+        shared_stack(config.load_shared(stack))
+
+
+def shared_stack(settings: config.SharedSettings) -> None:
+    project = DevOpsProject(
+        "devops", DevOpsProjectArgs(name=settings.devops.project, create=settings.devops.create_project)
+    )
+    pipelines = {
+        onboarded.slug: ProjectPipelineDefinitions(
+            f"project-{onboarded.slug}",
+            ProjectPipelinesArgs(
+                devops_project_id=project.project_id,
+                slug=onboarded.slug,
+                repository_name=onboarded.repository_name,
+                pipeline_names=naming.project_pipeline_names(onboarded.slug),
+                min_reviewers=settings.branch_min_reviewers,
+                owner_ids=user_ids(onboarded.owners),
+            ),
+        ).pipeline_ids
+        for onboarded in settings.projects
+    }
+    pulumi.export(outputs.DEVOPS_ORGANIZATION_URL, settings.devops.organization_url)
+    pulumi.export(outputs.DEVOPS_PROJECT, project.project_name)
+    pulumi.export(outputs.DEVOPS_PROJECT_ID, project.project_id)
+    pulumi.export(outputs.PIPELINES, pipelines)
+
+
+def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output[int]:
+    def pick(published: dict) -> int:
+        try:
+            return int(published[slug][key])
+        except (KeyError, TypeError):
+            raise pulumi.RunError(
+                f"the shared stack has no {key!r} pipeline for project {slug!r}: "
+                "run `pulumi up -s shared` after onboarding a project, then the environment stacks"
+            ) from None
+
+    return pipelines.apply(pick)
+
+
+def environment_stack(settings: config.EnvironmentSettings) -> None:
+    names = settings.names
+    tags = settings.tags
+    tenant_id = authorization.get_client_config_output().tenant_id
+    shared = pulumi.StackReference("shared", stack_name=settings.shared_stack)
+    devops_project_id = shared.require_output(outputs.DEVOPS_PROJECT_ID)
+    shared_pipelines = shared.require_output(outputs.PIPELINES)
+
+    group = resources.ResourceGroup(
+        "resource-group", resource_group_name=names.resource_group, location=settings.location, tags=tags
+    )
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            workspace_name=names.log_analytics,
+            app_insights_name=names.app_insights,
+            retention_days=settings.log_retention_days,
+            tags=tags,
+        ),
+    )
+    secrets = Secrets(
+        "secrets",
+        SecretsArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            vault_name=names.key_vault,
+            tenant_id=tenant_id,
+            soft_delete_retention_days=settings.key_vault_retention_days,
+            secrets={
+                outputs.VARIABLE_RESOURCE_GROUP: group.name,
+                outputs.VARIABLE_WORKSPACE: names.ml_workspace,
+                outputs.VARIABLE_LOCATION: settings.location,
+                outputs.VARIABLE_APP_INSIGHTS_CONNECTION: monitoring.app_insights_connection_string,
+            },
+            tags=tags,
+        ),
+    )
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            registry_name=names.container_registry,
+            sku=settings.acr_sku,
+            tags=tags,
+        ),
+    )
+    ml = MlWorkspace(
+        "ml",
+        MlWorkspaceArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            workspace_name=names.ml_workspace,
+            storage_account_name=names.storage_account,
+            dvc_container_name=naming.DVC_CONTAINER,
+            key_vault_id=secrets.vault_id,
+            registry_id=registry.registry_id,
+            app_insights_id=monitoring.app_insights_id,
+            clusters=(
+                ComputeClusterSpec(naming.CPU_COMPUTE_CLUSTER, settings.ml.cpu_vm_size, settings.ml.cpu_max),
+                ComputeClusterSpec(naming.GPU_COMPUTE_CLUSTER, settings.ml.gpu_vm_size, settings.ml.gpu_max),
+            ),
+            tags=tags,
+        ),
+    )
+    aks = Aks(
+        "aks",
+        AksArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            environment=settings.environment,
+            cluster_name=names.aks_cluster,
+            node_resource_group=names.aks_node_resource_group,
+            kubernetes_version=settings.aks.kubernetes_version,
+            system_vm_size=settings.aks.system_vm_size,
+            system_min=settings.aks.system_min,
+            system_max=settings.aks.system_max,
+            gpu_vm_size=settings.aks.gpu_vm_size,
+            gpu_max=settings.aks.gpu_max,
+            tenant_id=tenant_id,
+            subscription_id=settings.subscription_id,
+            registry_id=registry.registry_id,
+            log_analytics_workspace_id=monitoring.workspace_id,
+            gitops_repository_url=settings.gitops.repository_url,
+            gitops_branch=settings.gitops.branch,
+            gitops_auth_secret=settings.gitops.auth_secret,
+            projects=[
+                FluxProject(p.slug, naming.project_namespace(p.slug), p.repository_url)
+                for p in settings.projects
+            ],
+            tags=tags,
+        ),
+    )
+    workloads = WorkloadIdentities(
+        "workloads",
+        WorkloadIdentitiesArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            subscription_id=settings.subscription_id,
+            oidc_issuer_url=aks.oidc_issuer_url,
+            app_insights_id=monitoring.app_insights_id,
+            projects=[
+                ProjectServiceAccount(
+                    slug=p.slug,
+                    identity_name=names.workload_identity(p.slug),
+                    namespace=naming.project_namespace(p.slug),
+                    service_account=naming.project_service_account(p.slug),
+                )
+                for p in settings.projects
+            ],
+            tags=tags,
+        ),
+    )
+
+    def role(role_id: str) -> str:
+        return roles.definition_id(settings.subscription_id, role_id)
+
+    pipeline = PipelineIdentity(
+        "pipeline",
+        PipelineIdentityArgs(
+            resource_group_name=group.name,
+            resource_group=names.resource_group,
+            location=settings.location,
+            identity_name=names.pipeline_identity,
+            service_connection_name=names.service_connection,
+            devops_project_id=devops_project_id,
+            subscription_id=settings.subscription_id,
+            tenant_id=tenant_id,
+            grants={
+                # Contributor on the environment's group, never beyond it: jobs, endpoints, image builds.
+                "contributor": RoleGrant(group.id, role(roles.CONTRIBUTOR)),
+                "acr-push": RoleGrant(registry.registry_id, role(roles.ACR_PUSH)),
+                "ml-data-scientist": RoleGrant(ml.workspace_id, role(roles.AZURE_ML_DATA_SCIENTIST)),
+                "dvc-data": RoleGrant(ml.storage_account_id, role(roles.STORAGE_BLOB_DATA_CONTRIBUTOR)),
+                # The variable group reads the vault through this identity's service connection.
+                "secrets-user": RoleGrant(secrets.vault_id, role(roles.KEY_VAULT_SECRETS_USER)),
+            },
+            tags=tags,
+        ),
+    )
+    agents = Agents(
+        "agents",
+        AgentsArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            scale_set_name=names.agent_scale_set,
+            pool_name=names.agent_pool,
+            vm_size=settings.agents.vm_size,
+            max_capacity=settings.agents.max_capacity,
+            desired_idle=settings.agents.desired_idle,
+            ssh_public_key=settings.agents.ssh_public_key,
+            devops_project_id=devops_project_id,
+            service_endpoint_id=pipeline.service_endpoint_id,
+            tags=tags,
+        ),
+    )
+    devops = DevOpsEnvironment(
+        "devops",
+        DevOpsEnvironmentArgs(
+            devops_project_id=devops_project_id,
+            environment_name=names.devops_environment,
+            variable_group_name=names.variable_group,
+            key_vault_name=secrets.vault_name,
+            secret_names=outputs.VARIABLE_GROUP_VARIABLES,
+            service_endpoint_id=pipeline.service_endpoint_id,
+            agent_queue_id=agents.queue_id,
+            protected=settings.protected,
+            approver_ids=user_ids(settings.approvers),
+            pipelines=[
+                ProjectPipelines(
+                    slug=p.slug,
+                    main=_pipeline_id(shared_pipelines, p.slug, "main"),
+                    scheduled=[_pipeline_id(shared_pipelines, p.slug, key) for key in ("retrain", "drift")],
+                )
+                for p in settings.projects
+            ],
+        ),
+    )
+
+    pulumi.export(outputs.ENVIRONMENT, settings.environment)
+    pulumi.export(outputs.PROTECTED, settings.protected)
+    pulumi.export(outputs.LOCATION, settings.location)
+    pulumi.export(outputs.SUBSCRIPTION_ID, settings.subscription_id)
+    pulumi.export(outputs.TENANT_ID, tenant_id)
+    pulumi.export(outputs.RESOURCE_GROUP, group.name)
+    pulumi.export(outputs.ML_WORKSPACE, ml.workspace_name)
+    pulumi.export(outputs.CPU_COMPUTE_CLUSTER, naming.CPU_COMPUTE_CLUSTER)
+    pulumi.export(outputs.GPU_COMPUTE_CLUSTER, naming.GPU_COMPUTE_CLUSTER)
+    pulumi.export(outputs.KEY_VAULT, secrets.vault_name)
+    pulumi.export(outputs.ACR_NAME, registry.registry_name)
+    pulumi.export(outputs.ACR_LOGIN_SERVER, registry.login_server)
+    pulumi.export(outputs.AKS_CLUSTER, aks.cluster_name)
+    pulumi.export(outputs.AKS_OIDC_ISSUER_URL, aks.oidc_issuer_url)
+    pulumi.export(outputs.STORAGE_ACCOUNT, ml.storage_account_name)
+    pulumi.export(outputs.DVC_CONTAINER, ml.dvc_container_name)
+    pulumi.export(outputs.APP_INSIGHTS_ID, monitoring.app_insights_id)
+    pulumi.export(outputs.VARIABLE_GROUP, devops.variable_group_name)
+    pulumi.export(outputs.SERVICE_CONNECTION, pipeline.service_endpoint_name)
+    pulumi.export(outputs.DEVOPS_ENVIRONMENT, devops.environment_name)
+    pulumi.export(outputs.AGENT_POOL, agents.pool_name)
+    pulumi.export(
+        outputs.PROJECTS,
+        {
+            p.slug: {
+                outputs.PROJECT_NAMESPACE: naming.project_namespace(p.slug),
+                outputs.PROJECT_SERVICE_ACCOUNT: naming.project_service_account(p.slug),
+                outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: workloads.client_ids[p.slug],
+            }
+            for p in settings.projects
+        },
+    )

@@ -1,0 +1,1 @@
+"""Commands of the project that run offline: the mock-run harness and what is built on it."""

@@ -1,0 +1,342 @@
+"""Run the real program for a stack under Pulumi's mock runtime and record what it declares.
+
+This is the offline stand-in for `pulumi preview`: the program, the SDKs' argument handling and the
+committed stack files are real; the cloud answers are the mocks below (names, ids and the few
+outputs a provider computes, such as a registry's login server or a cluster's OIDC issuer).
+
+`python -m infra.tools.mock_run --stack dev` prints the run as JSON, so a tool can run another
+checkout's program in its own interpreter (plan diffs compare two versions of the program).
+"""
+
+import argparse
+import contextvars
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.rpc import deserialize_properties
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import PROJECT
+from infra.stacks import SHARED
+from infra.tools import stack_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TENANT_ID = "00000000-0000-0000-0000-00000000feed"
+DEVOPS_ORGANIZATION_ID = "00000000-0000-0000-0000-0000000000de"
+
+
+@dataclass(frozen=True)
+class DeclaredResource:
+    type: str
+    name: str
+    urn: str
+    parent_urn: str | None
+    custom: bool
+    inputs: Mapping[str, Any]
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StackRun:
+    stack: str
+    resources: tuple[DeclaredResource, ...]
+    outputs: Mapping[str, Any]
+    _by_urn: dict[str, DeclaredResource] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_urn.update({resource.urn: resource for resource in self.resources})
+
+    def component_of(self, resource: DeclaredResource) -> DeclaredResource | None:
+        """The nearest ComponentResource ancestor, or None for a top-level resource."""
+        parent = self._by_urn.get(resource.parent_urn or "")
+        while parent is not None and parent.custom:
+            parent = self._by_urn.get(parent.parent_urn or "")
+        return parent
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "stack": self.stack,
+                "resources": [asdict(resource) for resource in self.resources],
+                "outputs": self.outputs,
+            },
+            default=str,
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "StackRun":
+        data = json.loads(text)
+        return cls(
+            stack=data["stack"],
+            resources=tuple(
+                DeclaredResource(**{**item, "dependencies": tuple(item["dependencies"])})
+                for item in data["resources"]
+            ),
+            outputs=data["outputs"],
+        )
+
+
+def _arm_id(subscription_id: str, inputs: Mapping[str, Any], type_: str, name: str) -> str:
+    module, kind = type_.split(":")[1:3]
+    group = inputs.get("resourceGroupName", "rg")
+    if kind == "ResourceGroup":
+        return f"/subscriptions/{subscription_id}/resourceGroups/{name}"
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
+    )
+
+
+# Name arguments that do not follow the `<kind>Name` pattern.
+_NAME_ARGUMENTS = {
+    "StorageAccount": "accountName",
+    "ManagedCluster": "resourceName",
+    "Component": "resourceName",
+    "UserAssignedIdentity": "resourceName",
+    "FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
+    "VirtualMachineScaleSet": "vmScaleSetName",
+    "BlobContainer": "containerName",
+    "PublicIPAddress": "publicIpAddressName",
+}
+
+
+def _azure_name(type_: str, inputs: Mapping[str, Any], logical: str) -> str:
+    """The Azure name a resource gets: its name argument, else the logical name."""
+    kind = type_.split(":")[2]
+    key = _NAME_ARGUMENTS.get(kind, f"{kind[0].lower()}{kind[1:]}Name")
+    value = inputs.get(key)
+    return value if isinstance(value, str) else logical
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Answers for the cloud: the outputs providers compute, derived from the inputs."""
+
+    def __init__(self, subscription_id: str, shared_outputs: Mapping[str, Any]) -> None:
+        self.subscription_id = subscription_id
+        self.shared_outputs = shared_outputs
+        self._next_id = 100
+
+    def _devops_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = dict(args.inputs)
+        type_ = args.typ
+        if type_ == "pulumi:pulumi:StackReference":
+            return f"{inputs.get('name')}", {
+                **inputs,
+                "outputs": dict(self.shared_outputs),
+                "secretOutputNames": [],
+            }
+        if type_.startswith("azuredevops:"):
+            return self._devops(type_, inputs, args.name)
+        name = _azure_name(type_, inputs, args.name)
+        resource_id = _arm_id(self.subscription_id, inputs, type_, name)
+        state: dict[str, Any] = {**inputs, "name": name, "id": resource_id}
+        kind = type_.split(":")[2]
+        if kind == "Registry":
+            state["loginServer"] = f"{name}.azurecr.io"
+        elif kind == "Vault":
+            state["properties"] = {
+                **inputs.get("properties", {}),
+                "vaultUri": f"https://{name}.vault.azure.net/",
+            }
+        elif kind == "Component" and type_.startswith("azure-native:applicationinsights"):
+            state["connectionString"] = (
+                f"InstrumentationKey={name}-key;IngestionEndpoint=https://ingest.invalid/"
+            )
+        elif kind == "UserAssignedIdentity":
+            state.update(clientId=f"{name}-client-id", principalId=f"{name}-principal-id", tenantId=TENANT_ID)
+        elif kind == "Workspace" and type_.startswith("azure-native:machinelearningservices"):
+            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{name}-principal-id"}
+        elif kind == "ManagedCluster":
+            state["oidcIssuerProfile"] = {
+                **inputs.get("oidcIssuerProfile", {}),
+                "issuerURL": f"https://westeurope.oic.prod-aks.azure.com/{TENANT_ID}/{name}/",
+            }
+            state["identityProfile"] = {
+                "kubeletidentity": {
+                    "objectId": f"{name}-kubelet-object-id",
+                    "clientId": f"{name}-kubelet-client-id",
+                }
+            }
+        elif kind == "VirtualNetwork":
+            state["subnets"] = [
+                {**subnet, "id": f"{resource_id}/subnets/{subnet.get('name')}"}
+                for subnet in inputs.get("subnets", [])
+            ]
+        return resource_id, state
+
+    def _devops(self, type_: str, inputs: dict, logical: str) -> tuple[str, dict]:
+        resource_id = self._devops_id()
+        state = {**inputs, "id": resource_id}
+        if type_.endswith(":ServiceEndpointAzureRM"):
+            state.update(
+                workloadIdentityFederationIssuer=f"https://vstoken.dev.azure.com/{DEVOPS_ORGANIZATION_ID}",
+                workloadIdentityFederationSubject=f"sc://contoso/ml-platform/{inputs.get('serviceEndpointName')}",
+            )
+        elif type_.endswith(":Project"):
+            state["id"] = f"{inputs.get('name')}-project-id"
+        return str(state["id"]), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        token = args.token
+        if token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": "pulumi-client-id",
+                "objectId": "pulumi-object-id",
+                "subscriptionId": self.subscription_id,
+                "tenantId": TENANT_ID,
+            }, []
+        if token == "azuredevops:index/getProject:getProject":
+            name = args.args.get("name")
+            return {"id": f"{name}-project-id", "name": name, "projectId": f"{name}-project-id"}, []
+        if token == "azuredevops:index/getGitRepository:getGitRepository":
+            name = args.args.get("name")
+            return {"id": f"{name}-repository-id", "name": name, "defaultBranch": "refs/heads/main"}, []
+        if token == "azuredevops:index/getUsers:getUsers":
+            principal = args.args.get("principalName")
+            return {"id": "users", "users": [{"id": f"{principal}-id", "principalName": principal}]}, []
+        raise NotImplementedError(f"no mock for the call {token}: add one to {__name__}")
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The mock monitor, keeping every registration with its parent and explicit dependencies."""
+
+    def __init__(self, platform_mocks: PlatformMocks) -> None:
+        super().__init__(platform_mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.declared.append(
+                DeclaredResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent_urn=request.parent or None,
+                    custom=bool(request.custom),
+                    inputs=_unwrap_secrets(deserialize_properties(request.object, keep_unknowns=False)),
+                    dependencies=tuple(request.dependencies),
+                )
+            )
+        return response
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """Plain values where secrets were marked, as a policy pack sees them."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _unwrap_secrets(value["value"])
+        return {key: _unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(item) for item in value]
+    return value
+
+
+Transformation = Callable[[pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]
+
+
+def _run_in_process(
+    stack: str, root: Path, transformations: Sequence[Transformation], shared_outputs: Mapping[str, Any]
+) -> StackRun:
+    from infra.program import main
+
+    config = stack_config.load(stack, root)
+    platform_mocks = PlatformMocks(config.get("azure-native:subscriptionId", ""), shared_outputs)
+    monitor = RecordingMonitor(platform_mocks)
+    # A fresh root Stack resource per run: several stacks run one after another in one process.
+    settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_mocks(platform_mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    for transformation in transformations:
+        pulumi.runtime.register_stack_transformation(transformation)
+    settings.SETTINGS.rpc_manager.clear()
+    resolved: dict[str, Any] = {}
+
+    def program() -> None:
+        main()
+        root_stack = settings.get_root_resource()
+        exported = pulumi.Output.from_input(dict(root_stack.outputs))  # type: ignore[union-attr]
+        resolved.update(_sync_await(exported.future()) or {})
+
+    _sync_await(run_pulumi_func(program))
+    return StackRun(stack=stack, resources=tuple(monitor.declared), outputs=resolved)
+
+
+def run_stack(stack: str, root: Path = REPO_ROOT, transformations: Sequence[Transformation] = ()) -> StackRun:
+    """Run the program of the checkout at `root` for `stack`; environment stacks first run `shared`
+    so their StackReference reads the shared stack's outputs, as after `pulumi up -s shared`."""
+    if root.resolve() != REPO_ROOT:
+        if transformations:
+            raise ValueError("transformations apply only to this checkout's program")
+        return _run_in_subprocess(stack, root)
+    shared_outputs = {} if stack == SHARED else _shared_outputs(_config_digest(root))
+    return _run_isolated(stack, root, transformations, shared_outputs)
+
+
+def _config_digest(root: Path) -> str:
+    return hashlib.sha256(
+        b"".join((root / name).read_bytes() for name in ("Pulumi.yaml", f"Pulumi.{SHARED}.yaml"))
+    ).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_outputs(config_digest: str) -> Mapping[str, Any]:
+    """The shared stack's outputs, computed once per version of its configuration."""
+    return _run_isolated(SHARED, REPO_ROOT, (), {}).outputs
+
+
+def _run_isolated(
+    stack: str, root: Path, transformations: Sequence[Transformation], shared_outputs: Mapping[str, Any]
+) -> StackRun:
+    # Pulumi keeps its runtime state in context variables: a copied context keeps runs apart.
+    return contextvars.copy_context().run(_run_in_process, stack, root, transformations, shared_outputs)
+
+
+def _run_in_subprocess(stack: str, root: Path) -> StackRun:
+    environment = {**os.environ, "PYTHONPATH": str(root)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "infra.tools.mock_run", "--stack", stack],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"the program at {root} failed for stack {stack}:\n{completed.stderr.strip()}")
+    return StackRun.from_json(completed.stdout)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    args = parser.parse_args(argv)
+    try:
+        run = run_stack(args.stack)
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(run.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

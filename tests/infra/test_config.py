@@ -1,0 +1,279 @@
+"""Bad config stops the program with one line naming the stack file, the key, the value and the rule."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from infra import config
+from infra.tools import stack_config
+from infra.tools.mock_run import REPO_ROOT
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def checkout(tmp_path: Path, stack: str, edit: Edit, project_edit: Edit | None = None) -> Path:
+    """A copy of the committed project and stack files with one stack's config edited."""
+    shutil.copy(REPO_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    data = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    edit(data["config"])
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(data))
+    if project_edit is not None:
+        project = yaml.safe_load((tmp_path / "Pulumi.yaml").read_text())
+        project_edit(project["config"])
+        (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+    return tmp_path
+
+
+def load(root: Path, stack: str) -> config.EnvironmentSettings | config.SharedSettings:
+    pulumi.runtime.set_all_config(stack_config.load(stack, root))
+    return config.load_environment(stack) if config.is_environment(stack) else config.load_shared(stack)
+
+
+def setter(key: str, value: Any) -> Edit:
+    return lambda values: values.__setitem__(key, value)
+
+
+def deleter(key: str) -> Edit:
+    return lambda values: values.pop(key)
+
+
+P = "mlops-platform"
+BAD_CONFIG = [
+    # (what is wrong, stack, edit of the stack file, edit of Pulumi.yaml, expected message parts)
+    ("missing key", "dev", deleter(f"{P}:owner"), None, ["mlops-platform:owner is missing"]),
+    (
+        "missing provider key",
+        "dev",
+        deleter("azure-native:subscriptionId"),
+        None,
+        ["subscriptionId is missing"],
+    ),
+    ("wrong type", "dev", setter(f"{P}:aksGpuNodeMax", "many"), None, ["aksGpuNodeMax = 'many'", "integer"]),
+    ("count out of range", "prod", setter(f"{P}:aksGpuNodeMax", 500), None, ["= 500", "from 1 to 100"]),
+    ("bool expected", "dev", setter(f"{P}:protected", "yes"), None, ["protected = 'yes'", "true or false"]),
+    (
+        "protected without approvers",
+        "qa",
+        deleter(f"{P}:approvers"),
+        None,
+        ["approvers = []", "protected environment needs at least one approver"],
+    ),
+    (
+        "approvers on an unprotected environment",
+        "dev",
+        setter(f"{P}:approvers", ["lead@contoso.com"]),
+        None,
+        ["only a protected environment has approvers"],
+    ),
+    (
+        "duplicate project slug",
+        "dev",
+        setter(
+            f"{P}:projects",
+            [
+                {
+                    "slug": "fraud",
+                    "repository": "https://dev.azure.com/c/p/_git/fraud",
+                    "owners": ["a@c.com"],
+                },
+                {
+                    "slug": "fraud",
+                    "repository": "https://dev.azure.com/c/p/_git/fraud2",
+                    "owners": ["a@c.com"],
+                },
+            ],
+        ),
+        None,
+        ["projects = ['fraud']", "slug must be unique"],
+    ),
+    (
+        "bad repository URL",
+        "shared",
+        setter(
+            f"{P}:projects",
+            [{"slug": "fraud", "repository": "git@github.com:c/fraud.git", "owners": ["a@c.com"]}],
+        ),
+        None,
+        ["projects[0].repository", "https://dev.azure.com/<org>/<project>/_git/<repo>"],
+    ),
+    (
+        "project without owners",
+        "dev",
+        setter(
+            f"{P}:projects",
+            [{"slug": "fraud", "repository": "https://dev.azure.com/c/p/_git/f", "owners": []}],
+        ),
+        None,
+        ["projects[0].owners", "non-empty list of e-mail addresses"],
+    ),
+    (
+        "bad project slug",
+        "dev",
+        setter(
+            f"{P}:projects",
+            [{"slug": "Fraud_Team", "repository": "https://dev.azure.com/c/p/_git/f", "owners": ["a@c.com"]}],
+        ),
+        None,
+        ["projects[0].slug = 'Fraud_Team'", "lowercase letters"],
+    ),
+    (
+        "name too long for Azure",
+        "prod",
+        setter(f"{P}:prefix", "platformteam"),
+        None,
+        ["prefix = 'platformteam'", "Key Vault name", "Azure allows 3-24"],
+    ),
+    ("bad prefix charset", "dev", setter(f"{P}:prefix", "ML-Ops"), None, ["prefix = 'ML-Ops'", "lowercase"]),
+    (
+        "not a GPU size",
+        "dev",
+        setter(f"{P}:aksGpuVmSize", "Standard_D4s_v5"),
+        None,
+        ["aksGpuVmSize", "N-series"],
+    ),
+    (
+        "unknown ACR SKU",
+        "dev",
+        setter(f"{P}:acrSku", "Gold"),
+        None,
+        ["acrSku = 'Gold'", "Basic, Standard, Premium"],
+    ),
+    (
+        "system pool max below min",
+        "dev",
+        lambda values: values.update({f"{P}:aksSystemNodeMin": 3, f"{P}:aksSystemNodeMax": 2}),
+        None,
+        ["aksSystemNodeMax = 2", "at least aksSystemNodeMin (3)"],
+    ),
+    (
+        "ssh key not a public key",
+        "dev",
+        setter(f"{P}:agentSshPublicKey", "hunter2"),
+        None,
+        ["OpenSSH public key"],
+    ),
+    (
+        "idle agents above the maximum",
+        "dev",
+        setter(f"{P}:agentDesiredIdle", 9),
+        None,
+        ["agentDesiredIdle = 9", "from 0 to 2"],
+    ),
+    ("undeclared key", "dev", setter(f"{P}:gpuCount", 2), None, ["mlops-platform:gpuCount is not declared"]),
+    (
+        "bad organisation URL",
+        "shared",
+        setter(f"{P}:devopsOrganizationUrl", "contoso"),
+        None,
+        ["dev.azure.com"],
+    ),
+    (
+        "projects not a list",
+        "dev",
+        setter(f"{P}:projects", "credit-scoring"),
+        None,
+        ["projects", "must be a list"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "edit", "project_edit", "expected"),
+    [case[1:] for case in BAD_CONFIG],
+    ids=[case[0] for case in BAD_CONFIG],
+)
+def test_bad_config_is_one_line_naming_file_key_value_and_rule(
+    tmp_path: Path, stack: str, edit: Edit, project_edit: Edit | None, expected: list[str]
+) -> None:
+    root = checkout(tmp_path, stack, edit, project_edit)
+    with pytest.raises(config.ConfigError) as raised:
+        load(root, stack)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"Pulumi.{stack}.yaml: ")
+    for part in expected:
+        assert part in message, f"{part!r} not in {message!r}"
+
+
+def test_config_errors_are_run_errors_so_pulumi_prints_no_traceback() -> None:
+    assert issubclass(config.ConfigError, pulumi.RunError)
+
+
+@pytest.mark.parametrize("stack", ["shared", "dev", "qa", "prod"])
+def test_committed_stack_files_load(stack: str) -> None:
+    settings = load(REPO_ROOT, stack)
+    assert settings.projects and settings.projects[0].slug == "credit-scoring"
+
+
+def test_settings_are_frozen() -> None:
+    settings = load(REPO_ROOT, "dev")
+    with pytest.raises(AttributeError):
+        settings.protected = True  # type: ignore[misc]
+
+
+def test_protection_follows_the_stack_files() -> None:
+    dev, qa, prod = (load(REPO_ROOT, stack) for stack in ("dev", "qa", "prod"))
+    assert not dev.protected and not dev.approvers
+    assert qa.protected and qa.approvers
+    assert prod.protected and len(prod.approvers) >= 2
+
+
+def test_every_declared_key_is_read_and_every_read_key_is_declared() -> None:
+    declared = set(yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"])
+    source = (REPO_ROOT / "infra" / "config.py").read_text()
+    read = {key for key in declared if f'"{key}"' in source}
+    assert read == declared, f"declared but never read: {sorted(declared - read)}"
+
+
+def test_stack_files_differ_only_in_decisions() -> None:
+    decisions = {
+        "azure-native:subscriptionId",
+        *(
+            f"{P}:{key}"
+            for key in (
+                "protected",
+                "approvers",
+                "acrSku",
+                "aksSystemNodeMin",
+                "aksSystemNodeMax",
+                "aksGpuNodeMax",
+                "amlCpuMaxNodes",
+                "amlGpuMaxNodes",
+                "agentMaxCapacity",
+            )
+        ),
+    }
+    files = {
+        stack: yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        for stack in ("dev", "qa", "prod")
+    }
+    keys = set().union(*files.values())
+    differing = {key for key in keys if len({repr(f.get(key)) for f in files.values()}) > 1}
+    assert differing <= decisions, f"stack files differ in non-decisions: {sorted(differing - decisions)}"
+
+
+def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path) -> None:
+    root = checkout(tmp_path, "dev", setter(f"{P}:aksGpuNodeMax", 0))
+    shutil.copytree(REPO_ROOT / "infra", root / "infra", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO_ROOT / "Pulumi.shared.yaml", root / "Pulumi.shared.yaml")
+    completed = subprocess.run(
+        [sys.executable, "-m", "infra.tools.mock_run", "--stack", "dev"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.strip() == (
+        "error: Pulumi.dev.yaml: mlops-platform:aksGpuNodeMax = 0: must be from 1 to 100"
+    )

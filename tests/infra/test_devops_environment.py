@@ -1,0 +1,78 @@
+import pytest
+
+from infra import outputs
+from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
+from tests.infra.conftest import Recorder, resolve
+
+CHECK_TYPES = {
+    "approval": "azuredevops:index/checkApproval:CheckApproval",
+    "branch": "azuredevops:index/checkBranchControl:CheckBranchControl",
+    "lock": "azuredevops:index/checkExclusiveLock:CheckExclusiveLock",
+}
+
+
+def build(protected: bool, approvers: tuple[str, ...] = ()) -> DevOpsEnvironment:
+    return DevOpsEnvironment(
+        "devops",
+        DevOpsEnvironmentArgs(
+            devops_project_id="project-id",
+            environment_name="qa" if protected else "dev",
+            variable_group_name="vg-mlops-qa",
+            key_vault_name="kv-mlops-qa-1a2b",
+            secret_names=outputs.VARIABLE_GROUP_VARIABLES,
+            service_endpoint_id="endpoint-id",
+            agent_queue_id=7,
+            protected=protected,
+            approver_ids=list(approvers),
+            pipelines=[ProjectPipelines("credit-scoring", main=11, scheduled=[12, 13])],
+        ),
+    )
+
+
+def checks(recorder: Recorder) -> dict[str, int]:
+    return {name: len(recorder.of_type(type_)) for name, type_ in CHECK_TYPES.items()}
+
+
+def test_variable_group_is_linked_to_key_vault_and_holds_no_values(recorder: Recorder) -> None:
+    name = resolve(lambda: build(protected=False).variable_group_name)
+    group = recorder.one("azuredevops:index/variableGroup:VariableGroup").inputs
+    assert group["keyVault"] == {"name": "kv-mlops-qa-1a2b", "serviceEndpointId": "endpoint-id"}
+    assert [v["name"] for v in group["variables"]] == list(outputs.VARIABLE_GROUP_VARIABLES)
+    assert all(set(v) == {"name"} for v in group["variables"])
+    assert group["allowAccess"] is False
+    assert name == "vg-mlops-qa"
+
+
+def test_unprotected_environment_has_no_checks(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=False).environment_id)
+    assert checks(recorder) == {"approval": 0, "branch": 0, "lock": 0}
+
+
+def test_protected_environment_has_approval_branch_control_and_lock(recorder: Recorder) -> None:
+    environment_id = resolve(lambda: build(protected=True, approvers=("lead-id",)).environment_id)
+    assert checks(recorder) == {"approval": 1, "branch": 1, "lock": 1}
+    approval = recorder.one(CHECK_TYPES["approval"]).inputs
+    assert approval["approvers"] == ["lead-id"]
+    assert approval["requesterCanApprove"] is False
+    assert approval["targetResourceType"] == "environment"
+    assert approval["targetResourceId"] == str(environment_id)
+    branch = recorder.one(CHECK_TYPES["branch"]).inputs
+    assert branch["allowedBranches"] == "refs/heads/main"
+    assert branch["verifyBranchProtection"] is True
+
+
+def test_only_the_onboarded_pipelines_are_authorized_and_only_main_deploys(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=True, approvers=("lead-id",)).environment_id)
+    authorizations = [
+        a.inputs for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
+    ]
+    assert {a["pipelineId"] for a in authorizations} == {11, 12, 13}
+    environment = [a for a in authorizations if a["type"] == "environment"]
+    assert [a["pipelineId"] for a in environment] == [11]
+    assert len(authorizations) == 3 * 3 + 1
+
+
+def test_check_counter_sees_a_missing_approval(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=False).environment_id)
+    with pytest.raises(AssertionError):
+        assert checks(recorder)["approval"] == 1
