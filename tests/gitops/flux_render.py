@@ -5,7 +5,7 @@ Kustomizations; each of those builds its own path and runs post-build substituti
 module does the same with `kubectl kustomize` and the subset of Flux's envsubst the manifests use, and
 renders one project namespace the way the stack's `platform-ns-<slug>` Kustomization does.
 
-    python tests/gitops/flux_render.py dev     # print everything Flux would apply to dev
+    python -m tests.gitops.flux_render dev     # print everything Flux would apply to dev
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from typing import Any
 
 import yaml
 
-from infra import gitops
+from infra import gitops, naming
+from infra.config import PROJECT
+from infra.tools import stack_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,6 +113,8 @@ def render_path(path: str, post_build: Mapping[str, Any] | None, entry: list[dic
 @dataclass(frozen=True)
 class ClusterRender:
     environment: str
+    # The cluster's Kubernetes version (major.minor), from its stack's configuration.
+    kubernetes_version: str
     # clusters/<env>: applied by the stack's Kustomization, which has no post-build.
     entry: list[dict[str, Any]]
     # Every Flux Kustomization of the entry, by name: what it applies after substitution.
@@ -130,11 +134,16 @@ class ClusterRender:
         return [*self.entry, *(obj for layer in self.layers.values() for obj in layer), *self.project]
 
 
+def kubernetes_version(environment: str) -> str:
+    """The cluster's Kubernetes version (major.minor), as its stack configures AKS."""
+    return stack_config.load(environment, REPO_ROOT)[f"{PROJECT}:aksKubernetesVersion"]
+
+
 def project_post_build(environment: str, slug: str) -> dict[str, Any]:
     """The post-build of the stack's Kustomization for one project (infra/gitops.py names the variables)."""
     return {
         "substitute": {
-            gitops.PROJECT_NAMESPACE_VAR: slug,
+            gitops.PROJECT_NAMESPACE_VAR: naming.project_namespace(slug),
             gitops.PROJECT_SLUG_VAR: slug,
             gitops.PROJECT_ENVIRONMENT_VAR: environment,
         },
@@ -153,7 +162,7 @@ def render_cluster(environment: str, project_slug: str = SAMPLE_PROJECT) -> Clus
     project = parse(
         render_path(gitops.PROJECT_NAMESPACE_PATH, project_post_build(environment, project_slug), entry)
     )
-    return ClusterRender(environment, entry, layers, project)
+    return ClusterRender(environment, kubernetes_version(environment), entry, layers, project)
 
 
 if __name__ == "__main__":

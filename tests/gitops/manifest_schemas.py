@@ -21,10 +21,6 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO_ROOT.parent / "shared" / "crds"
 
-# The oldest Kubernetes version of the clusters (Pulumi.yaml `aksKubernetesVersion`): a field that only a
-# newer version knows must not pass.
-KUBERNETES_VERSION = "1.33"
-
 
 class SchemaMissingError(RuntimeError):
     """A validator's schemas are not where the tests expect them."""
@@ -94,15 +90,19 @@ def object_name(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{namespace + '/' if namespace else ''}{metadata.get('name')}"
 
 
-def validation_errors(obj: Mapping[str, Any], crds: CrdSchemas) -> list[str]:
-    """Every schema error of one object, each prefixed with the object's kind, namespace and name."""
+def validation_errors(obj: Mapping[str, Any], crds: CrdSchemas, kubernetes_version: str) -> list[str]:
+    """Every schema error of one object, each prefixed with the object's kind, namespace and name.
+
+    Kubernetes kinds are checked against `kubernetes_version`, the cluster's: a field that only a newer
+    version knows must not pass.
+    """
     name = object_name(obj)
     if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
         return [f"{name}: apiVersion and kind are required"]
     if obj["apiVersion"].split("/")[0] in crds.groups:
         return [f"{name}: {error}" for error in crds.errors(obj)]
     try:
-        kubernetes_validate.validate(dict(obj), KUBERNETES_VERSION, strict=True)
+        kubernetes_validate.validate(dict(obj), kubernetes_version, strict=True)
     except kubernetes_validate.ValidationError as error:
         path = ".".join(map(str, error.path)) or "<root>"
         return [f"{name}: {path}: {error.message}"]

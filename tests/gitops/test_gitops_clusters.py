@@ -7,11 +7,20 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from flux_render import CLUSTER_VALUES, REPO_ROOT, ClusterRender, find, kustomize_build, render_cluster
-from manifest_schemas import CrdSchemas, object_name, validation_errors
+from packaging.version import Version
 
-from infra import gitops
+from infra import gitops, naming
 from infra.stacks import ENVIRONMENTS
+from tests.gitops.flux_render import (
+    CLUSTER_VALUES,
+    REPO_ROOT,
+    ClusterRender,
+    find,
+    kubernetes_version,
+    kustomize_build,
+    render_cluster,
+)
+from tests.gitops.manifest_schemas import CrdSchemas, object_name, validation_errors
 
 # Namespaces AKS itself provides; everything else a manifest refers to must be created by the tree.
 AKS_NAMESPACES = frozenset({"kube-system", gitops.FLUX_NAMESPACE})
@@ -36,7 +45,8 @@ def by_kind(objects: Iterable[dict[str, Any]], kind: str) -> list[dict[str, Any]
 
 
 def test_every_object_validates(cluster: ClusterRender, crds: CrdSchemas) -> None:
-    errors = [error for obj in cluster.objects() for error in validation_errors(obj, crds)]
+    version = cluster.kubernetes_version
+    errors = [error for obj in cluster.objects() for error in validation_errors(obj, crds, version)]
     assert not errors, "\n".join(errors)
 
 
@@ -110,6 +120,9 @@ def test_project_namespace_is_restricted_and_denies_by_default(cluster: ClusterR
     namespace = project_namespace(cluster)
     labels = namespace["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    # Enforced at the oldest version any cluster runs, so no cluster enforces rules it does not know.
+    oldest = min((kubernetes_version(env) for env in ENVIRONMENTS), key=Version)
+    assert labels["pod-security.kubernetes.io/enforce-version"] == f"v{oldest}"
     assert labels[f"mlops-platform/{gitops.PROJECT_ENVIRONMENT_VAR}"] == cluster.environment
     deny = find(cluster.project, "NetworkPolicy", "default-deny", namespace["metadata"]["name"])
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -159,5 +172,8 @@ def test_flagger_can_shift_weight_and_measure_it(cluster: ClusterRender) -> None
 def test_device_plugin_runs_on_gpu_nodes_only(cluster: ClusterRender) -> None:
     controllers = cluster.layers["platform-controllers"]
     pod = find(controllers, "DaemonSet", "nvidia-device-plugin", "gpu-resources")["spec"]["template"]["spec"]
-    assert pod["nodeSelector"] == {"accelerator": "nvidia"}
-    assert {"key": "sku", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"} in pod["tolerations"]
+    label_key, label_value = naming.GPU_NODE_LABEL
+    assert pod["nodeSelector"] == {label_key: label_value}
+    taint, effect = naming.GPU_TAINT.split(":")
+    key, value = taint.split("=")
+    assert {"key": key, "operator": "Equal", "value": value, "effect": effect} in pod["tolerations"]

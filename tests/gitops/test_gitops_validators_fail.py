@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import flux_render
 import pytest
-from flux_render import RenderError, substitute
-from manifest_schemas import CrdSchemas, SchemaMissingError, validation_errors
 
 from infra import gitops
+from tests.gitops import flux_render
+from tests.gitops.flux_render import RenderError, substitute
+from tests.gitops.manifest_schemas import CrdSchemas, SchemaMissingError, validation_errors
+
+VERSION = "1.33"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def builtin(api_version: str, kind: str, **fields: Any) -> dict[str, Any]:
 
 
 def test_a_valid_kustomization_passes(crds: CrdSchemas) -> None:
-    assert validation_errors(kustomization(dependsOn=[{"name": "platform-controllers"}]), crds) == []
+    assert validation_errors(kustomization(dependsOn=[{"name": "platform-controllers"}]), crds, VERSION) == []
 
 
 @pytest.mark.parametrize(
@@ -53,7 +55,7 @@ def test_a_valid_kustomization_passes(crds: CrdSchemas) -> None:
     ids=["crd-unknown-field", "crd-pattern", "crd-unserved-version", "builtin-unknown-field", "unknown-kind"],
 )
 def test_invalid_objects_fail(crds: CrdSchemas, obj: dict[str, Any], expected: str) -> None:
-    errors = validation_errors(obj, crds)
+    errors = validation_errors(obj, crds, VERSION)
     assert errors
     assert expected in errors[0]
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 import yaml
-from flux_render import REPO_ROOT, render_cluster
-from manifest_schemas import object_name
 
 from infra import gitops
 from infra.stacks import ENVIRONMENTS
+from tests.gitops.flux_render import REPO_ROOT, render_cluster
+from tests.gitops.manifest_schemas import object_name
 
 Shape = dict[str, "Shape"] | list["Shape"] | str
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
-from azure_pipelines import PIPELINES
+
+from tests.pipelines.azure_pipelines import PIPELINES
 
 SCHEMA_ARGS = ["--data-transform", "azure-pipelines", "--regex-variant", "nonunicode"]
 BUILTIN = ["--builtin-schema", "vendor.azure-pipelines"]
