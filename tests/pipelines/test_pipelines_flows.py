@@ -9,7 +9,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
-from azure_pipelines import (
+import yaml
+from detect_secrets import SecretsCollection
+from detect_secrets.settings import default_settings
+
+from infra import naming
+from infra.stacks import ALL, ENVIRONMENTS
+from tests.pipelines.azure_pipelines import (
     PIPELINES,
     REPO_ROOT,
     all_jobs,
@@ -20,10 +26,6 @@ from azure_pipelines import (
     script_text,
     stages,
 )
-from detect_secrets import SecretsCollection
-from detect_secrets.settings import default_settings
-
-from infra.stacks import ALL
 
 PULUMI_TASK = "Pulumi@1"
 # Pulumi commands that change a stack or its state; `preview`, even with --refresh, changes neither.
@@ -251,6 +253,22 @@ def test_pipeline_shape_is_shared(name: str) -> None:
             assert any(repo["repository"] == "shared" for repo in pipeline["resources"]["repositories"])
 
 
+def test_service_connections_follow_the_naming_rules() -> None:
+    prefix = pulumi_setting("prefix")
+    declared = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]["prefix"]["default"]
+    assert prefix == declared
+    for environment in ENVIRONMENTS:
+        # The environment stacks create these connections; the name does not depend on the subscription.
+        assert f"sc-{prefix}-{environment}" == naming.Names(prefix, environment, "").service_connection
+
+
+def test_state_container_is_the_bootstrapped_one() -> None:
+    script = (REPO_ROOT / "infra" / "bootstrap" / "state_backend.sh").read_text()
+    (container,) = re.findall(r'^container="([^"]+)"$', script, re.MULTILINE)
+    assert pulumi_setting("stateContainer") == container
+    assert "PULUMI_STATE_ACCOUNT" in script
+
+
 def test_pulumi_cli_is_the_locked_sdk_release() -> None:
     version = pulumi_setting("pulumiVersion")
     lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
@@ -266,13 +284,13 @@ def test_no_secret_in_pipelines_or_gitops() -> None:
                 secrets.scan_file(str(path))
     assert not secrets.json()
     # The job token appears only where a step maps it into its environment.
-    mentions = {
-        line.strip()
-        for path in PIPELINES.rglob("*.yml")
-        for line in path.read_text().splitlines()
-        if "System.AccessToken" in line and not line.lstrip().startswith("#")
+    token = "$(System.AccessToken)"
+    lines = [line for path in PIPELINES.rglob("*.yml") for line in path.read_text().splitlines()]
+    assert {line.strip() for line in lines if token in line and not line.lstrip().startswith("#")} == {
+        f"SYSTEM_ACCESSTOKEN: {token}",
+        f"AZDO_PERSONAL_ACCESS_TOKEN: {token}",
     }
-    assert mentions == {"SYSTEM_ACCESSTOKEN: $(System.AccessToken)"}
-    for step in [*all_steps(expand(PIPELINES / "pr.yml")), *all_steps(expand(PIPELINES / "deploy.yml"))]:
-        if "System.AccessToken" in str(step):
-            assert step["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+    for name in PIPELINE_NAMES:
+        for step in all_steps(expand(PIPELINES / name)):
+            outside_env = {key: value for key, value in step.items() if key != "env"}
+            assert token not in str(outside_env)
