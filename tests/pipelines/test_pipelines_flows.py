@@ -132,6 +132,15 @@ def test_pr_read_only_check_catches_applying_steps() -> None:
         assert expected in violations
 
 
+def test_read_only_make_targets_do_not_apply() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    for target in READ_ONLY_TARGETS:
+        recipe = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n)*)", makefile, re.MULTILINE)
+        # Targets another change brings (policy-check, plan-diff) are checked once they exist.
+        if recipe is not None:
+            assert not APPLYING.search(recipe.group(1)), target
+
+
 def test_pr_pipeline_runs_offline_checks_then_previews_every_stack(pr: dict[str, Any]) -> None:
     assert pr["trigger"] == "none"
     assert pr["pr"]["branches"]["include"] == ["main"]
