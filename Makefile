@@ -15,7 +15,8 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup test lint demo platform-json bench-platform policy-check plan plan-diff bench-policy
+.PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
+	bench-policy
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -24,6 +25,7 @@ help:
 	@echo "make policy-check         the policy pack over every committed stack, offline"
 	@echo "make plan                 Markdown plan of every stack in build/plan/"
 	@echo "make plan-diff BASE=<dir> what this checkout changes against BASE, in build/plan-diff.md"
+	@echo "make test-template        only the copier template's tests (pipelines/template.yml)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -47,6 +49,10 @@ demo: platform-json
 
 test: setup lint
 	$(PY) -m pytest
+
+# The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
+test-template: setup
+	$(PY) -m pytest tests/template
 
 # Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a
 # mandatory violation. The same pack runs for real with `pulumi preview --policy-pack infra/policies`.
