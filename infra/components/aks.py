@@ -195,7 +195,13 @@ class Aks(pulumi.ComponentResource):
                                     gitops.PROJECT_NAMESPACE_VAR: project.namespace,
                                     gitops.PROJECT_SLUG_VAR: project.slug,
                                     gitops.PROJECT_ENVIRONMENT_VAR: args.environment,
-                                }
+                                },
+                                # The cluster's sizes (quotas, limits), so namespaces follow the cluster.
+                                substitute_from=[
+                                    kubernetesconfiguration.SubstituteFromDefinitionArgs(
+                                        kind="ConfigMap", name=gitops.CLUSTER_VALUES
+                                    )
+                                ],
                             ),
                         )
                     )

@@ -10,6 +10,7 @@ renders one project namespace the way the stack's `platform-ns-<slug>` Kustomiza
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -21,15 +22,14 @@ from typing import Any
 
 import yaml
 
-from infra import gitops, naming
+from infra import gitops
 from infra.config import PROJECT
 from infra.tools import stack_config
+from infra.tools.mock_run import run_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# The ConfigMap each cluster entry point generates; every Flux Kustomization that renders infrastructure/
-# or a project namespace lists it in postBuild.substituteFrom.
-CLUSTER_VALUES = "cluster-values"
+CLUSTER_VALUES = gitops.CLUSTER_VALUES
 # Stands in for any onboarded project: the base renders the same for every slug.
 SAMPLE_PROJECT = "credit-scoring"
 
@@ -139,16 +139,18 @@ def kubernetes_version(environment: str) -> str:
     return stack_config.load(environment, REPO_ROOT)[f"{PROJECT}:aksKubernetesVersion"]
 
 
+@functools.cache
 def project_post_build(environment: str, slug: str) -> dict[str, Any]:
-    """The post-build of the stack's Kustomization for one project (infra/gitops.py names the variables)."""
-    return {
-        "substitute": {
-            gitops.PROJECT_NAMESPACE_VAR: naming.project_namespace(slug),
-            gitops.PROJECT_SLUG_VAR: slug,
-            gitops.PROJECT_ENVIRONMENT_VAR: environment,
-        },
-        "substituteFrom": [{"kind": "ConfigMap", "name": CLUSTER_VALUES}],
-    }
+    """The post-build the environment stack declares for one project's namespace Kustomization: taken
+    from the program under mocks, so gitops/ is rendered exactly as that stack would have Flux do it."""
+    (platform,) = [
+        configuration
+        for configuration in run_stack(environment).of_type(
+            "azure-native:kubernetesconfiguration:FluxConfiguration"
+        )
+        if configuration.inputs["fluxConfigurationName"] == gitops.FLUX_SOURCE
+    ]
+    return platform.inputs["kustomizations"][gitops.project_namespace_kustomization(slug)]["postBuild"]
 
 
 def render_cluster(environment: str, project_slug: str = SAMPLE_PROJECT) -> ClusterRender:

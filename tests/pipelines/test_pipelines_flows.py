@@ -187,7 +187,9 @@ def test_deploy_runs_the_stacks_in_order_with_environments_bound(deploy: dict[st
         (up,) = pulumi_steps(job_steps(job))
         assert up["inputs"]["command"] == "up"
         assert up["inputs"]["stack"] == stack
-        assert up["inputs"]["azureSubscription"] == f"sc-{pulumi_setting('prefix')}-{stack}"
+        assert up["inputs"]["azureSubscription"] == naming.platform_service_connection(
+            pulumi_setting("prefix"), stack
+        )
         assert {"--yes", "--policy-pack", "infra/policies"} <= set(up["inputs"]["args"].split())
         assert up.get("condition", "succeeded()") == "succeeded()"
         summary = job_steps(job)[-1]
@@ -266,9 +268,13 @@ def test_service_connections_follow_the_naming_rules() -> None:
     prefix = pulumi_setting("prefix")
     declared = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]["prefix"]["default"]
     assert prefix == declared
-    for environment in ENVIRONMENTS:
-        # The environment stacks create these connections; the name does not depend on the subscription.
-        assert f"sc-{prefix}-{environment}" == naming.Names(prefix, environment, "").service_connection
+    # The platform deploys with administrator-made connections, never with the ones the environment
+    # stacks create for the ML projects (those hold rights inside one resource group only).
+    for stack in ALL:
+        platform = naming.platform_service_connection(prefix, stack)
+        assert f"sc-{prefix}-platform-{stack}" == platform
+        if stack in ENVIRONMENTS:
+            assert platform != naming.Names(prefix, stack, "").service_connection
 
 
 def test_state_container_is_the_bootstrapped_one() -> None:
