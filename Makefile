@@ -15,12 +15,17 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup test lint demo platform-json bench-platform bench-template
+.PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
+	bench-policy bench-template
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
 	@echo "make test   set everything up and run every test"
 	@echo "make lint   ruff over the repository"
+	@echo "make policy-check         the policy pack over every committed stack, offline"
+	@echo "make plan                 Markdown plan of every stack in build/plan/"
+	@echo "make plan-diff BASE=<dir> what this checkout changes against BASE, in build/plan-diff.md"
+	@echo "make test-template        only the copier template's tests (pipelines/template.yml)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,6 +61,27 @@ demo: platform-json
 
 test: setup lint
 	$(PY) -m pytest
+
+# The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
+test-template: setup
+	$(PY) -m pytest tests/template
+
+# Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a
+# mandatory violation. The same pack runs for real with `pulumi preview --policy-pack infra/policies`.
+policy-check: setup
+	$(PY) -m infra.tools.policy_check
+
+plan: setup
+	$(PY) -m infra.tools.plan --out-dir $(BUILD)/plan
+
+# BASE is a checkout of the target branch (e.g. `git worktree add ../base main`); its program runs
+# in its own interpreter.
+plan-diff: setup
+	@test -n "$(BASE)" || { echo "usage: make plan-diff BASE=<checkout of the target branch>" >&2; exit 2; }
+	$(PY) -m infra.tools.plan_diff --base "$(BASE)" --out $(BUILD)/plan-diff.md
+
+bench-policy: setup
+	$(PY) -m tests.benchmarks.bench_policy_check
 
 # Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
 bench-platform: setup
