@@ -17,11 +17,12 @@ COPIER_YML = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
 PROJECT_KEYS = {outputs.PROJECT_NAMESPACE, outputs.PROJECT_SERVICE_ACCOUNT, outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID}
 
 # How the template reaches platform answers: `platform_environments.<env>.<key>` (or [name]), a loop or
-# `set` variable named `env`, `projects[project_name].<key>`, `platform_shared.<key>`.
+# `set` variable named `env`, `projects[project_name].<key>` or a `set` variable named `project`,
+# `platform_shared.<key>`.
 ENVIRONMENT_READ = re.compile(
     r"(?:platform_environments(?:\.\w+|\[\s*[\w'\"]+\s*\])|\benv)(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])"
 )
-PROJECT_READ = re.compile(r"projects\[\s*project_name\s*\](?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
+PROJECT_READ = re.compile(r"(?:projects\[\s*project_name\s*\]|\bproject)(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 SHARED_READ = re.compile(r"platform_shared(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 DICT_METHODS = {"items", "keys", "values", "get"}
 
@@ -47,9 +48,10 @@ def test_scanner_finds_each_way_of_reading() -> None:
         "{{ platform_environments.dev.acr_name }} {% for name, env in platform_environments.items() %}"
         "{{ env.resource_group }}{{ env['key_vault'] }}{{ env.projects[project_name].namespace }}"
         "{{ platform_environments[name].agent_pool }} {{ platform_shared.devops_project }}"
+        "{% set project = env.projects[project_name] %}{{ project.service_account }}"
     )
     assert reads(ENVIRONMENT_READ, text) == {"acr_name", "resource_group", "key_vault", "projects", "agent_pool"}
-    assert reads(PROJECT_READ, text) == {"namespace"}
+    assert reads(PROJECT_READ, text) == {"namespace", "service_account"}
     assert reads(SHARED_READ, text) == {"devops_project"}
 
 

@@ -8,6 +8,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 
@@ -46,7 +48,9 @@ def wait_ready(base: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"the service was not ready within {STARTUP_SECONDS} s")
 
 
-def run(model_uri: str, sample: pd.DataFrame) -> dict:
+@contextmanager
+def running_service(model_uri: str) -> Iterator[str]:
+    """The service as the container runs it, on a free local port; yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", "--factory", f"{__package__}.serve:create_app"]
@@ -55,8 +59,16 @@ def run(model_uri: str, sample: pd.DataFrame) -> dict:
         env={**os.environ, "MODEL_URI": model_uri},
     )
     try:
-        started = time.perf_counter()
         wait_ready(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run(model_uri: str, sample: pd.DataFrame) -> dict:
+    started = time.perf_counter()
+    with running_service(model_uri) as base:
         startup = time.perf_counter() - started
         records = sample[[ID.name, *FEATURE_NAMES]].to_dict(orient="records")
         status, body = request(f"{base}/score", records)
@@ -69,6 +81,3 @@ def run(model_uri: str, sample: pd.DataFrame) -> dict:
             "scored": json.loads(body)["predictions"],
             "metrics_exposed": metrics_status == 200 and b"scoring_records_total" in metrics,
         }
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
