@@ -11,12 +11,16 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
+# checkov pins libraries that clash with Pulumi's, so it lives in its own virtual environment.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .checkov-venv
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template
+	bench-policy bench-template checkov
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -36,6 +40,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	touch $@
 
 setup: $(VENV)/.synced
+
+$(CHECKOV): | $(UV)
+	$(UV) venv --quiet --python 3.11 $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -59,11 +69,11 @@ demo: platform-json
 	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
 	@echo "step results: $(DEMO)/artifacts/*.json"
 
-test: setup lint
+test: setup lint $(CHECKOV)
 	$(PY) -m pytest
 
 # The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
-test-template: setup
+test-template: setup $(CHECKOV)
 	$(PY) -m pytest tests/template
 
 # Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a

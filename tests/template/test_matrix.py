@@ -16,7 +16,16 @@ from infra.tools.mock_run import REPO_ROOT
 from tests.template.stamping import MATRIX, Case, dependency_key, git_init, make
 
 # Made by running the project, not by stamping it.
-RUNTIME = {".git", ".venv", ".make", ".pytest_cache", ".ruff_cache", "__pycache__", "artifacts", "mlartifacts"}
+RUNTIME = {
+    ".git",
+    ".venv",
+    ".make",
+    ".pytest_cache",
+    ".ruff_cache",
+    "__pycache__",
+    "artifacts",
+    "mlartifacts",
+}
 # Jinja's opening delimiters; `${{` is Azure Pipelines' own template syntax and may be rendered on purpose.
 JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 DVC_FILES = {".dvc/config", ".dvc/.gitignore", ".dvcignore", "data/full.csv.dvc", "data/.gitignore"}
@@ -42,7 +51,13 @@ def test_conditional_files_follow_the_answers(stamped, case: Case) -> None:
         assert files >= DVC_FILES
     else:
         assert not files & DVC_FILES
-    assert {"Makefile", "README.md", "pyproject.toml", "src/credit_scoring/serve.py", "data/sample.csv"} <= files
+    assert {
+        "Makefile",
+        "README.md",
+        "pyproject.toml",
+        "src/credit_scoring/serve.py",
+        "data/sample.csv",
+    } <= files
 
 
 @cases

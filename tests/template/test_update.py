@@ -27,7 +27,12 @@ TEMPLATE_CHANGE = "Questions about this template: ask the platform team."
 
 def git(repo: Path, *args: str) -> str:
     result = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY}, check=True
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_IDENTITY},
+        check=True,
     )
     return result.stdout
 
@@ -87,5 +92,7 @@ def test_update_keeps_edits_and_brings_the_change(
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v1.1.0"
     assert "<<<<<<<" not in updated
 
-    current = subprocess.run([COPIER, "check-update"], cwd=project, capture_output=True, text=True, check=False)
+    current = subprocess.run(
+        [COPIER, "check-update"], cwd=project, capture_output=True, text=True, check=False
+    )
     assert "1.1.0" not in current.stdout.replace("v1.1.0", "") or current.returncode == 0
