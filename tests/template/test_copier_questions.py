@@ -44,8 +44,15 @@ def test_bad_answer_is_refused(tmp_path: Path, platform: dict[str, Any], answers
 
 
 def test_a_project_that_is_not_onboarded_is_refused(tmp_path: Path, platform: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"project fraud-detection is not onboarded in dev.*stack config"):
+    with pytest.raises(ValueError, match=r"fraud-detection is not onboarded in the shared stack.*config"):
         stamp(tmp_path / "project", platform, project_name="fraud-detection")
+
+
+def test_a_project_missing_from_one_environment_is_refused(tmp_path: Path, platform: dict[str, Any]) -> None:
+    broken = copy.deepcopy(platform)
+    del broken[outputs.PLATFORM_ENVIRONMENTS]["qa"][outputs.PROJECTS][SLUG]
+    with pytest.raises(ValueError, match=f"project {SLUG} is not onboarded in qa"):
+        stamp(tmp_path / "project", broken)
 
 
 def test_an_environment_missing_a_key_the_template_reads_is_refused(

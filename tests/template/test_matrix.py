@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from detect_secrets import SecretsCollection
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.settings import transient_settings
+from detect_secrets.settings import default_settings, transient_settings
 
 from infra.tools.mock_run import REPO_ROOT
 from tests.template.stamping import MATRIX, Case, dependency_key, git_init, make
@@ -83,11 +82,14 @@ def test_answers_file_records_every_answer(stamped, case: Case) -> None:
 
 @cases
 def test_no_secret_in_any_rendered_file(stamped, case: Case) -> None:
-    secrets = SecretsCollection()
-    plugins = [{"name": plugin.__name__} for plugin in get_mapping_from_secret_type_to_class().values()]
+    with default_settings() as defaults:
+        settings = defaults.json()
     # DVC pointers record the data's MD5: a digest of public sample data, not a secret.
-    filters = [{"path": "detect_secrets.filters.regex.should_exclude_line", "pattern": [DVC_DIGEST]}]
-    with transient_settings({"plugins_used": plugins, "filters_used": filters}):
+    settings["filters_used"].append(
+        {"path": "detect_secrets.filters.regex.should_exclude_line", "pattern": [DVC_DIGEST]}
+    )
+    secrets = SecretsCollection()
+    with transient_settings(settings):
         for path in rendered_files(stamped(case)):
             secrets.scan_file(str(path))
     assert not secrets.json(), json.dumps(secrets.json(), indent=2)

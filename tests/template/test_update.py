@@ -1,5 +1,6 @@
 """`copier update` brings a newer template version into a project without losing the team's edits."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,6 +43,12 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
+def check_update(project: Path) -> dict[str, Any]:
+    command = [COPIER, "check-update", "--output-format", "json"]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
 @pytest.fixture
 def template_repo(tmp_path: Path) -> Path:
     """A git copy of this repository's working tree, tagged as a release."""
@@ -80,8 +87,11 @@ def test_update_keeps_edits_and_brings_the_change(
     commit_all(template_repo, "template 1.1.0")
     git(template_repo, "tag", "v1.1.0")
 
-    check = subprocess.run([COPIER, "check-update"], cwd=project, capture_output=True, text=True, check=False)
-    assert "1.1.0" in check.stdout + check.stderr, check.stdout + check.stderr
+    assert check_update(project) == {
+        "update_available": True,
+        "current_version": "1.0.0",
+        "latest_version": "1.1.0",
+    }
 
     copier.run_update(project, defaults=True, overwrite=True, quiet=True, unsafe=False)
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import mlflow
 import pandas as pd
+import uvicorn
 from fastapi import Body, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -57,6 +58,10 @@ class Metrics:
             buckets=[i / 10 for i in range(1, 11)],
             registry=self.registry,
         )
+
+
+# Where the container listens: every interface of the pod (a bind address, not a host to call).
+ALL_INTERFACES = "0.0.0.0"  # pragma: allowlist secret
 
 
 def default_model_uri() -> str:
@@ -140,3 +145,17 @@ def create_app(model_uri: str | None = None) -> FastAPI:
         )
 
     return app
+
+
+def main() -> None:
+    """The container's entry point; tests and `make smoke` start the service the same way."""
+    uvicorn.run(
+        create_app(),
+        host=os.environ.get("HOST", ALL_INTERFACES),
+        port=int(os.environ.get("PORT", "8080")),
+        log_level=os.environ.get("LOG_LEVEL", "info"),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -50,14 +50,11 @@ def wait_ready(base: str, process: subprocess.Popen) -> None:
 
 @contextmanager
 def running_service(model_uri: str) -> Iterator[str]:
-    """The service as the container runs it, on a free local port; yields its base URL."""
+    """The service started as the container starts it, on a free local port; yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "uvicorn", "--factory", f"{__package__}.serve:create_app"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, "MODEL_URI": model_uri},
-    )
+    settings = {"MODEL_URI": model_uri, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning"}
+    process = subprocess.Popen([sys.executable, "-m", f"{__package__}.serve"], env={**os.environ, **settings})
     try:
         wait_ready(base, process)
         yield base
