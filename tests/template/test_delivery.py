@@ -251,3 +251,27 @@ def test_the_validators_refuse_broken_files(tmp_path: Path, crds: CrdSchemas) ->
     deployment.write_text("name: blue\nendpoint_name: e\ninstance_count: many\n")
     with pytest.raises(Exception, match="instance_count"):
         load_online_deployment(deployment)
+
+
+# Every variable a delivery target reads, with a stand-in value, so `make -n` can resolve each target.
+DELIVERY_VARIABLES = (
+    "RESOURCE_GROUP", "WORKSPACE", "ACR", "TAG", "SOURCE_COMMIT", "MODEL_VERSION", "SOURCE_IMAGE",
+    "ENVIRONMENT", "BRANCH", "AKS_CLUSTER", "NAMESPACE", "CANARY", "ENDPOINT", "IMAGE", "SUBSCRIPTION",
+    "STORAGE_ACCOUNT", "CONTAINER", "RETRAIN_PIPELINE_ID", "DEVOPS_ORGANIZATION", "DEVOPS_PROJECT",
+)  # fmt: skip
+MAKE_CALL = re.compile(r"\bmake (?:--silent )?((?:[a-z][a-z0-9-]*(?: |$))+)", re.MULTILINE)
+
+
+@cases
+def test_every_make_target_a_pipeline_calls_exists(stamped, case: Case) -> None:
+    project = stamped(case)
+    text = "\n".join(path.read_text() for path in pipeline_files(project))
+    targets = {target for match in MAKE_CALL.finditer(text) for target in match.group(1).split()}
+    assert {"lint", "test", "validate", "build-image", "drift-gate"} <= targets
+    for target in sorted(targets):
+        stand_ins = [f"{name}=x" for name in DELIVERY_VARIABLES]
+        command = ["make", "--dry-run", "-C", project, target, *stand_ins]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"make {target}: {result.stderr}"
+    for script in (project / "scripts").glob("*.sh"):
+        assert subprocess.run(["bash", "-n", script], check=False).returncode == 0, script
