@@ -101,6 +101,13 @@ GPU_TAINT: Final = "sku=gpu:NoSchedule"
 GPU_NODE_LABEL: Final = ("accelerator", "nvidia")
 
 
+def gpu_toleration() -> dict[str, str]:
+    """GPU_TAINT as the toleration a pod spec carries."""
+    key, rest = GPU_TAINT.split("=", 1)
+    value, effect = rest.split(":", 1)
+    return {"key": key, "operator": "Equal", "value": value, "effect": effect}
+
+
 def unique_suffix(*seeds: str, length: int = 4) -> str:
     """A stable suffix for globally unique names (like ARM's uniqueString)."""
     return hashlib.sha256("/".join(seeds).encode()).hexdigest()[:length]

@@ -28,6 +28,9 @@ VARIABLE_GROUP: Final = "variable_group"
 SERVICE_CONNECTION: Final = "service_connection"
 DEVOPS_ENVIRONMENT: Final = "devops_environment"
 AGENT_POOL: Final = "agent_pool"
+# How a GPU workload lands on the AKS GPU pool: a Kubernetes nodeSelector and toleration.
+GPU_NODE_SELECTOR: Final = "gpu_node_selector"
+GPU_TOLERATION: Final = "gpu_toleration"
 # {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID}}
 PROJECTS: Final = "projects"
 PROJECT_NAMESPACE: Final = "namespace"
@@ -56,6 +59,8 @@ ENVIRONMENT_KEYS: Final = (
     SERVICE_CONNECTION,
     DEVOPS_ENVIRONMENT,
     AGENT_POOL,
+    GPU_NODE_SELECTOR,
+    GPU_TOLERATION,
     PROJECTS,
 )
 

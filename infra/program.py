@@ -270,6 +270,8 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     pulumi.export(outputs.SERVICE_CONNECTION, pipeline.service_endpoint_name)
     pulumi.export(outputs.DEVOPS_ENVIRONMENT, devops.environment_name)
     pulumi.export(outputs.AGENT_POOL, agents.pool_name)
+    pulumi.export(outputs.GPU_NODE_SELECTOR, dict([naming.GPU_NODE_LABEL]))
+    pulumi.export(outputs.GPU_TOLERATION, naming.gpu_toleration())
     pulumi.export(
         outputs.PROJECTS,
         {
