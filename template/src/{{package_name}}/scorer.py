@@ -132,8 +132,7 @@ class Scorer:
                     future.set_exception(error)
             return
         self.metrics.records.inc(len(probabilities))
-        for probability in probabilities.tolist():
-            self.metrics.probability.observe(probability)
+        self.metrics.probability.observe_many(probabilities)
         start = 0
         for records, future in waiting:
             if not future.done():
