@@ -11,16 +11,25 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
+# checkov pins libraries that clash with Pulumi's, so it lives in its own virtual environment.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .checkov-venv
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup test lint demo platform-json bench-platform
+.PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
+	bench-policy bench-template checkov
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
 	@echo "make test   set everything up and run every test"
 	@echo "make lint   ruff over the repository"
+	@echo "make policy-check         the policy pack over every committed stack, offline"
+	@echo "make plan                 Markdown plan of every stack in build/plan/"
+	@echo "make plan-diff BASE=<dir> what this checkout changes against BASE, in build/plan-diff.md"
+	@echo "make test-template        only the copier template's tests (pipelines/template.yml)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,6 +41,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
+$(CHECKOV): | $(UV)
+	$(UV) venv --quiet --python 3.11 $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -40,11 +55,48 @@ lint: setup
 platform-json: setup
 	$(PY) -m infra.tools.platform_json --offline --out $(BUILD)/platform.json
 
+# The template's main job: stamp a project with that document and run its whole local pipeline.
+DEMO := $(BUILD)/credit-scoring
 demo: platform-json
+	rm -rf $(DEMO)
+	$(VENV)/bin/copier copy --quiet --defaults --vcs-ref HEAD --data-file $(BUILD)/platform.json . $(DEMO)
+	git init -q $(DEMO)
+	$(MAKE) --no-print-directory -C $(DEMO) all UV=$(abspath $(UV))
+	@echo
+	@echo "stamped project (rendered files): $(DEMO)/"
+	@echo "model:        models:/credit-scoring@champion, files under $(DEMO)/mlartifacts/"
+	@echo "model card:   $(DEMO)/artifacts/model_card.md"
+	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
+	@echo "step results: $(DEMO)/artifacts/*.json"
 
-test: setup lint
+test: setup lint $(CHECKOV)
 	$(PY) -m pytest
+
+# The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
+test-template: setup $(CHECKOV)
+	$(PY) -m pytest tests/template
+
+# Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a
+# mandatory violation. The same pack runs for real with `pulumi preview --policy-pack infra/policies`.
+policy-check: setup
+	$(PY) -m infra.tools.policy_check
+
+plan: setup
+	$(PY) -m infra.tools.plan --out-dir $(BUILD)/plan
+
+# BASE is a checkout of the target branch (e.g. `git worktree add ../base main`); its program runs
+# in its own interpreter.
+plan-diff: setup
+	@test -n "$(BASE)" || { echo "usage: make plan-diff BASE=<checkout of the target branch>" >&2; exit 2; }
+	$(PY) -m infra.tools.plan_diff --base "$(BASE)" --out $(BUILD)/plan-diff.md
+
+bench-policy: setup
+	$(PY) -m tests.benchmarks.bench_policy_check
 
 # Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
 bench-platform: setup
 	$(PY) -m tests.benchmarks.bench_stacks
+
+# Timing of stamping a project and of its `make all` with dependencies installed.
+bench-template: setup
+	$(PY) -m tests.benchmarks.bench_template

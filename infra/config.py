@@ -26,10 +26,14 @@ _AZURE_REPOS_URL = re.compile(
     r"^https://dev\.azure\.com/(?P<org>[^/\s]+)/(?P<project>[^/\s]+)/_git/(?P<repo>[^/\s]+)$"
 )
 _K8S_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
-_GPU_SIZE = re.compile(r"^Standard_N[A-Za-z0-9_]+$")
+# N-series (NC, ND, NV, ...) are Azure's GPU sizes; ARM reads size names case-insensitively. The
+# guardrails recognise GPU pools with the same pattern.
+GPU_VM_SIZE: Final = re.compile(r"^Standard_N[A-Za-z0-9_]+$", re.IGNORECASE)
 _VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 _SSH_KEY = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")
 _ACR_SKUS: Final = ("Basic", "Standard", "Premium")
+# Every taggable Azure resource carries these; the guardrails require them.
+TAG_KEYS: Final = ("environment", "project", "owner", "cost-center")
 
 
 class ConfigError(pulumi.RunError):
@@ -65,12 +69,7 @@ class Tags:
     cost_center: str
 
     def for_environment(self, environment: str) -> dict[str, str]:
-        return {
-            "environment": environment,
-            "project": PROJECT,
-            "owner": self.owner,
-            "cost-center": self.cost_center,
-        }
+        return dict(zip(TAG_KEYS, (environment, PROJECT, self.owner, self.cost_center), strict=True))
 
 
 @dataclass(frozen=True)
@@ -324,17 +323,17 @@ def load_environment(stack: str) -> EnvironmentSettings:
             system_vm_size=reader.string("aksSystemVmSize", _VM_SIZE, "must be an Azure VM size"),
             system_min=system_min,
             system_max=system_max,
-            gpu_vm_size=reader.string("aksGpuVmSize", _GPU_SIZE, gpu_rule),
+            gpu_vm_size=reader.string("aksGpuVmSize", GPU_VM_SIZE, gpu_rule),
             gpu_max=reader.integer("aksGpuNodeMax", 1, 100),
         ),
         ml=MlCompute(
             cpu_vm_size=reader.string("amlCpuVmSize", _VM_SIZE, "must be an Azure VM size"),
             cpu_max=reader.integer("amlCpuMaxNodes", 1, 100),
-            gpu_vm_size=reader.string("amlGpuVmSize", _GPU_SIZE, gpu_rule),
+            gpu_vm_size=reader.string("amlGpuVmSize", GPU_VM_SIZE, gpu_rule),
             gpu_max=reader.integer("amlGpuMaxNodes", 1, 100),
         ),
         agents=Agents(
-            vm_size=reader.string("agentVmSize", _GPU_SIZE, gpu_rule),
+            vm_size=reader.string("agentVmSize", GPU_VM_SIZE, gpu_rule),
             max_capacity=max_capacity,
             desired_idle=reader.integer("agentDesiredIdle", 0, max_capacity),
             ssh_public_key=reader.string("agentSshPublicKey", _SSH_KEY, ssh_rule),

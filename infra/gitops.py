@@ -10,6 +10,10 @@ from typing import Final
 FLUX_NAMESPACE: Final = "flux-system"
 FLUX_SOURCE: Final = "platform"
 
+# ConfigMap in FLUX_NAMESPACE that each cluster entry point generates: the values (quota sizes, ...)
+# that differ between clusters, substituted into infrastructure/ and every project namespace.
+CLUSTER_VALUES: Final = "cluster-values"
+
 # Kustomization key and path of the per-cluster entry point (infrastructure: namespaces' base, Flagger, ...).
 CLUSTER_KUSTOMIZATION: Final = "cluster"
 

@@ -211,6 +211,16 @@ class Names:
         }
 
 
+def platform_service_connection(prefix: str, stack: str) -> str:
+    """The connection this repository's pipelines deploy a stack with.
+
+    Created once by an administrator (README, deployment step 2), never by a stack: deploying the
+    platform needs rights on the whole subscription (resource groups, role assignments), which no
+    identity the platform itself creates may hold.
+    """
+    return f"sc-{prefix}-platform-{stack}"
+
+
 def project_namespace(slug: str) -> str:
     return K8S_NAME.check(slug)
 

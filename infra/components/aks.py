@@ -149,14 +149,18 @@ class Aks(pulumi.ComponentResource):
             scope=args.registry_id,
             opts=child,
         )
+        # Extensions and Flux configurations address the cluster the same way.
+        on_cluster = {
+            "cluster_name": cluster.name,
+            "cluster_rp": "Microsoft.ContainerService",
+            "cluster_resource_name": "managedClusters",
+            "resource_group_name": args.resource_group_name,
+        }
         flux = kubernetesconfiguration.Extension(
             f"{name}-flux",
             extension_name="flux",
             extension_type="microsoft.flux",
-            cluster_rp="Microsoft.ContainerService",
-            cluster_resource_name="managedClusters",
-            cluster_name=cluster.name,
-            resource_group_name=args.resource_group_name,
+            **on_cluster,
             auto_upgrade_minor_version=True,
             release_train="Stable",
             scope=kubernetesconfiguration.ScopeArgs(
@@ -168,10 +172,7 @@ class Aks(pulumi.ComponentResource):
         platform = kubernetesconfiguration.FluxConfiguration(
             f"{name}-flux-platform",
             flux_configuration_name=gitops.FLUX_SOURCE,
-            cluster_name=cluster.name,
-            cluster_rp="Microsoft.ContainerService",
-            cluster_resource_name="managedClusters",
-            resource_group_name=args.resource_group_name,
+            **on_cluster,
             namespace=gitops.FLUX_NAMESPACE,
             scope="cluster",
             source_kind="GitRepository",
@@ -194,7 +195,13 @@ class Aks(pulumi.ComponentResource):
                                     gitops.PROJECT_NAMESPACE_VAR: project.namespace,
                                     gitops.PROJECT_SLUG_VAR: project.slug,
                                     gitops.PROJECT_ENVIRONMENT_VAR: args.environment,
-                                }
+                                },
+                                # The cluster's sizes (quotas, limits), so namespaces follow the cluster.
+                                substitute_from=[
+                                    kubernetesconfiguration.SubstituteFromDefinitionArgs(
+                                        kind="ConfigMap", name=gitops.CLUSTER_VALUES
+                                    )
+                                ],
                             ),
                         )
                     )
@@ -208,10 +215,7 @@ class Aks(pulumi.ComponentResource):
             kubernetesconfiguration.FluxConfiguration(
                 f"{name}-flux-{project.slug}",
                 flux_configuration_name=naming.project_flux_configuration(project.slug),
-                cluster_name=cluster.name,
-                cluster_rp="Microsoft.ContainerService",
-                cluster_resource_name="managedClusters",
-                resource_group_name=args.resource_group_name,
+                **on_cluster,
                 namespace=project.namespace,
                 scope="namespace",
                 source_kind="GitRepository",

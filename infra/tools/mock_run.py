@@ -128,11 +128,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def __init__(self, subscription_id: str, shared_outputs: Mapping[str, Any]) -> None:
         self.subscription_id = subscription_id
         self.shared_outputs = shared_outputs
-        self._next_id = 100
 
-    def _devops_id(self) -> str:
-        self._next_id += 1
-        return str(self._next_id)
+    @staticmethod
+    def _devops_id(type_: str, logical: str) -> str:
+        # Azure DevOps ids are integers or GUIDs the service assigns; a stable number derived from the
+        # resource keeps two runs of the same program identical (plan diffs compare runs).
+        return str(int(hashlib.sha256(f"{type_}::{logical}".encode()).hexdigest()[:7], 16))
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = dict(args.inputs)
@@ -183,7 +184,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def _devops(self, type_: str, inputs: dict, logical: str) -> tuple[str, dict]:
-        resource_id = self._devops_id()
+        resource_id = self._devops_id(type_, logical)
         state = {**inputs, "id": resource_id}
         if type_.endswith(":ServiceEndpointAzureRM"):
             state.update(

@@ -98,6 +98,9 @@ def test_flux_configurations_depend_on_the_extension_one_per_project_plus_the_cl
     namespace = platform["kustomizations"][gitops.project_namespace_kustomization("fraud")]
     assert namespace["dependsOn"] == [gitops.CLUSTER_KUSTOMIZATION]
     assert namespace["postBuild"]["substitute"][gitops.PROJECT_NAMESPACE_VAR] == "fraud"
+    assert namespace["postBuild"]["substituteFrom"] == [
+        {"kind": "ConfigMap", "name": gitops.CLUSTER_VALUES, "optional": False}
+    ]
     project = configurations["fraud"].inputs
     assert project["scope"] == "namespace" and project["namespace"] == "fraud"
     assert project["gitRepository"]["url"].endswith("/_git/fraud")

@@ -23,7 +23,10 @@ def stamped(platform: dict[str, Any], tmp_path_factory: pytest.TempPathFactory):
 
     def project(case: Case) -> Path:
         if case not in projects:
-            projects[case] = stamp(tmp_path_factory.mktemp(case.id) / "credit-scoring", platform, **case.answers)
+            projects[case] = stamp(
+                tmp_path_factory.mktemp(case.id) / "credit-scoring", platform, **case.answers
+            )
         return projects[case]
 
+    project.platform = platform
     return project

@@ -4,7 +4,6 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -34,11 +33,13 @@ class Case:
 
     @property
     def answers(self) -> dict[str, Any]:
-        return {
+        answers = {
             "serving_target": self.serving_target,
             "gpu_training": self.gpu_training,
             "data_versioning": self.data_versioning,
         }
+        # GPU serving exists only on AKS; the matrix turns it on with GPU training.
+        return {**answers, "gpu_serving": self.gpu_training} if self.serving_target == "aks" else answers
 
 
 MATRIX = tuple(
@@ -79,7 +80,9 @@ def git_init(project: Path) -> None:
     subprocess.run(["git", "init", "-q", str(project)], check=True)
 
 
-def make(project: Path, *targets: str, venv: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+def make(
+    project: Path, *targets: str, venv: Path | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess:
     """Run the project's own Makefile; `venv` reuses an environment another checkout already synced."""
     variables = [f"UV={UV}"] + ([f"VENV={venv}"] if venv else [])
     return subprocess.run(
@@ -97,7 +100,14 @@ def dependency_key(project: Path) -> str:
     return hashlib.sha256((project / "pyproject.toml").read_bytes()).hexdigest()
 
 
-def require(tool: str, hint: str) -> str:
-    found = shutil.which(tool)
-    assert found, f"{tool} is not on PATH: {hint}"
-    return found
+def template_text() -> str:
+    """Names and contents of the template's text files as git sees them (no caches, no data)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "template"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    texts = [f"{name}\n{(REPO_ROOT / name).read_text()}" for name in listed if not name.endswith(".csv")]
+    return "\n".join(texts)

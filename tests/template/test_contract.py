@@ -2,7 +2,6 @@
 for exactly those keys when it takes platform.json."""
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,35 +10,33 @@ import yaml
 from infra import outputs
 from infra.stacks import ENVIRONMENTS
 from infra.tools.mock_run import REPO_ROOT
+from tests.template.stamping import template_text
 
 TEMPLATE = REPO_ROOT / "template"
 COPIER_YML = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
-PROJECT_KEYS = {outputs.PROJECT_NAMESPACE, outputs.PROJECT_SERVICE_ACCOUNT, outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID}
+PROJECT_KEYS = {
+    outputs.PROJECT_NAMESPACE,
+    outputs.PROJECT_SERVICE_ACCOUNT,
+    outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
+}
 
 # How the template reaches platform answers: `platform_environments.<env>.<key>` (or [name]), a loop or
-# `set` variable named `env`, `projects[project_name].<key>`, `platform_shared.<key>`.
+# `set` variable named `env`, `projects[project_name].<key>` or a `set` variable named `project`,
+# `platform_shared.<key>`.
 ENVIRONMENT_READ = re.compile(
     r"(?:platform_environments(?:\.\w+|\[\s*[\w'\"]+\s*\])|\benv)(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])"
 )
-PROJECT_READ = re.compile(r"projects\[\s*project_name\s*\](?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
+PROJECT_READ = re.compile(
+    r"(?:projects\[\s*project_name\s*\]|\bproject)(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])"
+)
 SHARED_READ = re.compile(r"platform_shared(?:\.(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 DICT_METHODS = {"items", "keys", "values", "get"}
 
 
 def reads(pattern: re.Pattern[str], text: str) -> set[str]:
-    return {next(group for group in match.groups() if group) for match in pattern.finditer(text)} - DICT_METHODS
-
-
-def template_text() -> str:
-    """Names and contents of the template's files as git sees them (no caches, no build output)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "template"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    return "\n".join(f"{name}\n{(REPO_ROOT / name).read_text()}" for name in listed if not name.endswith(".csv"))
+    return {
+        next(group for group in match.groups() if group) for match in pattern.finditer(text)
+    } - DICT_METHODS
 
 
 def test_scanner_finds_each_way_of_reading() -> None:
@@ -47,9 +44,16 @@ def test_scanner_finds_each_way_of_reading() -> None:
         "{{ platform_environments.dev.acr_name }} {% for name, env in platform_environments.items() %}"
         "{{ env.resource_group }}{{ env['key_vault'] }}{{ env.projects[project_name].namespace }}"
         "{{ platform_environments[name].agent_pool }} {{ platform_shared.devops_project }}"
+        "{% set project = env.projects[project_name] %}{{ project.service_account }}"
     )
-    assert reads(ENVIRONMENT_READ, text) == {"acr_name", "resource_group", "key_vault", "projects", "agent_pool"}
-    assert reads(PROJECT_READ, text) == {"namespace"}
+    assert reads(ENVIRONMENT_READ, text) == {
+        "acr_name",
+        "resource_group",
+        "key_vault",
+        "projects",
+        "agent_pool",
+    }
+    assert reads(PROJECT_READ, text) == {"namespace", "service_account"}
     assert reads(SHARED_READ, text) == {"devops_project"}
 
 

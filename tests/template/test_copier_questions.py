@@ -44,8 +44,15 @@ def test_bad_answer_is_refused(tmp_path: Path, platform: dict[str, Any], answers
 
 
 def test_a_project_that_is_not_onboarded_is_refused(tmp_path: Path, platform: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="project fraud-detection is not onboarded in dev.*stack config"):
+    with pytest.raises(ValueError, match=r"fraud-detection is not onboarded in the shared stack.*config"):
         stamp(tmp_path / "project", platform, project_name="fraud-detection")
+
+
+def test_a_project_missing_from_one_environment_is_refused(tmp_path: Path, platform: dict[str, Any]) -> None:
+    broken = copy.deepcopy(platform)
+    del broken[outputs.PLATFORM_ENVIRONMENTS]["qa"][outputs.PROJECTS][SLUG]
+    with pytest.raises(ValueError, match=f"project {SLUG} is not onboarded in qa"):
+        stamp(tmp_path / "project", broken)
 
 
 def test_an_environment_missing_a_key_the_template_reads_is_refused(
@@ -73,14 +80,24 @@ def test_an_unknown_environment_is_refused(tmp_path: Path, platform: dict[str, A
 
 
 def test_without_platform_json_the_message_says_how_to_get_it(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="--data-file platform.json"):
+    with pytest.raises(ValueError, match=r"--data-file platform\.json"):
         stamp(tmp_path / "project", {})
 
 
 def test_cli_defaults_with_data_file(tmp_path: Path, platform_file: Path) -> None:
     """The README's command, verbatim but for the template's ref."""
     result = subprocess.run(
-        [COPIER, "copy", "--defaults", "--vcs-ref", "HEAD", "--data-file", platform_file, REPO_ROOT, tmp_path / "p"],
+        [
+            COPIER,
+            "copy",
+            "--defaults",
+            "--vcs-ref",
+            "HEAD",
+            "--data-file",
+            platform_file,
+            REPO_ROOT,
+            tmp_path / "p",
+        ],
         capture_output=True,
         text=True,
         check=False,

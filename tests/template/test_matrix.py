@@ -9,14 +9,22 @@ from pathlib import Path
 import pytest
 import yaml
 from detect_secrets import SecretsCollection
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.settings import transient_settings
+from detect_secrets.settings import default_settings, transient_settings
 
 from infra.tools.mock_run import REPO_ROOT
 from tests.template.stamping import MATRIX, Case, dependency_key, git_init, make
 
 # Made by running the project, not by stamping it.
-RUNTIME = {".git", ".venv", ".make", ".pytest_cache", ".ruff_cache", "__pycache__", "artifacts", "mlartifacts"}
+RUNTIME = {
+    ".git",
+    ".venv",
+    ".make",
+    ".pytest_cache",
+    ".ruff_cache",
+    "__pycache__",
+    "artifacts",
+    "mlartifacts",
+}
 # Jinja's opening delimiters; `${{` is Azure Pipelines' own template syntax and may be rendered on purpose.
 JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 DVC_FILES = {".dvc/config", ".dvc/.gitignore", ".dvcignore", "data/full.csv.dvc", "data/.gitignore"}
@@ -42,7 +50,13 @@ def test_conditional_files_follow_the_answers(stamped, case: Case) -> None:
         assert files >= DVC_FILES
     else:
         assert not files & DVC_FILES
-    assert {"Makefile", "README.md", "pyproject.toml", "src/credit_scoring/serve.py", "data/sample.csv"} <= files
+    assert {
+        "Makefile",
+        "README.md",
+        "pyproject.toml",
+        "src/credit_scoring/serve.py",
+        "data/sample.csv",
+    } <= files
 
 
 @cases
@@ -68,11 +82,14 @@ def test_answers_file_records_every_answer(stamped, case: Case) -> None:
 
 @cases
 def test_no_secret_in_any_rendered_file(stamped, case: Case) -> None:
-    secrets = SecretsCollection()
-    plugins = [{"name": plugin.__name__} for plugin in get_mapping_from_secret_type_to_class().values()]
+    with default_settings() as defaults:
+        settings = defaults.json()
     # DVC pointers record the data's MD5: a digest of public sample data, not a secret.
-    filters = [{"path": "detect_secrets.filters.regex.should_exclude_line", "pattern": [DVC_DIGEST]}]
-    with transient_settings({"plugins_used": plugins, "filters_used": filters}):
+    settings["filters_used"].append(
+        {"path": "detect_secrets.filters.regex.should_exclude_line", "pattern": [DVC_DIGEST]}
+    )
+    secrets = SecretsCollection()
+    with transient_settings(settings):
         for path in rendered_files(stamped(case)):
             secrets.scan_file(str(path))
     assert not secrets.json(), json.dumps(secrets.json(), indent=2)

@@ -1,5 +1,6 @@
 """`copier update` brings a newer template version into a project without losing the team's edits."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -27,7 +28,12 @@ TEMPLATE_CHANGE = "Questions about this template: ask the platform team."
 
 def git(repo: Path, *args: str) -> str:
     result = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY}, check=True
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_IDENTITY},
+        check=True,
     )
     return result.stdout
 
@@ -35,6 +41,12 @@ def git(repo: Path, *args: str) -> str:
 def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
+
+
+def check_update(project: Path) -> dict[str, Any]:
+    command = [COPIER, "check-update", "--output-format", "json"]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
 
 
 @pytest.fixture
@@ -75,8 +87,11 @@ def test_update_keeps_edits_and_brings_the_change(
     commit_all(template_repo, "template 1.1.0")
     git(template_repo, "tag", "v1.1.0")
 
-    check = subprocess.run([COPIER, "check-update"], cwd=project, capture_output=True, text=True, check=False)
-    assert "1.1.0" in check.stdout + check.stderr, check.stdout + check.stderr
+    assert check_update(project) == {
+        "update_available": True,
+        "current_version": "1.0.0",
+        "latest_version": "1.1.0",
+    }
 
     copier.run_update(project, defaults=True, overwrite=True, quiet=True, unsafe=False)
 
@@ -87,5 +102,7 @@ def test_update_keeps_edits_and_brings_the_change(
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v1.1.0"
     assert "<<<<<<<" not in updated
 
-    current = subprocess.run([COPIER, "check-update"], cwd=project, capture_output=True, text=True, check=False)
+    current = subprocess.run(
+        [COPIER, "check-update"], cwd=project, capture_output=True, text=True, check=False
+    )
     assert "1.1.0" not in current.stdout.replace("v1.1.0", "") or current.returncode == 0

@@ -1,6 +1,7 @@
 """Command line of the local pipeline: `python -m <package> <step>`, one step per `make` target.
 
-Each step writes its result to the artifacts folder and prints it; a failed gate exits 1 with the reason."""
+Each step writes its result to the artifacts folder and prints it; a failed gate exits 1 with the reason.
+"""
 
 import argparse
 import json
@@ -9,45 +10,56 @@ import sys
 from pathlib import Path
 
 from . import pipeline
-from .data import DataError
+from .errors import DataError, StepFailed
+from .release_tag import TagError, compose
 from .settings import Paths
+
+SIMPLE_STEPS = ("validate", "train", "evaluate", "register", "card", "smoke", "summary", "champion-version")
 
 
 def parser() -> argparse.ArgumentParser:
-    commands = argparse.ArgumentParser(prog=f"python -m {__package__}", description=__doc__)
+    commands = argparse.ArgumentParser(prog=f"python -m {__package__}", description=__doc__.splitlines()[0])
     steps = commands.add_subparsers(dest="step", required=True)
-    for name in ("validate", "train", "evaluate", "register", "card", "smoke", "summary"):
+    for name in SIMPLE_STEPS:
         steps.add_parser(name)
     drift = steps.add_parser("drift", help="PSI per feature of a current sample against the training data")
     drift.add_argument("--current", type=Path, required=True, help="CSV of current records")
     drift.add_argument("--fail-on-drift", action="store_true", help="exit 1 when a feature drifted")
+    export = steps.add_parser("export-model", help="download a registered model version for the image")
+    export.add_argument("--version", required=True)
+    export.add_argument("--out", type=Path, default=Path("model"))
+    tag = steps.add_parser("release-tag", help="print the image tag of a commit and a model version")
+    tag.add_argument("--commit", required=True)
+    tag.add_argument("--model-version", required=True)
     return commands
 
 
-def run(step: str, paths: Paths, args: argparse.Namespace) -> dict | str:
-    match step:
+def run(args: argparse.Namespace, paths: Paths) -> dict | str:
+    match args.step:
         case "drift":
             return pipeline.check_drift(paths, args.current, args.fail_on_drift)
-        case "summary":
-            return pipeline.summary(paths)
         case "smoke":
             return pipeline.serve_smoke(paths)
-    return getattr(pipeline, step)(paths)
+        case "summary":
+            return pipeline.summary(paths)
+        case "champion-version":
+            return pipeline.champion_version(paths)
+        case "export-model":
+            return pipeline.export_model(paths, args.version, args.out)
+        case "release-tag":
+            return str(compose(args.commit, args.model_version))
+    return getattr(pipeline, args.step)(paths)
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
-    paths = Paths.from_env()
     try:
-        result = run(args.step, paths, args)
-    except (pipeline.StepFailed, DataError) as failure:
+        result = run(args, Paths.from_env())
+    except (StepFailed, DataError, TagError) as failure:
         print(f"{args.step}: {failure}", file=sys.stderr)
         return 1
-    if isinstance(result, str):
-        print(result)
-        return 0
-    print(json.dumps(result, indent=2))
+    print(result if isinstance(result, str) else json.dumps(result, indent=2))
     return 0
 
 

@@ -8,12 +8,9 @@ import pandas as pd
 import pandera.errors
 from sklearn.model_selection import train_test_split
 
+from .errors import DataError
 from .schema import LABEL, SENSITIVE, TRAINING_SCHEMA
 from .settings import SEED, TEST_SIZE
-
-
-class DataError(ValueError):
-    """The data breaks the contract; the message lists every failure."""
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,18 @@
 """The local pipeline, one function per step. Steps hand over through JSON files in the artifacts folder,
-so each runs alone (one `make` target, one CI step) once the steps before it have run somewhere."""
+so each runs alone (one `make` target, one CI step) once the steps before it have run somewhere.
+
+Each step imports what it uses inside its function: every `make` target starts a fresh interpreter, and
+MLflow, pandera and scikit-learn take seconds to import that the light steps need not pay.
+"""
 
 import json
-import logging
 import os
 import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
-import mlflow
-import pandas as pd
-
-from . import data, drift, inference, model_card, registry, smoke
-from .evaluate import evaluate as evaluate_model
-from .schema import FEATURE_SCHEMA
+from .errors import StepFailed
 from .settings import CHAMPION_ALIAS, MODEL_NAME, Paths
-from .train import train as train_model
-
-log = logging.getLogger(__name__)
-
-
-class StepFailed(RuntimeError):
-    """A step ran and its answer is no: a failed gate, drift over the threshold."""
 
 
 def write(paths: Paths, name: str, content: dict) -> Path:
@@ -50,6 +41,8 @@ def source_commit() -> str:
 
 
 def validate(paths: Paths) -> dict:
+    from . import data
+
     frame = data.load(paths.data)
     content = {"path": str(paths.data), "version": data.data_version(paths.data), **data.profile(frame)}
     write(paths, "validation.json", content)
@@ -57,12 +50,19 @@ def validate(paths: Paths) -> dict:
 
 
 def train(paths: Paths) -> dict:
+    from .train import train as train_model
+
     content = asdict(train_model(paths))
     write(paths, "train.json", content)
     return content
 
 
 def evaluate(paths: Paths) -> dict:
+    import mlflow
+
+    from . import data, inference
+    from .evaluate import evaluate as evaluate_model
+
     training = read(paths, "train.json", "train")
     mlflow.set_tracking_uri(paths.tracking_uri)
     model = inference.load(training["model_uri"])
@@ -82,6 +82,10 @@ def evaluate(paths: Paths) -> dict:
 
 
 def register(paths: Paths) -> dict:
+    import mlflow
+
+    from . import data, registry
+
     training = read(paths, "train.json", "train")
     if not read(paths, "evaluation.json", "evaluate")["passed"]:
         raise StepFailed("the model failed its gates: nothing to register")
@@ -99,6 +103,8 @@ def register(paths: Paths) -> dict:
 
 
 def card(paths: Paths) -> dict:
+    from . import model_card
+
     registration = paths.artifacts / "registration.json"
     text = model_card.render(
         read(paths, "validation.json", "validate"),
@@ -112,8 +118,19 @@ def card(paths: Paths) -> dict:
 
 
 def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
-    reference = data.load(paths.data)
-    result = drift.report(reference, FEATURE_SCHEMA.validate(pd.read_csv(current)))
+    import pandas as pd
+    import pandera.errors
+
+    from . import data, drift
+    from .schema import FEATURE_SCHEMA
+
+    if not current.exists():
+        raise StepFailed(f"no current records at {current}")
+    try:
+        records = FEATURE_SCHEMA.validate(pd.read_csv(current), lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        raise StepFailed(f"current records break the feature schema:\n{errors.failure_cases}") from None
+    result = drift.report(data.load(paths.data), records)
     content = {
         "current": str(current),
         "threshold": result.threshold,
@@ -128,6 +145,10 @@ def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
 
 
 def serve_smoke(paths: Paths) -> dict:
+    import pandas as pd
+
+    from . import smoke
+
     registration = paths.artifacts / "registration.json"
     registered = registration.exists() and json.loads(registration.read_text())["registered"]
     model_uri = (
@@ -138,6 +159,32 @@ def serve_smoke(paths: Paths) -> dict:
     content = smoke.run(model_uri, pd.read_csv(paths.data).head(3))
     write(paths, "smoke.json", content)
     return content
+
+
+def champion_version(paths: Paths) -> str:
+    """What Build_Image packs when a change needs no training: the registry's current champion."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from .registry import champion_version as current
+
+    mlflow.set_tracking_uri(paths.tracking_uri)
+    version = current(MlflowClient())
+    if version is None:
+        raise StepFailed(f"no {CHAMPION_ALIAS} of {MODEL_NAME} in the registry: run the training pipeline")
+    return version
+
+
+def export_model(paths: Paths, version: str, target: Path) -> dict:
+    """The registered model's files, for the image build (the Dockerfile copies them)."""
+    import mlflow
+
+    if not version:
+        raise StepFailed("no model version: pass MODEL_VERSION=<registered version>")
+    mlflow.set_tracking_uri(paths.tracking_uri)
+    uri = f"models:/{MODEL_NAME}/{version}"
+    mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(target))
+    return {"model_uri": uri, "path": str(target)}
 
 
 def summary(paths: Paths) -> str:

@@ -1,6 +1,6 @@
 """The one way the scoring service starts: `python -m <package>.server`, the container's command and
 `make serve`'s. Settings come from the environment (settings.ServerSettings): HOST, PORT, WORKERS,
-DRAIN_SECONDS, SHUTDOWN_TIMEOUT_SECONDS, KEEP_ALIVE_SECONDS; the model from MODEL_URI.
+DRAIN_SECONDS, SHUTDOWN_TIMEOUT_SECONDS, KEEP_ALIVE_SECONDS, LOG_LEVEL; the model from MODEL_URI.
 
 uvicorn with uvloop and httptools, one worker process per usable core, no access log (the Prometheus
 metrics count every request) and no proxy-header rewriting (nothing here reads the client address).
@@ -57,6 +57,7 @@ def uvicorn_options(settings: ServerSettings) -> dict:
         "proxy_headers": False,
         "timeout_keep_alive": settings.keep_alive_seconds,
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+        "log_level": settings.log_level,
     }
 
 

@@ -8,6 +8,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 
@@ -46,17 +48,25 @@ def wait_ready(base: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"the service was not ready within {STARTUP_SECONDS} s")
 
 
-def run(model_uri: str, sample: pd.DataFrame) -> dict:
+@contextmanager
+def running_service(model_uri: str) -> Iterator[str]:
+    """The service started as the container starts it, on a free local port; yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "uvicorn", "--factory", f"{__package__}.serve:create_app"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, "MODEL_URI": model_uri},
-    )
+    settings = {"MODEL_URI": model_uri, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", f"{__package__}.server"]
+    process = subprocess.Popen(command, env={**os.environ, **settings})
     try:
-        started = time.perf_counter()
         wait_ready(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run(model_uri: str, sample: pd.DataFrame) -> dict:
+    started = time.perf_counter()
+    with running_service(model_uri) as base:
         startup = time.perf_counter() - started
         records = sample[[ID.name, *FEATURE_NAMES]].to_dict(orient="records")
         status, body = request(f"{base}/score", records)
@@ -69,6 +79,3 @@ def run(model_uri: str, sample: pd.DataFrame) -> dict:
             "scored": json.loads(body)["predictions"],
             "metrics_exposed": metrics_status == 200 and b"scoring_records_total" in metrics,
         }
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -44,7 +44,10 @@ def experiment_id(paths: Paths) -> str:
     experiment = mlflow.get_experiment_by_name(PROJECT)
     if experiment is not None:
         return experiment.experiment_id
-    return mlflow.create_experiment(PROJECT, artifact_location=paths.mlflow_artifacts.resolve().as_uri())
+    # A local store keeps artifacts in the project; a workspace's tracking server chooses its own place.
+    local = paths.tracking_uri.startswith(("sqlite:", "file:"))
+    location = paths.mlflow_artifacts.resolve().as_uri() if local else None
+    return mlflow.create_experiment(PROJECT, artifact_location=location)
 
 
 def fit(train: pd.DataFrame, device: str, hyperparameters: dict | None = None) -> xgb.XGBClassifier:

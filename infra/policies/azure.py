@@ -1,0 +1,183 @@
+"""Policies over Azure resources (pulumi-azure-native v3 wire inputs)."""
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from infra.config import GPU_VM_SIZE
+from infra.policies.props import at, items, number
+from infra.policies.rules import require_flag, require_value, resource_policy, shown
+from infra.roles import OWNER
+
+KEY_VAULT: Final = "azure-native:keyvault:Vault"
+REGISTRY: Final = "azure-native:containerregistry:Registry"
+STORAGE_ACCOUNT: Final = "azure-native:storage:StorageAccount"
+MANAGED_CLUSTER: Final = "azure-native:containerservice:ManagedCluster"
+AGENT_POOL: Final = "azure-native:containerservice:AgentPool"
+ML_WORKSPACE: Final = "azure-native:machinelearningservices:Workspace"
+ML_COMPUTE: Final = "azure-native:machinelearningservices:Compute"
+SCALE_SET: Final = "azure-native:compute:VirtualMachineScaleSet"
+ROLE_ASSIGNMENT: Final = "azure-native:authorization:RoleAssignment"
+
+# A resource group or anything below it; subscriptions, management groups and "/" are wider.
+_RESOURCE_GROUP_SCOPE: Final = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+(/.+)?$", re.IGNORECASE)
+_TLS_1_2_OR_LATER: Final = ("TLS1_2", "TLS1_3")
+
+
+def _key_vault(props: Mapping[str, Any]) -> Iterator[str]:
+    yield from require_flag(
+        props, "properties.enableRbacAuthorization", True, "RBAC authorization must be on"
+    )
+    yield from require_flag(props, "properties.enablePurgeProtection", True, "purge protection must be on")
+    yield from require_flag(props, "properties.enableSoftDelete", True, "soft delete must be on")
+
+
+def _registry(props: Mapping[str, Any]) -> Iterator[str]:
+    yield from require_flag(props, "adminUserEnabled", False, "the admin user must be off")
+    yield from require_flag(props, "anonymousPullEnabled", False, "anonymous pull must be off")
+
+
+def _storage(props: Mapping[str, Any]) -> Iterator[str]:
+    yield from require_flag(props, "allowBlobPublicAccess", False, "public blob access must be off")
+    yield from require_value(props, "minimumTlsVersion", _TLS_1_2_OR_LATER, "TLS 1.2 must be the minimum")
+    yield from require_flag(props, "enableHttpsTrafficOnly", True, "HTTPS only must be on")
+
+
+def _cluster_identity(props: Mapping[str, Any]) -> Iterator[str]:
+    yield from require_flag(props, "oidcIssuerProfile.enabled", True, "the OIDC issuer must be on")
+    yield from require_flag(
+        props, "securityProfile.workloadIdentity.enabled", True, "workload identity must be on"
+    )
+    yield from require_flag(props, "disableLocalAccounts", True, "local accounts must be off")
+    yield from require_flag(props, "aadProfile.managed", True, "Entra ID integration must be on")
+    yield from require_flag(props, "aadProfile.enableAzureRBAC", True, "Azure RBAC for Kubernetes must be on")
+
+
+def _gpu_pool(pool: Mapping[str, Any], where: str) -> Iterator[str]:
+    """A GPU node costs money every idle hour: it runs only while a GPU pod asks for it."""
+    size = at(pool, "vmSize")
+    if not isinstance(size, str) or not GPU_VM_SIZE.match(size):
+        return
+    if at(pool, "mode") == "System":
+        yield f"{where}GPU size {size} in a System pool; GPU sizes belong in User pools that scale from 0"
+        return
+    autoscale = at(pool, "enableAutoScaling")
+    if autoscale is not True:
+        yield f"{where}a GPU pool must autoscale (enableAutoScaling is {shown(autoscale)})"
+    minimum = at(pool, "minCount")
+    if number(minimum) != 0:
+        yield f"{where}a GPU pool must scale to 0 nodes (minCount is {shown(minimum)}, must be 0)"
+    taints = at(pool, "nodeTaints")
+    if not any(isinstance(taint, str) and taint.endswith(":NoSchedule") for taint in items(taints)):
+        yield f"{where}a GPU pool must carry a NoSchedule taint (nodeTaints is {shown(taints)})"
+
+
+def _gpu_pools(props: Mapping[str, Any]) -> Iterator[str]:
+    # A cluster declares its first pools inline; each is held to the same rule as a separate AgentPool.
+    for pool in items(at(props, "agentPoolProfiles")):
+        yield from _gpu_pool(pool, f"agent pool '{at(pool, 'name')}': ")
+    yield from _gpu_pool(props, "")
+
+
+def _ml_workspace(props: Mapping[str, Any]) -> Iterator[str]:
+    identity = at(props, "identity.type")
+    if not isinstance(identity, str) or "Assigned" not in identity:
+        yield f"the workspace must have a managed identity (identity.type is {shown(identity)})"
+
+
+def _ml_compute(props: Mapping[str, Any]) -> Iterator[str]:
+    if at(props, "properties.computeType") != "AmlCompute":
+        return
+    minimum = at(props, "properties.properties.scaleSettings.minNodeCount")
+    if number(minimum) != 0:
+        yield (
+            "a compute cluster must scale to 0 nodes when idle "
+            f"(properties.properties.scaleSettings.minNodeCount is {shown(minimum)}, must be 0)"
+        )
+
+
+def _scale_set(props: Mapping[str, Any]) -> Iterator[str]:
+    # Azure DevOps starts and stops these agents itself; Azure must not add, upgrade or log in to any.
+    capacity = at(props, "sku.capacity")
+    if number(capacity) != 0:
+        yield f"capacity must be 0, Azure DevOps scales the agents (sku.capacity is {shown(capacity)})"
+    yield from require_flag(props, "overprovision", False, "overprovisioning must be off")
+    yield from require_value(props, "upgradePolicy.mode", ("Manual",), "upgrades must be manual")
+    os_profile = "virtualMachineProfile.osProfile"
+    yield from require_flag(
+        props,
+        f"{os_profile}.linuxConfiguration.disablePasswordAuthentication",
+        True,
+        "password login must be off",
+    )
+    if at(props, f"{os_profile}.adminPassword") is not None:
+        yield f"password login must be off ({os_profile}.adminPassword is set)"
+
+
+def _role_assignment(props: Mapping[str, Any]) -> Iterator[str]:
+    scope = at(props, "scope")
+    if not isinstance(scope, str) or not _RESOURCE_GROUP_SCOPE.match(scope):
+        yield f"the scope must be a resource group or narrower (scope is {shown(scope)})"
+    role = at(props, "roleDefinitionId")
+    if not isinstance(role, str):
+        yield "the role must be known to be other than Owner (roleDefinitionId is not set)"
+    elif role.rstrip("/").lower().endswith(OWNER):
+        yield f"the role must not be Owner (roleDefinitionId is {role!r})"
+
+
+AZURE_POLICIES: Final = (
+    resource_policy(
+        "key-vault-rbac-purge-protection",
+        "Key Vaults use RBAC authorization, purge protection and soft delete.",
+        {KEY_VAULT},
+        _key_vault,
+    ),
+    resource_policy(
+        "acr-no-admin-no-anonymous-pull",
+        "Container registries have the admin user and anonymous pull off.",
+        {REGISTRY},
+        _registry,
+    ),
+    resource_policy(
+        "storage-private-tls12-https",
+        "Storage accounts allow no public blob access, need TLS 1.2 or later and HTTPS only.",
+        {STORAGE_ACCOUNT},
+        _storage,
+    ),
+    resource_policy(
+        "aks-entra-workload-identity",
+        "AKS clusters: OIDC issuer and workload identity on, local accounts off, Entra ID with Azure RBAC.",
+        {MANAGED_CLUSTER},
+        _cluster_identity,
+    ),
+    resource_policy(
+        "aks-gpu-pool-scale-from-zero",
+        "Every AKS user pool with a GPU size autoscales from 0 nodes and carries a NoSchedule taint.",
+        {MANAGED_CLUSTER, AGENT_POOL},
+        _gpu_pools,
+    ),
+    resource_policy(
+        "ml-workspace-managed-identity",
+        "Azure ML workspaces have a managed identity.",
+        {ML_WORKSPACE},
+        _ml_workspace,
+    ),
+    resource_policy(
+        "ml-compute-scale-to-zero",
+        "Azure ML compute clusters scale to 0 nodes when idle.",
+        {ML_COMPUTE},
+        _ml_compute,
+    ),
+    resource_policy(
+        "scale-set-agents-locked-down",
+        "Scale-set agent pools: capacity 0, overprovisioning off, manual upgrades, password login off.",
+        {SCALE_SET},
+        _scale_set,
+    ),
+    resource_policy(
+        "role-assignment-resource-group-not-owner",
+        "Role assignments are scoped to a resource group or narrower, and never grant Owner.",
+        {ROLE_ASSIGNMENT},
+        _role_assignment,
+    ),
+)

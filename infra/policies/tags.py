@@ -1,0 +1,52 @@
+"""Required tags on every Azure resource that takes tags."""
+
+import importlib
+import inspect
+from collections.abc import Mapping
+from functools import cache
+from typing import Final
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from infra.config import Tags
+from infra.policies.props import at, label
+
+# The keys the program writes on every resource, taken from the function that writes them.
+REQUIRED_TAGS: Final = tuple(Tags(owner="", cost_center="").for_environment(""))
+_PROVIDER: Final = "azure-native"
+
+
+@cache
+def takes_tags(resource_type: str) -> bool:
+    """A resource is taggable when its input schema has `tags`: read from the SDK class the program used.
+
+    "azure-native:keyvault:Vault" is pulumi_azure_native.keyvault.Vault; every argument of its
+    _internal_init is an input of the schema (the overloaded __init__ hides them behind *args).
+    """
+    provider, module, name = resource_type.split(":")
+    if provider != _PROVIDER:
+        return False
+    sdk = importlib.import_module(f"pulumi_azure_native.{module.replace('/', '.')}")
+    return "tags" in inspect.signature(getattr(sdk, name)._internal_init).parameters
+
+
+def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if not takes_tags(args.resource_type):
+        return
+    tags = at(args.props, "tags")
+    present = tags if isinstance(tags, Mapping) else {}
+    missing = [key for key in REQUIRED_TAGS if not (isinstance(present.get(key), str) and present.get(key))]
+    if missing:
+        report_violation(
+            f"{label(args)}: every Azure resource carries the tags {', '.join(REQUIRED_TAGS)} "
+            f"(missing or empty: {', '.join(missing)})",
+            None,
+        )
+
+
+REQUIRED_TAGS_POLICY: Final = ResourceValidationPolicy(
+    name="required-tags",
+    description=f"Every taggable Azure resource carries the tags {', '.join(REQUIRED_TAGS)}.",
+    validate=_validate,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)

@@ -1,0 +1,83 @@
+"""Offline plan: a readable Markdown plan of a stack, from the program under Pulumi's mock runtime.
+
+`python -m infra.tools.plan [--stack dev ...] [--out-dir build/plan]` writes plan-<stack>.md: the
+resources grouped by the component that owns them, each with the settings a reviewer cares about
+(SKUs, sizes, counts, protection, network exposure).
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pulumi
+
+from infra.policies.props import short_type
+from infra.stacks import ALL
+from infra.tools.mock_run import DeclaredResource, StackRun, run_stack
+from infra.tools.plan_settings import flatten, is_reviewed, shown
+
+TOP_LEVEL = "stack"
+
+
+def component_label(run: StackRun, resource: DeclaredResource) -> str:
+    component = run.component_of(resource)
+    if component is None:
+        return TOP_LEVEL
+    return f"{component.type.rpartition(':')[2]} `{component.name}`"
+
+
+def resource_label(resource: DeclaredResource) -> str:
+    return f"`{resource.name}` ({short_type(resource.type)})"
+
+
+def reviewed_settings(resource: DeclaredResource) -> dict[str, str]:
+    return {path: shown(path, value) for path, value in flatten(resource.inputs).items() if is_reviewed(path)}
+
+
+def by_component(run: StackRun) -> dict[str, list[DeclaredResource]]:
+    groups: dict[str, list[DeclaredResource]] = {}
+    for resource in run.resources:
+        if resource.custom:
+            groups.setdefault(component_label(run, resource), []).append(resource)
+    return groups
+
+
+def render(run: StackRun) -> str:
+    groups = by_component(run)
+    count = sum(len(resources) for resources in groups.values())
+    lines = [
+        f"# Plan of stack `{run.stack}`",
+        "",
+        f"{count} resources in {len(groups)} groups, declared by the program for Pulumi.{run.stack}.yaml "
+        "under Pulumi's mock runtime.",
+    ]
+    for group, resources in groups.items():
+        lines += ["", f"## {group}", "", "| resource | settings |", "| --- | --- |"]
+        for resource in resources:
+            settings = "<br>".join(f"{path}: {value}" for path, value in reviewed_settings(resource).items())
+            lines.append(f"| {resource_label(resource)} | {settings or '-'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--stack", action="append", choices=ALL, help="a stack to plan (default: every stack)"
+    )
+    parser.add_argument("--out-dir", type=Path, default=Path("build/plan"))
+    args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        for stack in args.stack or ALL:
+            path = args.out_dir / f"plan-{stack}.md"
+            path.write_text(render(run_stack(stack)))
+            print(path)
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""What each pipeline does once its templates are expanded: PR and drift never apply, deploy applies in
+order behind environments, the template pipeline tests and tags; and what they share."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pytest
+import yaml
+from detect_secrets import SecretsCollection
+from detect_secrets.settings import default_settings
+
+from infra import naming
+from infra.stacks import ALL, ENVIRONMENTS
+from tests.pipelines.azure_pipelines import (
+    PIPELINES,
+    REPO_ROOT,
+    all_jobs,
+    all_steps,
+    expand,
+    job_steps,
+    load,
+    script_text,
+    stages,
+)
+
+PULUMI_TASK = "Pulumi@1"
+# Pulumi commands that change a stack or its state; `preview`, even with --refresh, changes neither.
+APPLYING = re.compile(
+    r"\bpulumi\s+(up|update|destroy|refresh|import|cancel|state|stack\s+(rm|init|import))\b"
+)
+READ_ONLY_TASKS = frozenset({PULUMI_TASK, "AzureCLI@2", "UsePythonVersion@0", "PublishPipelineArtifact@1"})
+# Make targets that only read: tests, offline checks, the offline plan diff.
+READ_ONLY_TARGETS = frozenset({"setup", "test", "lint", "policy-check", "plan-diff", "test-template"})
+MAKE = re.compile(r"\bmake\s+([\w-]+)")
+
+
+def pulumi_steps(steps: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [step for step in steps if step.get("task") == PULUMI_TASK]
+
+
+def pulumi_setting(name: str) -> str:
+    """A setting of the pipelines: a parameter default of templates/pulumi-steps.yml."""
+    parameters = load(PIPELINES / "templates" / "pulumi-steps.yml")["parameters"]
+    (value,) = [parameter["default"] for parameter in parameters if parameter["name"] == name]
+    return value
+
+
+def apply_violations(pipeline: Mapping[str, Any]) -> list[str]:
+    """Everything in an expanded pipeline that could change a stack."""
+    violations = [
+        f"deployment job {job['deployment']}: read-only pipelines bind no environment"
+        for job in all_jobs(pipeline)
+        if "deployment" in job
+    ]
+    for step in all_steps(pipeline):
+        name = step.get("displayName") or step.get("task") or "script"
+        task = step.get("task")
+        if task is not None and task not in READ_ONLY_TASKS:
+            violations.append(f"{name}: task {task} is not known to be read-only")
+        if task == PULUMI_TASK and step["inputs"]["command"] != "preview":
+            violations.append(f"{name}: pulumi {step['inputs']['command']}")
+        texts = [str(value) for value in step.get("inputs", {}).values()]
+        if (script := script_text(step)) is not None:
+            texts.append(script)
+            violations += [
+                f"{name}: make {target}" for target in MAKE.findall(script) if target not in READ_ONLY_TARGETS
+            ]
+            if task == "AzureCLI@2" and re.search(r"(^|[;&|(]\s*)az\s", script, re.MULTILINE):
+                violations.append(f"{name}: runs az commands")
+        violations += [f"{name}: {match.group(0)}" for text in texts if (match := APPLYING.search(text))]
+    return violations
+
+
+@pytest.fixture(scope="module")
+def pr() -> dict[str, Any]:
+    return expand(PIPELINES / "pr.yml")
+
+
+@pytest.fixture(scope="module")
+def deploy() -> dict[str, Any]:
+    return expand(PIPELINES / "deploy.yml")
+
+
+@pytest.fixture(scope="module")
+def drift() -> dict[str, Any]:
+    return expand(PIPELINES / "drift.yml")
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return expand(PIPELINES / "template.yml")
+
+
+# Pull requests
+
+
+def test_pr_pipeline_can_never_apply(pr: dict[str, Any]) -> None:
+    assert apply_violations(pr) == []
+
+
+def test_pr_read_only_check_catches_applying_steps() -> None:
+    tampered = expand(PIPELINES / "pr.yml")
+    preview_job = stages(tampered)[1]["jobs"][0]
+    preview_job["steps"] += [
+        {"task": PULUMI_TASK, "inputs": {"command": "up", "stack": "dev", "args": "--yes"}},
+        {"task": PULUMI_TASK, "inputs": {"command": "preview", "stack": "dev", "args": "; pulumi destroy"}},
+        {"script": "pulumi refresh --yes -s dev"},
+        {"script": "make deploy"},
+        {"task": "AzureCLI@2", "inputs": {"inlineScript": "az group delete -n rg-x"}},
+        {"task": "Bash@3", "inputs": {"targetType": "inline", "script": "echo"}},
+    ]
+    deployment = {
+        "deployment": "up",
+        "environment": "dev",
+        "strategy": {"runOnce": {"deploy": {"steps": []}}},
+    }
+    stages(tampered)[0]["jobs"].append(deployment)
+    violations = "\n".join(apply_violations(tampered))
+    for expected in (
+        "deployment job up",
+        "pulumi up",
+        "pulumi destroy",
+        "pulumi refresh",
+        "make deploy",
+        "runs az commands",
+        "task Bash@3",
+    ):
+        assert expected in violations
+
+
+def test_read_only_make_targets_do_not_apply() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    for target in READ_ONLY_TARGETS:
+        recipe = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n)*)", makefile, re.MULTILINE)
+        # Targets another change brings (policy-check, plan-diff) are checked once they exist.
+        if recipe is not None:
+            assert not APPLYING.search(recipe.group(1)), target
+
+
+def test_pr_pipeline_runs_offline_checks_then_previews_every_stack(pr: dict[str, Any]) -> None:
+    assert pr["trigger"] == "none"
+    assert pr["pr"]["branches"]["include"] == ["main"]
+    offline, preview = stages(pr)
+    scripts = [script_text(step) or "" for step in job_steps(offline["jobs"][0])]
+    for command in (
+        "make test",
+        "make policy-check",
+        "make plan-diff BASE=",
+        "pr_comment.py build/plan-diff.md",
+    ):
+        assert any(command in script for script in scripts), command
+    assert preview["dependsOn"] == offline["stage"]
+    previews = pulumi_steps(job_steps(preview["jobs"][0]))
+    assert [step["inputs"]["stack"] for step in previews] == list(ALL)
+    for step in previews:
+        assert step["inputs"]["args"].split() == ["--diff", "--policy-pack", "infra/policies"]
+        assert step["inputs"]["createPrComment"] is True
+        assert step["condition"] == "succeededOrFailed()"
+
+
+def test_pr_comment_gets_the_token_only_through_env(pr: dict[str, Any]) -> None:
+    (comment,) = [step for step in all_steps(pr) if "pr_comment.py" in (script_text(step) or "")]
+    assert comment["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
+    assert "PullRequest" in comment["condition"]
+
+
+# Deployment
+
+
+def test_deploy_runs_the_stacks_in_order_with_environments_bound(deploy: dict[str, Any]) -> None:
+    assert deploy["trigger"]["branches"]["include"] == ["main"]
+    assert deploy["pr"] == "none"
+    assert deploy["lockBehavior"] == "sequential"
+    assert [stage["stage"] for stage in stages(deploy)] == list(ALL)
+    previous = None
+    for stage in stages(deploy):
+        stack = stage["stage"]
+        assert stage.get("dependsOn") == previous
+        # The default condition, succeeded(): a failed stack stops every later one.
+        assert "condition" not in stage
+        (job,) = stage["jobs"]
+        assert job["environment"] == stack
+        (up,) = pulumi_steps(job_steps(job))
+        assert up["inputs"]["command"] == "up"
+        assert up["inputs"]["stack"] == stack
+        assert up["inputs"]["azureSubscription"] == naming.platform_service_connection(
+            pulumi_setting("prefix"), stack
+        )
+        assert {"--yes", "--policy-pack", "infra/policies"} <= set(up["inputs"]["args"].split())
+        assert up.get("condition", "succeeded()") == "succeeded()"
+        summary = job_steps(job)[-1]
+        assert "update_summary.py" in script_text(summary)
+        assert summary["condition"] == "succeededOrFailed()"
+        previous = stack
+
+
+def test_deploy_never_continues_past_a_failure(deploy: dict[str, Any]) -> None:
+    assert not [step for step in all_steps(deploy) if step.get("continueOnError") not in (None, "false")]
+
+
+# Drift
+
+
+def test_drift_runs_nightly_and_never_applies(drift: dict[str, Any]) -> None:
+    (schedule,) = drift["schedules"]
+    assert schedule["branches"]["include"] == ["main"]
+    assert schedule["always"] == "true"
+    assert drift["trigger"] == "none"
+    assert drift["pr"] == "none"
+    assert apply_violations(drift) == []
+    checks = pulumi_steps(all_steps(drift))
+    assert [step["inputs"]["stack"] for step in checks] == list(ALL)
+    for step in checks:
+        assert {"--refresh", "--expect-no-changes", "--diff"} <= set(step["inputs"]["args"].split())
+        assert step["condition"] == "succeededOrFailed()"
+
+
+# The copier template
+
+
+def test_template_pipeline_tests_on_change_and_tags_on_main(template: dict[str, Any]) -> None:
+    for trigger in (template["trigger"], template["pr"]):
+        assert {"template", "copier.yml"} <= set(trigger["paths"]["include"])
+    render, release = stages(template)
+    assert "make test-template" in [script_text(step) for step in job_steps(render["jobs"][0])]
+    assert release["dependsOn"] == render["stage"]
+    assert "eq(variables['Build.SourceBranch'], 'refs/heads/main')" in release["condition"]
+    assert "ne(variables['Build.Reason'], 'PullRequest')" in release["condition"]
+    tag_script = script_text(job_steps(release["jobs"][0])[-1])
+    assert "template_version.py" in tag_script
+    assert 'git push origin "refs/tags/$tag"' in tag_script
+
+
+def test_make_test_template_runs_the_template_tests() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test-template:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe is not None
+    assert "pytest tests/template" in recipe.group(1)
+
+
+# Shared by every pipeline
+
+PIPELINE_NAMES = ("pr.yml", "deploy.yml", "drift.yml", "template.yml")
+
+
+@pytest.mark.parametrize("name", PIPELINE_NAMES)
+def test_pipeline_shape_is_shared(name: str) -> None:
+    pipeline = expand(PIPELINES / name)
+    assert pipeline["pool"] == load(PIPELINES / "pr.yml")["pool"]
+    for job in all_jobs(pipeline):
+        steps = job_steps(job)
+        # Every job starts from the sources and the locked environment of templates/setup-steps.yml.
+        assert steps[0]["checkout"] == "self"
+        assert any("make setup" in (script_text(step) or "") for step in steps)
+        # Tests read ../shared/crds, so a job that runs them checks out the `shared` repository beside.
+        runs_tests = any(re.search(r"\bmake test", script_text(step) or "") for step in steps)
+        checks_out_shared = any(step.get("checkout") == "shared" for step in steps)
+        assert runs_tests == checks_out_shared, job
+        if checks_out_shared:
+            assert any(repo["repository"] == "shared" for repo in pipeline["resources"]["repositories"])
+
+
+def test_service_connections_follow_the_naming_rules() -> None:
+    prefix = pulumi_setting("prefix")
+    declared = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]["prefix"]["default"]
+    assert prefix == declared
+    # The platform deploys with administrator-made connections, never with the ones the environment
+    # stacks create for the ML projects (those hold rights inside one resource group only).
+    for stack in ALL:
+        platform = naming.platform_service_connection(prefix, stack)
+        assert f"sc-{prefix}-platform-{stack}" == platform
+        if stack in ENVIRONMENTS:
+            assert platform != naming.Names(prefix, stack, "").service_connection
+
+
+def test_state_container_is_the_bootstrapped_one() -> None:
+    script = (REPO_ROOT / "infra" / "bootstrap" / "state_backend.sh").read_text()
+    (container,) = re.findall(r'^container="([^"]+)"$', script, re.MULTILINE)
+    assert pulumi_setting("stateContainer") == container
+    assert "PULUMI_STATE_ACCOUNT" in script
+
+
+def test_pulumi_cli_is_the_locked_sdk_release() -> None:
+    version = pulumi_setting("pulumiVersion")
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
+    (locked,) = [package["version"] for package in lock["package"] if package["name"] == "pulumi"]
+    assert version == locked
+
+
+def test_no_secret_in_pipelines_or_gitops() -> None:
+    secrets = SecretsCollection()
+    with default_settings():
+        for path in [*PIPELINES.rglob("*"), *(REPO_ROOT / "gitops").rglob("*")]:
+            if path.is_file():
+                secrets.scan_file(str(path))
+    assert not secrets.json()
+    # The job token appears only where a step maps it into its environment.
+    token = "$(System.AccessToken)"
+    lines = [line for path in PIPELINES.rglob("*.yml") for line in path.read_text().splitlines()]
+    assert {line.strip() for line in lines if token in line and not line.lstrip().startswith("#")} == {
+        f"SYSTEM_ACCESSTOKEN: {token}",
+        f"AZDO_PERSONAL_ACCESS_TOKEN: {token}",
+    }
+    for name in PIPELINE_NAMES:
+        for step in all_steps(expand(PIPELINES / name)):
+            outside_env = {key: value for key, value in step.items() if key != "env"}
+            assert token not in str(outside_env)

@@ -1,0 +1,104 @@
+"""Run the pack's policies on synthetic wire inputs, the way the policy server calls them."""
+
+import copy
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pulumi.runtime
+from pulumi.runtime.config import CONFIG
+from pulumi_policy import (
+    Policy,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from infra.policies.policies import POLICIES
+
+TAGS = {"environment": "dev", "project": "mlops-platform", "owner": "ml@contoso.com", "cost-center": "cc-1"}
+
+
+def options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+    )
+
+
+def urn(resource_type: str, name: str) -> str:
+    return f"urn:pulumi:dev::mlops-platform::{resource_type}::{name}"
+
+
+def policy(name: str) -> Policy:
+    return next(p for p in POLICIES if p.name == name)
+
+
+def resource_violations(policy: Policy, resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
+    assert isinstance(policy, ResourceValidationPolicy)
+    messages: list[str] = []
+    args = ResourceValidationArgs(resource_type, props, urn(resource_type, name), name, options(), None)
+    assert policy.validate(args, lambda message, _urn=None: messages.append(message)) is None
+    return messages
+
+
+def all_violations(resource_type: str, props: Mapping[str, Any], name: str) -> dict[str, list[str]]:
+    """Messages of every resource policy of the pack, by policy name; only policies that fired."""
+    found = {
+        p.name: resource_violations(p, resource_type, props, name)
+        for p in POLICIES
+        if isinstance(p, ResourceValidationPolicy)
+    }
+    return {name: messages for name, messages in found.items() if messages}
+
+
+def stack_resource(
+    resource_type: str, name: str, props: Mapping[str, Any], depends_on: Sequence[PolicyResource] = ()
+) -> PolicyResource:
+    return PolicyResource(
+        resource_type, props, urn(resource_type, name), name, options(), None, None, list(depends_on), {}
+    )
+
+
+def stack_violations(policy: Policy, resources: Sequence[PolicyResource]) -> list[tuple[str, str | None]]:
+    assert isinstance(policy, StackValidationPolicy)
+    found: list[tuple[str, str | None]] = []
+    assert (
+        policy.validate(StackValidationArgs(list(resources)), lambda m, u=None: found.append((m, u))) is None
+    )
+    return found
+
+
+def replaced(props: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `props` with the dotted `path` set to `value` (or removed when value is ...)."""
+    result = copy.deepcopy(dict(props))
+    *parents, last = path.split(".")
+    node: Any = result
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+    if value is ...:
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return result
+
+
+@contextmanager
+def stack_config(values: Mapping[str, str]) -> Iterator[None]:
+    """The runtime config a policy reads, as the engine or the mock run sets it; restored afterwards."""
+    previous = dict(CONFIG.get())
+    pulumi.runtime.set_all_config(dict(values))
+    try:
+        yield
+    finally:
+        pulumi.runtime.set_all_config(previous)

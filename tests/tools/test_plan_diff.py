@@ -1,0 +1,59 @@
+"""The offline plan diff on a real change: another checkout whose qa stack file grows the GPU pool."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from infra.tools.mock_run import REPO_ROOT, run_stack
+from infra.tools.plan_diff import SettingChange, diff_checkouts, diff_runs, render
+
+# What the program reads from a checkout: its package and the project and stack files.
+CHECKOUT_PARTS = (
+    "infra",
+    "Pulumi.yaml",
+    "Pulumi.shared.yaml",
+    "Pulumi.dev.yaml",
+    "Pulumi.qa.yaml",
+    "Pulumi.prod.yaml",
+)
+
+
+@pytest.fixture(scope="module")
+def grown_gpu_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    checkout = tmp_path_factory.mktemp("checkout")
+    for part in CHECKOUT_PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, checkout / part)
+    stack_file = checkout / "Pulumi.qa.yaml"
+    before = "mlops-platform:aksGpuNodeMax: 2\n"
+    assert before in stack_file.read_text(), "the qa stack file sets the GPU pool size this test changes"
+    stack_file.write_text(stack_file.read_text().replace(before, "mlops-platform:aksGpuNodeMax: 3\n"))
+    return checkout
+
+
+def test_gpu_pool_size_change_shows_exactly_that_setting(grown_gpu_pool: Path) -> None:
+    assert diff_runs(run_stack("qa"), run_stack("qa")) == [], "two runs of one program must be identical"
+    diffs = diff_checkouts(REPO_ROOT, grown_gpu_pool, ["qa"])
+    [change] = diffs["qa"]
+    assert change.kind == "changed" and change.resource.endswith("(containerservice:AgentPool)")
+    assert change.settings == (SettingChange("maxCount", "2", "3"),)
+    document = render(diffs, REPO_ROOT, grown_gpu_pool)
+    assert "## Stack `qa`: 0 added, 0 removed, 1 changed" in document
+    assert "| maxCount | 2 | 3 |" in document
+
+
+def test_a_run_compared_with_itself_has_no_changes() -> None:
+    run = run_stack("dev")
+    assert diff_runs(run, run) == []
+
+
+def test_added_and_removed_resources_are_listed() -> None:
+    shared, dev = run_stack("shared"), run_stack("dev")
+    changes = diff_runs(shared, dev)
+    kinds = {change.kind for change in changes}
+    assert kinds == {"added", "removed"}
+    assert sum(change.kind == "removed" for change in changes) == sum(r.custom for r in shared.resources)
