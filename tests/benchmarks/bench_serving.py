@@ -13,7 +13,7 @@ import shutil
 import sys
 
 from infra.tools.mock_run import REPO_ROOT
-from tests.template.stamping import git_init, make, offline_platform, require, stamp
+from tests.template.stamping import git_init, make, offline_platform, stamp
 
 PROJECT = REPO_ROOT / "build" / "bench-serving" / "credit-scoring"
 REPORTS = ("RESULTS.md", "SOAK.md")
@@ -29,7 +29,8 @@ def run(target: str) -> None:
 
 
 def main() -> None:
-    require("wrk", "apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)")
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not on PATH: apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)")
     shutil.rmtree(PROJECT.parent, ignore_errors=True)
     stamp(PROJECT, offline_platform())
     git_init(PROJECT)

@@ -5,7 +5,7 @@ microseconds on every prediction call, whatever the number of rows (it rebuilds 
 each time), which would cap the service far below what the HTTP stack can do. So, once at start-up, the
 booster is converted to ONNX and served by ONNX Runtime (tens of microseconds for a few rows), after its
 answers are checked against XGBoost's own on records drawn from the schema: a model that does not convert
-faithfully stops the service instead of scoring differently. `bench/model_call.py` times both.
+faithfully stops the service instead of scoring differently. `make bench` times both (bench/RESULTS.md).
 
 Requests that wait in the same turn of the event loop are scored in one call.
 """

@@ -2,9 +2,9 @@
 
 The model is loaded once, at start-up, from MODEL_URI (any MLflow model URI: the registry's champion
 locally, a folder baked into the image in a cluster). /score is the hot path, written as plain ASGI: the
-body is decoded and validated in one pass by msgspec, scored by the XGBoost booster together with the
-other requests waiting at that moment, and every refusal is a 4xx whose detail names the field or header
-at fault. The other routes and the OpenAPI document are FastAPI's.
+body is decoded and validated in one pass by msgspec, scored together with the other requests waiting at
+that moment (scorer.py), and every refusal is a 4xx whose detail names the field or header at fault. The
+other routes and the OpenAPI document are FastAPI's.
 
 On SIGTERM, /ready fails at once while /score keeps answering; DRAIN_SECONDS later the server stops
 accepting connections and lets in-flight requests finish (see `server.py`).
@@ -71,26 +71,24 @@ def default_model_uri() -> str:
     return os.environ.get("MODEL_URI", f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}")
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    message = await receive()
-    if not message.get("more_body", False) and message["type"] == "http.request":
-        body = message.get("body", b"")  # the whole body in one message: the usual case
-        if len(body) > limit:
-            raise Refused(413, "body", f"over {limit} bytes: send at most {MAX_RECORDS} records per request")
-        return body
+def too_large() -> Refused:
+    return Refused(413, "body", f"over {MAX_BODY_BYTES} bytes: send at most {MAX_RECORDS} records per request")
+
+
+async def read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > limit:
-            raise Refused(413, "body", f"over {limit} bytes: send at most {MAX_RECORDS} records per request")
+        if size > MAX_BODY_BYTES:
+            raise too_large()  # without reading the rest
         if not message.get("more_body", False):
-            return chunk if not chunks else b"".join([*chunks, chunk])
+            return b"".join([*chunks, chunk]) if chunks else chunk
         chunks.append(chunk)
-        message = await receive()
 
 
 class ScoringService:
@@ -149,8 +147,8 @@ class ScoringService:
             raise Refused(415, "content-type", f"must be application/json, got {shown}")
         length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            raise Refused(413, "body", f"over {MAX_BODY_BYTES} bytes: send at most {MAX_RECORDS} records")
-        records = payload.decode(await read_body(receive, MAX_BODY_BYTES))
+            raise too_large()
+        records = payload.decode(await read_body(receive))
         probabilities = (await self.scorer.score(records)).tolist()
         self.metrics.scored.inc()
         return payload.encode(
