@@ -72,7 +72,7 @@ def default_model_uri() -> str:
 
 
 def too_large() -> Refused:
-    return Refused(413, "body", f"over {MAX_BODY_BYTES} bytes: send at most {MAX_RECORDS} records per request")
+    return Refused(413, "body", f"over {MAX_BODY_BYTES} bytes: send at most {MAX_RECORDS} records a request")
 
 
 async def read_body(receive: Receive) -> bytes:
