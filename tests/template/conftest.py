@@ -28,5 +28,4 @@ def stamped(platform: dict[str, Any], tmp_path_factory: pytest.TempPathFactory):
             )
         return projects[case]
 
-    project.platform = platform
     return project

@@ -101,7 +101,7 @@ def test_pipelines_have_the_seed_stages_and_no_secret(stamped, case: Case) -> No
 
 
 @cases
-def test_aml_specs_load_with_azure_ai_ml(stamped, case: Case) -> None:
+def test_aml_specs_load_with_azure_ai_ml(stamped, case: Case, platform: dict[str, Any]) -> None:
     aml = stamped(case) / "aml"
     assert load_environment(aml / "environment.yml").conda_file
     for component in ("prep", "train", "evaluate"):
@@ -109,7 +109,7 @@ def test_aml_specs_load_with_azure_ai_ml(stamped, case: Case) -> None:
     job = load_job(aml / "pipeline.yml")
     assert set(job.jobs) == {"prep", "train", "evaluate"}
     cluster = "gpu_compute_cluster" if case.gpu_training else "cpu_compute_cluster"
-    assert job.settings.default_compute.endswith(stamped.platform["platform_environments"]["dev"][cluster])
+    assert job.settings.default_compute.endswith(platform[outputs.PLATFORM_ENVIRONMENTS]["dev"][cluster])
     if case.serving_target == "aml-endpoint":
         assert load_online_endpoint(aml / "endpoint.yml").auth_mode == "key"
         assert load_online_deployment(aml / "deployment.yml").instance_count >= 2
@@ -118,9 +118,11 @@ def test_aml_specs_load_with_azure_ai_ml(stamped, case: Case) -> None:
 
 
 @aks_cases
-def test_every_overlay_builds_and_validates(stamped, case: Case, crds: CrdSchemas) -> None:
+def test_every_overlay_builds_and_validates(
+    stamped, case: Case, crds: CrdSchemas, platform: dict[str, Any]
+) -> None:
     project = stamped(case)
-    environments = stamped.platform[outputs.PLATFORM_ENVIRONMENTS]
+    environments = platform[outputs.PLATFORM_ENVIRONMENTS]
     assert sorted(path.name for path in (project / "deploy" / "overlays").iterdir()) == sorted(environments)
     for name, environment in environments.items():
         objects = overlay_objects(project, name)
