@@ -20,7 +20,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template checkov
+	bench-policy bench-template checkov bench bench-serving
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -30,6 +30,8 @@ help:
 	@echo "make plan                 Markdown plan of every stack in build/plan/"
 	@echo "make plan-diff BASE=<dir> what this checkout changes against BASE, in build/plan-diff.md"
 	@echo "make test-template        only the copier template's tests (pipelines/template.yml)"
+	@echo "make bench                the generated scoring service's benchmark and soak (needs wrk):"
+	@echo "                          template/bench/RESULTS.md and SOAK.md"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -100,3 +102,10 @@ bench-platform: setup
 # Timing of stamping a project and of its `make all` with dependencies installed.
 bench-template: setup
 	$(PY) -m tests.benchmarks.bench_template
+
+# The generated project's scoring service against mlflow models serve, azureml-inference-server-http and a
+# bare ASGI ceiling, then its soak, from a freshly stamped project; reports land in template/bench/.
+bench-serving: setup
+	$(PY) -m tests.benchmarks.bench_serving
+
+bench: bench-serving

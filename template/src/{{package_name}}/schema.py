@@ -1,10 +1,9 @@
-"""The data contract: one table of columns from which the pandera schema and the scoring request derive."""
+"""The data contract: one table of columns from which the pandera schema and the scoring request derive
+(the request in payload.py)."""
 
 from dataclasses import dataclass
-from typing import Any, Literal
 
 import pandera.pandas as pa
-from pydantic import BaseModel, ConfigDict, Field, create_model
 
 
 @dataclass(frozen=True)
@@ -89,21 +88,7 @@ TRAINING_SCHEMA = pa.DataFrameSchema(
     ordered=False,
 )
 
-# What the drift check and the scoring service see: features only, any number of rows.
+# What the drift check sees: features only, any number of rows.
 FEATURE_SCHEMA = pa.DataFrameSchema(
     {column.name: _pandera_column(column) for column in FEATURES}, strict="filter", coerce=True
-)
-
-
-def _request_field(column: Column) -> tuple[Any, Any]:
-    if column.categories:
-        return Literal[column.categories], Field(description=column.description)
-    return column.dtype, Field(ge=column.minimum, le=column.maximum, description=column.description)
-
-
-ScoringRecord: type[BaseModel] = create_model(
-    "ScoringRecord",
-    __config__=ConfigDict(extra="forbid"),
-    applicant_id=(str | None, Field(default=None, max_length=64)),
-    **{column.name: _request_field(column) for column in FEATURES},
 )

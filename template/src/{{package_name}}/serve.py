@@ -1,161 +1,246 @@
-"""HTTP scoring service: /health, /ready, /metrics (Prometheus) and /score for one or many records.
+"""HTTP scoring service: POST /score for one or many records; GET /health, /ready and /metrics (Prometheus).
 
 The model is loaded once, at start-up, from MODEL_URI (any MLflow model URI: the registry's champion
-locally, a folder baked into the image in a cluster). Requests are checked against a model derived from
-the data schema, and a bad request is answered 422 with the field that is wrong.
+locally, a folder baked into the image in a cluster). /score is the hot path, written as plain ASGI: the
+body is decoded and validated in one pass by msgspec, scored together with the other requests waiting at
+that moment (scorer.py), and every refusal is a 4xx whose detail names the field or header at fault. The
+other routes and the OpenAPI document are FastAPI's.
+
+On SIGTERM, /ready fails at once while /score keeps answering; DRAIN_SECONDS later the server stops
+accepting connections and lets in-flight requests finish (see `server.py`).
 """
 
+import asyncio
 import logging
 import os
+import signal
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import mlflow
-import pandas as pd
-import uvicorn
-from fastapi import Body, FastAPI, HTTPException, Request, Response
-from fastapi.exceptions import RequestValidationError
+import msgspec
+from fastapi import FastAPI, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from . import inference
-from .schema import FEATURE_NAMES, ScoringRecord
-from .settings import CHAMPION_ALIAS, DECISION_THRESHOLD, MODEL_NAME, Paths
+from . import payload
+from .metrics import Metrics
+from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
+from .scorer import Scorer
+from .scorer import load as load_model
+from .settings import CHAMPION_ALIAS, DECISION_THRESHOLD, MODEL_NAME, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
 
-MAX_RECORDS = 1000
-RECORDS = TypeAdapter(list[ScoringRecord])
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+# A full batch of records is about 350 kB of JSON; a body past this limit is refused unread.
+MAX_BODY_BYTES = 1 << 20
+JSON = b"application/json"
+JSON_HEADERS = [(b"content-type", JSON)]
+PROBABILITY_DIGITS = 6
 
 
-class Prediction(BaseModel):
-    applicant_id: str | None
-    default_probability: float
-    decision: str
+class Refused(Exception):
+    """A request answered before scoring (a 4xx, or 503 without a model); `field` names what is wrong."""
+
+    def __init__(
+        self, status: int, field: str, error: str, headers: Sequence[tuple[bytes, bytes]] = ()
+    ) -> None:
+        super().__init__(f"{status} {field}: {error}")
+        self.status = status
+        self.detail = [{"field": field, "error": error}]
+        self.headers = [*JSON_HEADERS, *headers]
 
 
-class ScoreResponse(BaseModel):
-    model_uri: str
-    predictions: list[Prediction]
+class ClientGone(Exception):
+    """The client disconnected before its body arrived: there is no one to answer."""
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "scoring_requests", "Scoring requests by outcome", ["outcome"], registry=self.registry
-        )
-        self.records = Counter("scoring_records", "Records scored", registry=self.registry)
-        self.latency = Histogram(
-            "scoring_latency_seconds", "Time to score one request", registry=self.registry
-        )
-        self.probability = Histogram(
-            "scoring_default_probability",
-            "Predicted default probabilities: their shift is an early drift signal",
-            buckets=[i / 10 for i in range(1, 11)],
-            registry=self.registry,
-        )
-
-
-# Where the container listens: every interface of the pod (a bind address, not a host to call).
-ALL_INTERFACES = "0.0.0.0"  # pragma: allowlist secret
+def error_body(detail: list[dict[str, str]]) -> bytes:
+    return payload.encode({"detail": detail})
 
 
 def default_model_uri() -> str:
     return os.environ.get("MODEL_URI", f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}")
 
 
-def field_errors(errors: Sequence[Mapping[str, Any]], skip: int = 0) -> list[dict[str, str]]:
-    """`skip` drops the leading list index when the caller sent one record rather than a list."""
-    return [
-        {
-            "field": ".".join(str(part) for part in item["loc"][skip:] if part != "body") or "body",
-            "error": item["msg"],
-        }
-        for item in errors
-    ]
+def too_large() -> Refused:
+    return Refused(413, "body", f"over {MAX_BODY_BYTES} bytes: send at most {MAX_RECORDS} records a request")
 
 
-def create_app(model_uri: str | None = None) -> FastAPI:
-    uri = model_uri or default_model_uri()
-    metrics = Metrics()
-    state: dict = {}
+async def read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large()  # without reading the rest
+        if not message.get("more_body", False):
+            return b"".join([*chunks, chunk]) if chunks else chunk
+        chunks.append(chunk)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI):
-        mlflow.set_tracking_uri(Paths.from_env().tracking_uri)
-        state["model"] = inference.load(uri)
-        log.info("model loaded from %s", uri)
-        yield
-        state.clear()
 
-    app = FastAPI(title=MODEL_NAME, lifespan=lifespan)
+class ScoringService:
+    """The ASGI application: /score here, everything else (lifespan included) through FastAPI."""
 
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        metrics.requests.labels("invalid").inc()
-        return JSONResponse(status_code=422, content={"detail": field_errors(error.errors())})
+    def __init__(self, model_uri: str, settings: ServerSettings) -> None:
+        self.model_uri = model_uri
+        self.settings = settings
+        self.metrics = Metrics()
+        self.scorer: Scorer | None = None
+        self.draining = False
+        self.api = self._api()
 
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    @property
+    def ready(self) -> bool:
+        return self.scorer is not None and not self.draining
 
-    @app.get("/ready")
-    def ready() -> JSONResponse:
-        loaded = "model" in state
-        return JSONResponse(status_code=200 if loaded else 503, content={"ready": loaded, "model_uri": uri})
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/score":
+            await self.score(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
 
-    @app.get("/metrics")
-    def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    @app.post("/score")
-    def score(payload: Annotated[dict | list, Body()]) -> ScoreResponse:
-        single = isinstance(payload, dict)
-        items = [payload] if single else payload
-        if not items or len(items) > MAX_RECORDS:
-            metrics.requests.labels("invalid").inc()
-            raise HTTPException(422, [{"field": "body", "error": f"send 1 to {MAX_RECORDS} records"}])
-        try:
-            records = RECORDS.validate_python(items)
-        except ValidationError as error:
-            metrics.requests.labels("invalid").inc()
-            raise HTTPException(422, field_errors(error.errors(), skip=1 if single else 0)) from None
+    async def score(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        frame = pd.DataFrame([record.model_dump() for record in records])
-        probabilities = inference.predict(state["model"], frame[list(FEATURE_NAMES)])
-        metrics.latency.observe(time.perf_counter() - started)
-        metrics.requests.labels("scored").inc()
-        metrics.records.inc(len(records))
-        for probability in probabilities:
-            metrics.probability.observe(float(probability))
-        return ScoreResponse(
-            model_uri=uri,
-            predictions=[
-                Prediction(
-                    applicant_id=record.applicant_id,
-                    default_probability=round(float(probability), 6),
-                    decision="decline" if probability >= DECISION_THRESHOLD else "approve",
-                )
-                for record, probability in zip(records, probabilities, strict=True)
-            ],
+        headers = JSON_HEADERS
+        try:
+            status, body = 200, await self._score(scope, receive)
+        except Refused as refusal:
+            self.metrics.refused.inc()
+            status, headers, body = refusal.status, refusal.headers, error_body(refusal.detail)
+        except PayloadError as error:
+            self.metrics.refused.inc()
+            status, body = 422, error_body(error.detail)
+        except ClientGone:
+            return
+        except Exception:
+            log.exception("scoring failed")
+            self.metrics.failed.inc()
+            status, body = 500, error_body([{"field": "", "error": "internal error"}])
+        # With its length given, the body goes out as it is, not in chunks.
+        headers = [*headers, (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        self.metrics.latency.observe(time.perf_counter() - started)
+
+    async def _score(self, scope: Scope, receive: Receive) -> bytes:
+        if scope["method"] != "POST":
+            raise Refused(405, "method", f"{scope['method']} is not allowed: use POST", [(b"allow", b"POST")])
+        if self.scorer is None:
+            raise Refused(503, "model", "not loaded yet")
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"none").split(b";", 1)[0].strip().lower()
+        if content_type != JSON:
+            shown = content_type.decode("latin-1")
+            raise Refused(415, "content-type", f"must be application/json, got {shown}")
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            raise too_large()
+        records = payload.decode(await read_body(receive))
+        probabilities = (await self.scorer.score(records)).tolist()
+        self.metrics.scored.inc()
+        return payload.encode(
+            ScoreResponse(
+                self.model_uri,
+                [
+                    Prediction(
+                        record.applicant_id,
+                        round(probability, PROBABILITY_DIGITS),
+                        "decline" if probability >= DECISION_THRESHOLD else "approve",
+                    )
+                    for record, probability in zip(records, probabilities, strict=True)
+                ],
+            )
         )
 
-    return app
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        mlflow.set_tracking_uri(Paths.from_env().tracking_uri)
+        self.scorer = Scorer(load_model(self.model_uri), self.metrics)
+        log.info("model loaded from %s", self.model_uri)
+        self._drain_on_sigterm()
+        yield
+        self.scorer = None
+
+    def _drain_on_sigterm(self) -> None:
+        """Puts a drain in front of the server's own SIGTERM handler; a second SIGTERM skips the drain."""
+        server_handler = signal.getsignal(signal.SIGTERM)
+        # Signals reach the main thread only; a test client runs the app in another and needs no drain.
+        if threading.current_thread() is not threading.main_thread() or not callable(server_handler):
+            return
+        loop = asyncio.get_running_loop()
+
+        def on_sigterm() -> None:
+            if self.draining:
+                server_handler(signal.SIGTERM, None)
+                return
+            self.draining = True
+            log.info("SIGTERM: not ready any more, stopping in %s s", self.settings.drain_seconds)
+            loop.call_later(self.settings.drain_seconds, server_handler, signal.SIGTERM, None)
+
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+
+    def _api(self) -> FastAPI:
+        api = FastAPI(title=MODEL_NAME, lifespan=self.lifespan)
+
+        @api.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @api.get("/ready")
+        def ready() -> JSONResponse:
+            content = {"ready": self.ready, "draining": self.draining, "model_uri": self.model_uri}
+            return JSONResponse(status_code=200 if self.ready else 503, content=content)
+
+        @api.get("/metrics")
+        def prometheus() -> Response:
+            return Response(self.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+        def openapi() -> dict[str, Any]:
+            if api.openapi_schema is None:
+                document = get_openapi(title=api.title, version=api.version, routes=api.routes)
+                api.openapi_schema = with_score_route(document)
+            return api.openapi_schema
+
+        api.openapi = openapi  # type: ignore[method-assign]
+        return api
 
 
-def main() -> None:
-    """The container's entry point; tests and `make smoke` start the service the same way."""
-    uvicorn.run(
-        create_app(),
-        host=os.environ.get("HOST", ALL_INTERFACES),
-        port=int(os.environ.get("PORT", "8080")),
-        log_level=os.environ.get("LOG_LEVEL", "info"),
+def with_score_route(document: dict[str, Any]) -> dict[str, Any]:
+    """/score in the OpenAPI document, from the same msgspec types that decode and encode it."""
+    template = "#/components/schemas/{name}"
+    (request, response), components = msgspec.json.schema_components(
+        [payload.Record | payload.Records, ScoreResponse], ref_template=template
     )
+    error = {"description": "refused: `detail` names the field or header at fault"}
+    document.setdefault("components", {}).setdefault("schemas", {}).update(components)
+    document["paths"]["/score"] = {
+        "post": {
+            "summary": f"Probability of default of one record or a list of up to {MAX_RECORDS}",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
+            "responses": {
+                "200": {
+                    "description": "one prediction per record",
+                    "content": {"application/json": {"schema": response}},
+                },
+                **{str(status): error for status in (413, 415, 422)},
+            },
+        }
+    }
+    return document
 
 
-if __name__ == "__main__":
-    main()
+def create_app(model_uri: str | None = None) -> ScoringService:
+    return ScoringService(model_uri or default_model_uri(), ServerSettings.from_env())

@@ -54,7 +54,8 @@ def running_service(model_uri: str) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = {"MODEL_URI": model_uri, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning"}
-    process = subprocess.Popen([sys.executable, "-m", f"{__package__}.serve"], env={**os.environ, **settings})
+    command = [sys.executable, "-m", f"{__package__}.server"]
+    process = subprocess.Popen(command, env={**os.environ, **settings})
     try:
         wait_ready(base, process)
         yield base
