@@ -47,7 +47,8 @@ class Violation:
         return f"{self.stack} | {self.resource} | {self.policy} ({level}) | {self.message}"
 
 
-def _options(parent_urn: str | None) -> PolicyResourceOptions:
+def policy_options(parent_urn: str | None = None) -> PolicyResourceOptions:
+    """Resource options as the engine hands them to a policy (none of the program's options matter)."""
     return PolicyResourceOptions(
         protect=False,
         ignore_changes=[],
@@ -67,7 +68,7 @@ def policy_resources(run: StackRun) -> list[PolicyResource]:
             resource.inputs,
             resource.urn,
             resource.name,
-            _options(resource.parent_urn),
+            policy_options(resource.parent_urn),
             None,
             None,
             [],

@@ -9,9 +9,7 @@ import pulumi.runtime
 from pulumi.runtime.config import CONFIG
 from pulumi_policy import (
     Policy,
-    PolicyCustomTimeouts,
     PolicyResource,
-    PolicyResourceOptions,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -19,19 +17,9 @@ from pulumi_policy import (
 )
 
 from infra.policies.policies import POLICIES
+from infra.tools.policy_check import policy_options
 
 TAGS = {"environment": "dev", "project": "mlops-platform", "owner": "ml@contoso.com", "cost-center": "cc-1"}
-
-
-def options() -> PolicyResourceOptions:
-    return PolicyResourceOptions(
-        protect=False,
-        ignore_changes=[],
-        delete_before_replace=None,
-        aliases=[],
-        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
-        additional_secret_outputs=[],
-    )
 
 
 def urn(resource_type: str, name: str) -> str:
@@ -45,7 +33,9 @@ def policy(name: str) -> Policy:
 def resource_violations(policy: Policy, resource_type: str, props: Mapping[str, Any], name: str) -> list[str]:
     assert isinstance(policy, ResourceValidationPolicy)
     messages: list[str] = []
-    args = ResourceValidationArgs(resource_type, props, urn(resource_type, name), name, options(), None)
+    args = ResourceValidationArgs(
+        resource_type, props, urn(resource_type, name), name, policy_options(), None
+    )
     assert policy.validate(args, lambda message, _urn=None: messages.append(message)) is None
     return messages
 
@@ -64,7 +54,15 @@ def stack_resource(
     resource_type: str, name: str, props: Mapping[str, Any], depends_on: Sequence[PolicyResource] = ()
 ) -> PolicyResource:
     return PolicyResource(
-        resource_type, props, urn(resource_type, name), name, options(), None, None, list(depends_on), {}
+        resource_type,
+        props,
+        urn(resource_type, name),
+        name,
+        policy_options(),
+        None,
+        None,
+        list(depends_on),
+        {},
     )
 
 
