@@ -14,7 +14,7 @@ import pulumi
 
 from infra.policies.props import short_type
 from infra.stacks import ALL
-from infra.tools.mock_run import DeclaredResource, StackRun, run_stack
+from infra.tools.mock_run import DeclaredResource, StackRun, run_stacks
 from infra.tools.plan_settings import flatten, is_reviewed, shown
 
 TOP_LEVEL = "stack"
@@ -69,9 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        for stack in args.stack or ALL:
+        for stack, run in run_stacks(args.stack or ALL).items():
             path = args.out_dir / f"plan-{stack}.md"
-            path.write_text(render(run_stack(stack)))
+            path.write_text(render(run))
             print(path)
     except pulumi.RunError as error:
         print(f"error: {error}", file=sys.stderr)

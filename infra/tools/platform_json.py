@@ -19,7 +19,7 @@ from typing import Any
 from infra import outputs
 from infra.stacks import ALL, ENVIRONMENTS, SHARED
 from infra.tools import resource_counts
-from infra.tools.mock_run import StackRun, run_stack
+from infra.tools.mock_run import StackRun, run_stacks
 
 
 class PlatformError(RuntimeError):
@@ -51,7 +51,7 @@ def build(outputs_by_stack: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def offline_runs() -> list[StackRun]:
-    return [run_stack(stack) for stack in ALL]
+    return list(run_stacks(ALL).values())
 
 
 def deployed_outputs(pulumi: str = "pulumi") -> dict[str, dict[str, Any]]:

@@ -31,7 +31,7 @@ from infra.policies.policies import POLICIES
 from infra.policies.props import short_type
 from infra.stacks import ALL
 from infra.tools import stack_config
-from infra.tools.mock_run import REPO_ROOT, StackRun, Transformation, run_stack
+from infra.tools.mock_run import REPO_ROOT, StackRun, Transformation, run_stack, run_stacks
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,8 @@ def check_stack(
 
 
 def _report(stacks: Sequence[str]) -> Iterator[str | Violation]:
-    for stack in stacks:
-        violations = check_stack(stack)
+    for stack, run in run_stacks(stacks).items():
+        violations = evaluate(run, stack_config.load(stack, REPO_ROOT))
         yield from violations
         yield f"{stack}: {len(violations)} violation(s)"
 

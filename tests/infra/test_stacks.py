@@ -6,7 +6,7 @@ import pytest
 
 from infra import config, gitops, outputs
 from infra.stacks import ALL, ENVIRONMENTS, SHARED
-from infra.tools.mock_run import StackRun, run_stack
+from infra.tools.mock_run import StackRun, run_stacks
 
 FLUX = "azure-native:kubernetesconfiguration:FluxConfiguration"
 APPROVAL = "azuredevops:index/checkApproval:CheckApproval"
@@ -15,7 +15,7 @@ BRANCH_CONTROL = "azuredevops:index/checkBranchControl:CheckBranchControl"
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, StackRun]:
-    return {stack: run_stack(stack) for stack in ALL}
+    return run_stacks(ALL)
 
 
 def kinds(run: StackRun) -> Counter[str]:

@@ -102,6 +102,6 @@ def test_command_exits_one_on_a_mandatory_violation(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     found = Violation("dev", "keyvault:Vault 'kv'", "key-vault-rbac-purge-protection", "m", mandatory=True)
-    monkeypatch.setattr("infra.tools.policy_check.check_stack", lambda stack: [found])
+    monkeypatch.setattr("infra.tools.policy_check.evaluate", lambda run, config: [found])
     assert main(["--stack", "dev"]) == 1
     assert capsys.readouterr().out.splitlines() == [str(found), "dev: 1 violation(s)"]
