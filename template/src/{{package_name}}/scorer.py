@@ -42,17 +42,17 @@ class ModelMismatch(RuntimeError):
     whose answers differ from XGBoost's."""
 
 
-def probe_columns(rows: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Records spread over the whole range the request schema accepts, column by column."""
+def probe_records(count: int, seed: int = 0) -> list[tuple]:
+    """Records spread over the whole range the request schema accepts, values in FEATURE_NAMES order."""
     generator = np.random.default_rng(seed)
-    columns = {}
+    columns = []
     for column in FEATURES:
         if column.categories:
-            columns[column.name] = generator.choice(np.array(column.categories, dtype=object), rows)
+            columns.append(generator.choice(np.array(column.categories, dtype=object), count).tolist())
         else:
-            values = generator.uniform(column.minimum, column.maximum, rows)
-            columns[column.name] = np.round(values) if column.dtype is int else values
-    return columns
+            values = generator.uniform(column.minimum, column.maximum, count)
+            columns.append((np.round(values) if column.dtype is int else values).tolist())
+    return list(zip(*columns, strict=True))
 
 
 class Model:
@@ -86,7 +86,7 @@ class Model:
         return probabilities[:, 1]
 
     def _check_against(self, booster: xgb.Booster) -> None:
-        inputs = features.matrix(probe_columns(PROBE_RECORDS))
+        inputs = features.matrix(probe_records(PROBE_RECORDS))
         difference = float(np.abs(self.predict(inputs) - booster.inplace_predict(inputs)).max())
         if difference > MAX_DIFFERENCE:
             raise ModelMismatch(f"ONNX Runtime and XGBoost differ by up to {difference:.2e} on probe records")
@@ -97,10 +97,8 @@ def load(uri: str) -> Model:
 
 
 def predict(model: Model, records: Sequence[Any]) -> np.ndarray:
-    """Probability of default of each record (msgspec structs with the schema's fields)."""
-    fields = type(records[0]).__struct_fields__
-    columns = dict(zip(fields, zip(*map(msgspec.structs.astuple, records), strict=True), strict=True))
-    return model.predict(features.matrix(columns))
+    """Probability of default of each record (msgspec structs with the schema's fields, in its order)."""
+    return model.predict(features.matrix(map(msgspec.structs.astuple, records)))
 
 
 class Scorer:
