@@ -311,8 +311,9 @@ def run_stacks(stacks: Sequence[str]) -> dict[str, StackRun]:
     for stack in [s for s in pending if s == SHARED] + [s for s in pending if s != SHARED][:1]:
         runs[stack] = run_stack(stack)
     rest = [stack for stack in pending if stack not in runs]
-    workers = min(len(rest), os.cpu_count() or 1)
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+    # Forking a process that has started threads is safe on Linux only (macOS may abort the child).
+    workers = min(len(rest), len(os.sched_getaffinity(0))) if sys.platform == "linux" else 1
+    if workers > 1:
         # Frozen objects are left alone by the workers' collectors, so their pages stay shared
         # instead of being copied into every worker.
         gc.freeze()
