@@ -1,11 +1,13 @@
 """The champion model on the service's hot path, and the coalescing of concurrent requests into one call.
 
-The model is the XGBoost booster that training logged to MLflow. XGBoost spends a fixed few hundred
+The model is the XGBoost booster that training logged to MLflow. XGBoost spends a fixed couple of hundred
 microseconds on every prediction call, whatever the number of rows (it rebuilds its view of the trees
 each time), which would cap the service far below what the HTTP stack can do. So, once at start-up, the
 booster is converted to ONNX and served by ONNX Runtime (tens of microseconds for a few rows), after its
 answers are checked against XGBoost's own on records drawn from the schema: a model that does not convert
-faithfully stops the service instead of scoring differently. `make bench` times both (bench/RESULTS.md).
+faithfully stops the service instead of scoring differently. ONNX Runtime's tree ensemble costs more per
+row, though, so calls of XGBOOST_FROM_ROWS rows or more go to XGBoost itself. `make bench` times both
+(bench/RESULTS.md).
 
 Requests that wait in the same turn of the event loop are scored in one call.
 """
@@ -35,6 +37,9 @@ OUTPUT = "probabilities"
 # Both compare float32 inputs with float32 thresholds; only the sum over trees is rounded differently.
 MAX_DIFFERENCE = 1e-5
 PROBE_RECORDS = 2000
+# Where XGBoost's fixed cost per call is paid back by its lower cost per row (bench/RESULTS.md: about
+# 8 us a row for ONNX Runtime, 2-3 us for XGBoost on one thread, on the sample model).
+XGBOOST_FROM_ROWS = 64
 
 
 class ModelMismatch(RuntimeError):
@@ -56,7 +61,8 @@ def probe_records(count: int, seed: int = 0) -> list[tuple]:
 
 
 class Model:
-    """Probability of default from a feature matrix (features.matrix), one thread, with ONNX Runtime."""
+    """Probability of default from a feature matrix (features.matrix), on one thread: ONNX Runtime for
+    calls of a few rows, XGBoost for larger ones."""
 
     def __init__(self, booster: xgb.Booster) -> None:
         objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
@@ -79,15 +85,22 @@ class Model:
         self.session = onnxruntime.InferenceSession(
             graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
         )
-        self._check_against(booster)
+        self.booster = booster.copy()
+        self.booster.set_param({"nthread": 1})
+        self._check_against(self.booster)
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
+        if len(inputs) >= XGBOOST_FROM_ROWS:
+            return self.booster.inplace_predict(inputs)
+        return self.predict_onnx(inputs)
+
+    def predict_onnx(self, inputs: np.ndarray) -> np.ndarray:
         (probabilities,) = self.session.run([OUTPUT], {INPUT: inputs.astype(np.float32)})
         return probabilities[:, 1]
 
     def _check_against(self, booster: xgb.Booster) -> None:
         inputs = features.matrix(probe_records(PROBE_RECORDS))
-        difference = float(np.abs(self.predict(inputs) - booster.inplace_predict(inputs)).max())
+        difference = float(np.abs(self.predict_onnx(inputs) - booster.inplace_predict(inputs)).max())
         if difference > MAX_DIFFERENCE:
             raise ModelMismatch(f"ONNX Runtime and XGBoost differ by up to {difference:.2e} on probe records")
 
