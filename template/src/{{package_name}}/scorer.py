@@ -38,7 +38,7 @@ OUTPUT = "probabilities"
 MAX_DIFFERENCE = 1e-5
 PROBE_RECORDS = 2000
 # Where XGBoost's fixed cost per call is paid back by its lower cost per row (bench/RESULTS.md: about
-# 8 us a row for ONNX Runtime, 2-3 us for XGBoost on one thread, on the sample model).
+# 5-8 us a row for ONNX Runtime, 2-3 us for XGBoost on one thread after its ~200 us per call).
 XGBOOST_FROM_ROWS = 64
 
 
