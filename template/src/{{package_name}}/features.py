@@ -9,6 +9,7 @@ numpy), and a training set of tens of thousands of records still takes a fractio
 
 import math
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -21,17 +22,18 @@ NAMES = (
     *DERIVED,
     *(f"{column.name}_{category}" for column in CATEGORICAL for category in column.categories),
 )
-# Where each input sits in a record (FEATURE_NAMES order) and, for a category, which one-hot slot it sets.
-_NUMERIC_AT = tuple(FEATURE_NAMES.index(column.name) for column in NUMERIC)
+# Where each input sits in a record (FEATURE_NAMES order). The derived inputs need three numeric columns,
+# so the getter always returns a tuple.
+_NUMERIC = itemgetter(*(FEATURE_NAMES.index(column.name) for column in NUMERIC))
 _INCOME, _LOAN, _TERM = (
     FEATURE_NAMES.index(name) for name in ("annual_income", "loan_amount", "loan_term_months")
 )
-_FIRST_ONE_HOT = len(NUMERIC) + len(DERIVED)
+# Each categorical column's position and its one-hot values by category, in NAMES order.
 _ONE_HOT = tuple(
     (
         FEATURE_NAMES.index(column.name),
         {
-            category: NAMES.index(f"{column.name}_{category}") - _FIRST_ONE_HOT
+            category: tuple(float(category == other) for other in column.categories)
             for category in column.categories
         },
     )
@@ -44,14 +46,9 @@ def row(record: Sequence) -> list[float]:
     are ignored). A category outside the schema is a KeyError: the data were validated before."""
     income, loan = record[_INCOME], record[_LOAN]
     floored = max(income, 1.0)
-    values = [record[position] for position in _NUMERIC_AT]
-    values.append(loan / floored)
-    values.append((loan / record[_TERM]) / (floored / 12))
-    values.append(math.log1p(income))
-    one_hot = [0.0] * (len(NAMES) - _FIRST_ONE_HOT)
-    for position, slots in _ONE_HOT:
-        one_hot[slots[record[position]]] = 1.0
-    values += one_hot
+    values = [*_NUMERIC(record), loan / floored, (loan / record[_TERM]) / (floored / 12), math.log1p(income)]
+    for position, encoding in _ONE_HOT:
+        values += encoding[record[position]]
     return values
 
 
