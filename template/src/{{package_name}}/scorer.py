@@ -1,50 +1,48 @@
-"""The champion model on the service's hot path, and the coalescing of concurrent requests into one call.
+"""The champion model on the service's hot path: the booster's trees, compiled.
 
-The model is the XGBoost booster that training logged to MLflow. XGBoost spends a fixed couple of hundred
-microseconds on every prediction call, whatever the number of rows (it rebuilds its view of the trees
-each time), which would cap the service far below what the HTTP stack can do. So, once at start-up, the
-booster is converted to ONNX and served by ONNX Runtime (tens of microseconds for a few rows), after its
-answers are checked against XGBoost's own on records drawn from the schema: a model that does not convert
-faithfully stops the service instead of scoring differently. ONNX Runtime's tree ensemble costs more per
-row, though, so calls of XGBOOST_FROM_ROWS rows or more go to XGBoost itself. `make bench` times both
-(bench/RESULTS.md).
-
-Requests that wait in the same turn of the event loop are scored in one call.
+The model is the XGBoost booster that training logged to MLflow. XGBoost spends a couple of hundred
+microseconds on every prediction call whatever the number of rows (it rebuilds its view of the trees each
+time), ONNX Runtime tens: either is more than everything else a request costs. So, once at start-up, the
+trees are laid out as complete binary trees in flat arrays (a leaf above the last level fills every slot
+below it) and compiled by numba into one function of the feature matrix, with the arrays as constants: a
+record costs a few microseconds and each further row about one (bench/RESULTS.md). Its answers are checked
+against XGBoost's own on records drawn from the whole range of the request schema, and a model it cannot
+reproduce stops the service instead of scoring differently.
 """
 
-import asyncio
 import json
-from collections.abc import Sequence
+import math
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mlflow
 import msgspec
+import numba
 import numpy as np
-import onnxruntime
 import xgboost as xgb
-from onnxmltools import convert_xgboost
-from onnxmltools.convert.common.data_types import FloatTensorType
 
 from . import features
-from .metrics import Metrics
 from .schema import FEATURES
 
 OBJECTIVE = "binary:logistic"
-# The converter's newest opset for ai.onnx (the tree ensemble itself is in ai.onnx.ml).
-ONNX_OPSET = 15
-INPUT = "features"
-OUTPUT = "probabilities"
+BOOSTER = "gbtree"
 # Both compare float32 inputs with float32 thresholds; only the sum over trees is rounded differently.
 MAX_DIFFERENCE = 1e-5
+# What the service answers: the sums over trees already differ from XGBoost's in the seventh digit.
+PROBABILITY_DIGITS = 6
 PROBE_RECORDS = 2000
-# Where XGBoost's fixed cost per call is paid back by its lower cost per row (bench/RESULTS.md: about
-# 5-8 us a row for ONNX Runtime, 2-3 us for XGBoost on one thread after its ~200 us per call).
-XGBOOST_FROM_ROWS = 64
+# Of which scored one at a time too, as the service scores a request of one record.
+PROBE_ONE_BY_ONE = 100
+# A complete tree of this depth has 1,024 leaves: deeper trees would make arrays, and a compilation, that
+# grow twice as large with every level.
+MAX_DEPTH = 10
 
 
 class ModelMismatch(RuntimeError):
-    """The model cannot be served as it was trained: other features, another objective, or a conversion
-    whose answers differ from XGBoost's."""
+    """The model cannot be served as it was trained: other features, another objective or booster, trees
+    too deep, or compiled answers that differ from XGBoost's."""
 
 
 def probe_records(count: int, seed: int = 0) -> list[tuple]:
@@ -60,9 +58,98 @@ def probe_records(count: int, seed: int = 0) -> list[tuple]:
     return list(zip(*columns, strict=True))
 
 
+@dataclass(frozen=True)
+class Trees:
+    """Every tree as a complete binary tree of `depth` levels: node i has children 2i+1 and 2i+2."""
+
+    depth: int
+    feature: np.ndarray  # int32 [trees, 2**depth - 1], input column each node tests
+    threshold: np.ndarray  # float32 [trees, 2**depth - 1], right when the input is not below it
+    missing_right: np.ndarray  # bool [trees, 2**depth - 1], where a missing input goes
+    leaf: np.ndarray  # float64 [trees, 2**depth], leaf value of each path
+    base_margin: float
+
+
+def _depth(tree: dict, node: int = 0) -> int:
+    left = tree["left_children"][node]
+    if left == -1:
+        return 0
+    return 1 + max(_depth(tree, left), _depth(tree, tree["right_children"][node]))
+
+
+def trees(booster: xgb.Booster) -> Trees:
+    """The booster's trees, from its JSON model, as complete binary trees."""
+    learner = json.loads(booster.save_raw("json"))["learner"]
+    if (name := learner["gradient_booster"]["name"]) != BOOSTER:
+        raise ModelMismatch(f"the model's booster is {name}; the service compiles {BOOSTER} trees")
+    model = learner["gradient_booster"]["model"]
+    if any(any(tree.get("split_type", [])) for tree in model["trees"]):
+        raise ModelMismatch("the model has categorical splits; the service compiles numeric splits only")
+    depth = max((_depth(tree) for tree in model["trees"]), default=0)
+    if depth > MAX_DEPTH:
+        raise ModelMismatch(
+            f"the model's trees are {depth} levels deep; the service compiles at most {MAX_DEPTH}"
+        )
+    count, inner = len(model["trees"]), 2**depth - 1
+    feature = np.zeros((count, inner), np.int32)
+    # Below a leaf above the last level, padding nodes test column 0 against +inf, and every slot they can
+    # lead to holds the leaf's value.
+    threshold = np.full((count, inner), np.inf, np.float32)
+    missing_right = np.zeros((count, inner), np.bool_)
+    leaf = np.zeros((count, 2**depth), np.float64)
+    for index, tree in enumerate(model["trees"]):
+        pending = [(0, 0, 0)]  # (node in the booster's tree, slot in the complete one, level)
+        while pending:
+            node, slot, level = pending.pop()
+            left, right = tree["left_children"][node], tree["right_children"][node]
+            if left == -1:
+                span = 2 ** (depth - level)
+                first = (slot - (2**level - 1)) * span
+                leaf[index, first : first + span] = tree["split_conditions"][node]
+                continue
+            feature[index, slot] = tree["split_indices"][node]
+            threshold[index, slot] = tree["split_conditions"][node]
+            missing_right[index, slot] = not tree["default_left"][node]
+            pending += [(left, 2 * slot + 1, level + 1), (right, 2 * slot + 2, level + 1)]
+    # The base score is a probability (XGBoost 3 writes it as a vector, "[2.5E-1]"); the trees add log-odds.
+    base_score = float(learner["learner_model_param"]["base_score"].strip("[]").split(",")[0])
+    return Trees(depth, feature, threshold, missing_right, leaf, math.log(base_score / (1 - base_score)))
+
+
+def compile_trees(model: Trees) -> tuple[Callable[[Any], float], Callable[[np.ndarray], np.ndarray]]:
+    """Two compiled functions, probabilities rounded to PROBABILITY_DIGITS: of one record's inputs (any
+    float64 buffer in features.NAMES order), and of each row of a feature matrix. A tree is `depth` steps
+    that pick the next slot by arithmetic, not by branches a processor would mispredict half the time."""
+    # Locals, not attributes: numba compiles them into the functions as constants.
+    depth, feature, threshold = model.depth, model.feature, model.threshold
+    missing_right, leaf, base_margin = model.missing_right, model.leaf, model.base_margin
+    digits = PROBABILITY_DIGITS
+    count, inner = feature.shape[0], feature.shape[1]
+
+    @numba.njit(nogil=True)
+    def probability(values: Any) -> float:
+        margin = base_margin
+        for tree in range(count):
+            slot = 0
+            for _ in range(depth):
+                value = np.float32(values[feature[tree, slot]])
+                right = missing_right[tree, slot] if math.isnan(value) else value >= threshold[tree, slot]
+                slot = 2 * slot + 1 + right
+            margin += leaf[tree, slot - inner]
+        return round(1.0 / (1.0 + math.exp(-margin)), digits)
+
+    @numba.njit(nogil=True)
+    def probabilities(inputs: np.ndarray) -> np.ndarray:
+        answers = np.empty(inputs.shape[0])
+        for row in range(inputs.shape[0]):
+            answers[row] = probability(inputs[row])
+        return answers
+
+    return probability, probabilities
+
+
 class Model:
-    """Probability of default from a feature matrix (features.matrix), on one thread: ONNX Runtime for
-    calls of a few rows, XGBoost for larger ones."""
+    """Probability of default from a feature matrix (features.matrix), by the compiled trees."""
 
     def __init__(self, booster: xgb.Booster) -> None:
         objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
@@ -70,82 +157,34 @@ class Model:
             raise ModelMismatch(f"the model's objective is {objective}; the service answers {OBJECTIVE}")
         if booster.feature_names is not None and tuple(booster.feature_names) != features.NAMES:
             raise ModelMismatch(f"the model takes {booster.feature_names}, the code makes {features.NAMES}")
-        # The converter knows features by position (f0, f1, ...), not by name.
-        unnamed = booster.copy()
-        unnamed.feature_names = None
-        graph = convert_xgboost(
-            unnamed,
-            initial_types=[(INPUT, FloatTensorType([None, len(features.NAMES)]))],
-            target_opset=ONNX_OPSET,
-        )
-        options = onnxruntime.SessionOptions()
-        # One worker process per core: threads inside a call would only contend with the other workers.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
-        self.booster = booster.copy()
-        self.booster.set_param({"nthread": 1})
-        self._check_against(self.booster)
-
-    def predict(self, inputs: np.ndarray) -> np.ndarray:
-        if len(inputs) >= XGBOOST_FROM_ROWS:
-            return self.booster.inplace_predict(inputs)
-        return self.predict_onnx(inputs)
-
-    def predict_onnx(self, inputs: np.ndarray) -> np.ndarray:
-        (probabilities,) = self.session.run([OUTPUT], {INPUT: inputs.astype(np.float32)})
-        return probabilities[:, 1]
+        self.probability, self.predict = compile_trees(trees(booster))
+        self._check_against(booster)
 
     def _check_against(self, booster: xgb.Booster) -> None:
-        inputs = features.matrix(probe_records(PROBE_RECORDS))
-        difference = float(np.abs(self.predict_onnx(inputs) - booster.inplace_predict(inputs)).max())
+        records = probe_records(PROBE_RECORDS)
+        inputs = features.matrix(records)
+        expected = booster.inplace_predict(inputs)
+        one_by_one = [
+            self.probability(array("d", features.row(record))) for record in records[:PROBE_ONE_BY_ONE]
+        ]
+        difference = max(
+            float(np.abs(self.predict(inputs) - expected).max()),
+            float(np.abs(np.array(one_by_one) - expected[:PROBE_ONE_BY_ONE]).max()),
+        )
         if difference > MAX_DIFFERENCE:
-            raise ModelMismatch(f"ONNX Runtime and XGBoost differ by up to {difference:.2e} on probe records")
+            raise ModelMismatch(
+                f"the compiled trees and XGBoost differ by up to {difference:.2e} on probe records"
+            )
 
 
 def load(uri: str) -> Model:
     return Model(mlflow.xgboost.load_model(uri).get_booster())
 
 
-def predict(model: Model, records: Sequence[Any]) -> np.ndarray:
-    """Probability of default of each record (msgspec structs with the schema's fields, in its order)."""
-    return model.predict(features.matrix(map(msgspec.structs.astuple, records)))
-
-
-class Scorer:
-    """Coalesces concurrent requests into one model call and answers each with its own slice."""
-
-    def __init__(self, model: Model, metrics: Metrics) -> None:
-        self.model = model
-        self.metrics = metrics
-        self._waiting: list[tuple[Sequence[Any], asyncio.Future[np.ndarray]]] = []
-
-    def score(self, records: Sequence[Any]) -> asyncio.Future[np.ndarray]:
-        """The probabilities of `records`, once the next model call is done."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[np.ndarray] = loop.create_future()
-        self._waiting.append((records, future))
-        if len(self._waiting) == 1:
-            # Two turns of the loop: requests whose bytes arrive in this turn's poll start their tasks in
-            # the next one, and join before the flush.
-            loop.call_soon(loop.call_soon, self._flush)
-        return future
-
-    def _flush(self) -> None:
-        waiting, self._waiting = self._waiting, []
-        try:
-            probabilities = predict(self.model, [record for records, _ in waiting for record in records])
-        except Exception as error:  # every waiting request hears of it; none hangs
-            for _, future in waiting:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        self.metrics.records.inc(len(probabilities))
-        self.metrics.probability.observe_many(probabilities)
-        start = 0
-        for records, future in waiting:
-            if not future.done():
-                future.set_result(probabilities[start : start + len(records)])
-            start += len(records)
+def score(model: Model, records: Sequence[Any]) -> list[float]:
+    """Probability of default of each record (msgspec structs with the schema's fields, in its order), to
+    PROBABILITY_DIGITS. One record, the common request, skips numpy: building and reading a matrix would
+    cost more than its trees."""
+    if len(records) == 1:
+        return [model.probability(array("d", features.row(msgspec.structs.astuple(records[0]))))]
+    return model.predict(features.matrix(map(msgspec.structs.astuple, records))).tolist()

@@ -2,8 +2,8 @@
 
 The model is loaded once, at start-up, from MODEL_URI (any MLflow model URI: the registry's champion
 locally, a folder baked into the image in a cluster). /score is the hot path, written as plain ASGI: the
-body is decoded and validated in one pass by msgspec, scored together with the other requests waiting at
-that moment (scorer.py), and every refusal is a 4xx whose detail names the field or header at fault. The
+body is decoded and validated in one pass by msgspec, scored by the compiled trees (scorer.py) and
+answered in the same step, and every refusal is a 4xx whose detail names the field or header at fault. The
 other routes and the OpenAPI document are FastAPI's.
 
 On SIGTERM, /ready fails at once while /score keeps answering; DRAIN_SECONDS later the server stops
@@ -27,11 +27,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from . import payload
+from . import payload, scorer
 from .metrics import Metrics
 from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
-from .scorer import Scorer
-from .scorer import load as load_model
+from .scorer import Model
 from .settings import CHAMPION_ALIAS, DECISION_THRESHOLD, MODEL_NAME, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,6 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 MAX_BODY_BYTES = 1 << 20
 JSON = b"application/json"
 JSON_HEADERS = [(b"content-type", JSON)]
-PROBABILITY_DIGITS = 6
 
 
 class Refused(Exception):
@@ -76,19 +74,27 @@ def too_large() -> Refused:
 
 
 async def read_body(receive: Receive) -> bytes:
+    """The request body, refused past MAX_BODY_BYTES without reading the rest."""
+    message = await receive()
+    # One message is the common case: uvicorn hands over a body that arrived in one read whole.
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body = message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large()
+        return body
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise too_large()  # without reading the rest
-        if not message.get("more_body", False):
-            return b"".join([*chunks, chunk]) if chunks else chunk
+            raise too_large()
         chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+        message = await receive()
 
 
 class ScoringService:
@@ -98,13 +104,13 @@ class ScoringService:
         self.model_uri = model_uri
         self.settings = settings
         self.metrics = Metrics()
-        self.scorer: Scorer | None = None
+        self.model: Model | None = None
         self.draining = False
         self.api = self._api()
 
     @property
     def ready(self) -> bool:
-        return self.scorer is not None and not self.draining
+        return self.model is not None and not self.draining
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/score":
@@ -116,7 +122,13 @@ class ScoringService:
         started = time.perf_counter()
         headers = JSON_HEADERS
         try:
-            status, body = 200, await self._score(scope, receive)
+            model = self._accepted(scope)
+            records = payload.decode(await read_body(receive))
+            probabilities = scorer.score(model, records)
+            status, body = 200, self._answer(records, probabilities)
+            self.metrics.scored.inc()
+            self.metrics.records.inc(len(probabilities))
+            self.metrics.probability.observe_many(probabilities)
         except Refused as refusal:
             self.metrics.refused.inc()
             status, headers, body = refusal.status, refusal.headers, error_body(refusal.detail)
@@ -135,29 +147,31 @@ class ScoringService:
         await send({"type": "http.response.body", "body": body})
         self.metrics.latency.observe(time.perf_counter() - started)
 
-    async def _score(self, scope: Scope, receive: Receive) -> bytes:
+    def _accepted(self, scope: Scope) -> Model:
+        """The model to score with, once the method and the headers allow it; Refused otherwise."""
         if scope["method"] != "POST":
             raise Refused(405, "method", f"{scope['method']} is not allowed: use POST", [(b"allow", b"POST")])
-        if self.scorer is None:
+        if self.model is None:
             raise Refused(503, "model", "not loaded yet")
-        headers = dict(scope["headers"])
-        content_type = headers.get(b"content-type", b"none").split(b";", 1)[0].strip().lower()
+        content_type = b"none"
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.split(b";", 1)[0].strip().lower()
+            elif name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+                raise too_large()
         if content_type != JSON:
             shown = content_type.decode("latin-1")
             raise Refused(415, "content-type", f"must be application/json, got {shown}")
-        length = headers.get(b"content-length", b"")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            raise too_large()
-        records = payload.decode(await read_body(receive))
-        probabilities = (await self.scorer.score(records)).tolist()
-        self.metrics.scored.inc()
+        return self.model
+
+    def _answer(self, records: list[Any], probabilities: list[float]) -> bytes:
         return payload.encode(
             ScoreResponse(
                 self.model_uri,
                 [
                     Prediction(
                         record.applicant_id,
-                        round(probability, PROBABILITY_DIGITS),
+                        probability,
                         "decline" if probability >= DECISION_THRESHOLD else "approve",
                     )
                     for record, probability in zip(records, probabilities, strict=True)
@@ -168,11 +182,11 @@ class ScoringService:
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         mlflow.set_tracking_uri(Paths.from_env().tracking_uri)
-        self.scorer = Scorer(load_model(self.model_uri), self.metrics)
+        self.model = scorer.load(self.model_uri)
         log.info("model loaded from %s", self.model_uri)
         self._drain_on_sigterm()
         yield
-        self.scorer = None
+        self.model = None
 
     def _drain_on_sigterm(self) -> None:
         """Puts a drain in front of the server's own SIGTERM handler; a second SIGTERM skips the drain."""
@@ -204,8 +218,9 @@ class ScoringService:
             content = {"ready": self.ready, "draining": self.draining, "model_uri": self.model_uri}
             return JSONResponse(status_code=200 if self.ready else 503, content=content)
 
+        # On the event loop's thread, where the metrics are recorded (metrics.py).
         @api.get("/metrics")
-        def prometheus() -> Response:
+        async def prometheus() -> Response:
             return Response(self.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
         def openapi() -> dict[str, Any]:
