@@ -133,6 +133,12 @@ class Metrics:
             self.pending,
         )
 
+    def answered(self, probabilities: list[float]) -> None:
+        """A scored request: one more, its records, and their probabilities."""
+        self.scored.count += 1
+        self.records.count += len(probabilities)
+        self.probability.observe_many(probabilities)  # and the move that is due
+
     def exposition(self) -> bytes:
         self.pending.flush()
         if directory := os.environ.get(MULTIPROCESS_DIR):
