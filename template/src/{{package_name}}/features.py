@@ -42,11 +42,17 @@ _ONE_HOT = tuple(
 
 
 def row(record: Sequence) -> list[float]:
-    """The model inputs of one record, given as its values in FEATURE_NAMES order (values after those
-    are ignored). A category outside the schema is a KeyError: the data were validated before."""
+    """The model inputs of one record, given as its values in FEATURE_NAMES order (values after those are
+    ignored). A category outside the schema is a KeyError: the data were validated before."""
     income, loan = record[_INCOME], record[_LOAN]
-    floored = max(income, 1.0)
-    values = [*_NUMERIC(record), loan / floored, (loan / record[_TERM]) / (floored / 12), math.log1p(income)]
+    # As max(income, 1.0), without the cost of a call.
+    floored = 1.0 if income < 1.0 else income
+    values = [
+        *_NUMERIC(record),
+        loan / floored,
+        (loan / record[_TERM]) / (floored / 12),
+        math.log1p(income),
+    ]
     for position, encoding in _ONE_HOT:
         values += encoding[record[position]]
     return values

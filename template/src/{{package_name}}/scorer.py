@@ -12,7 +12,6 @@ reproduce stops the service instead of scoring differently.
 
 import json
 import math
-from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,17 +115,24 @@ def trees(booster: xgb.Booster) -> Trees:
     return Trees(depth, feature, threshold, missing_right, leaf, math.log(base_score / (1 - base_score)))
 
 
-def compile_trees(model: Trees) -> tuple[Callable[[Any], float], Callable[[np.ndarray], np.ndarray]]:
-    """Two compiled functions, probabilities rounded to PROBABILITY_DIGITS: of one record's inputs (any
-    float64 buffer in features.NAMES order), and of each row of a feature matrix. A tree is `depth` steps
-    that pick the next slot by arithmetic, not by branches a processor would mispredict half the time."""
+def compile_trees(
+    model: Trees, inputs: int
+) -> tuple[Callable[[tuple[float, ...]], float], Callable[[np.ndarray], np.ndarray]]:
+    """Two compiled functions, probabilities rounded to PROBABILITY_DIGITS: of one record's `inputs` (a
+    tuple of numbers in features.NAMES order), and of each row of a feature matrix. A tree is `depth` steps
+    that pick the next slot by arithmetic, not by branches a processor would mispredict half the time.
+
+    The first is numba's compiled function for that one signature, not the dispatcher in front of it, which
+    would type every argument of every call: on one record that costs as much as the trees. It takes the
+    tuple it was compiled for, and converts an integer in it as Python's float() would; anything else is a
+    TypeError."""
     # Locals, not attributes: numba compiles them into the functions as constants.
     depth, feature, threshold = model.depth, model.feature, model.threshold
     missing_right, leaf, base_margin = model.missing_right, model.leaf, model.base_margin
     digits = PROBABILITY_DIGITS
     count, inner = feature.shape[0], feature.shape[1]
 
-    @numba.njit(nogil=True)
+    @numba.njit
     def probability(values: Any) -> float:
         margin = base_margin
         for tree in range(count):
@@ -138,14 +144,15 @@ def compile_trees(model: Trees) -> tuple[Callable[[Any], float], Callable[[np.nd
             margin += leaf[tree, slot - inner]
         return round(1.0 / (1.0 + math.exp(-margin)), digits)
 
-    @numba.njit(nogil=True)
+    @numba.njit
     def probabilities(inputs: np.ndarray) -> np.ndarray:
         answers = np.empty(inputs.shape[0])
         for row in range(inputs.shape[0]):
             answers[row] = probability(inputs[row])
         return answers
 
-    return probability, probabilities
+    one_record = probability.compile((numba.types.UniTuple(numba.types.float64, inputs),))
+    return one_record, probabilities
 
 
 class Model:
@@ -157,16 +164,14 @@ class Model:
             raise ModelMismatch(f"the model's objective is {objective}; the service answers {OBJECTIVE}")
         if booster.feature_names is not None and tuple(booster.feature_names) != features.NAMES:
             raise ModelMismatch(f"the model takes {booster.feature_names}, the code makes {features.NAMES}")
-        self.probability, self.predict = compile_trees(trees(booster))
+        self.probability, self.predict = compile_trees(trees(booster), len(features.NAMES))
         self._check_against(booster)
 
     def _check_against(self, booster: xgb.Booster) -> None:
         records = probe_records(PROBE_RECORDS)
         inputs = features.matrix(records)
         expected = booster.inplace_predict(inputs)
-        one_by_one = [
-            self.probability(array("d", features.row(record))) for record in records[:PROBE_ONE_BY_ONE]
-        ]
+        one_by_one = [self.probability(tuple(features.row(record))) for record in records[:PROBE_ONE_BY_ONE]]
         difference = max(
             float(np.abs(self.predict(inputs) - expected).max()),
             float(np.abs(np.array(one_by_one) - expected[:PROBE_ONE_BY_ONE]).max()),
@@ -184,7 +189,8 @@ def load(uri: str) -> Model:
 def score(model: Model, records: Sequence[Any]) -> list[float]:
     """Probability of default of each record (msgspec structs with the schema's fields, in its order), to
     PROBABILITY_DIGITS. One record, the common request, skips numpy: building and reading a matrix would
-    cost more than its trees."""
+    cost more than its trees, and so would filling an array: the inputs go to the compiled function as a
+    tuple."""
     if len(records) == 1:
-        return [model.probability(array("d", features.row(msgspec.structs.astuple(records[0]))))]
+        return [model.probability(tuple(features.row(msgspec.structs.astuple(records[0]))))]
     return model.predict(features.matrix(map(msgspec.structs.astuple, records))).tolist()
