@@ -156,7 +156,8 @@ def compile_trees(
 
 
 class Model:
-    """Probability of default from a feature matrix (features.matrix), by the compiled trees."""
+    """Probability of default by the compiled trees: `predict` of a feature matrix (features.matrix),
+    `probability` of one record's inputs as a tuple (features.row)."""
 
     def __init__(self, booster: xgb.Booster) -> None:
         objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
