@@ -20,7 +20,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template checkov bench bench-serving
+	bench-policy bench-template checkov bench bench-serving vendor-refresh
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -109,3 +109,8 @@ bench-serving: setup
 	$(PY) -m tests.benchmarks.bench_serving
 
 bench: bench-serving
+
+# The vendored CRDs and Azure role definitions, downloaded again from their pinned upstream commits
+# (vendor/pins.json) and checked against the pinned digests; needs access to GitHub.
+vendor-refresh: setup
+	$(PY) -m vendor.refresh

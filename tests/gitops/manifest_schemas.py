@@ -1,9 +1,10 @@
 """Schema validation of Kubernetes objects, offline.
 
 Kubernetes' own kinds go through `kubernetes-validate` in strict mode, with its bundled schemas for one
-Kubernetes version. Flux and Flagger kinds go through the `openAPIV3Schema` of their CRDs, kept in
-`../shared/crds`, made strict the way the API server's strict field validation is: an unknown field is an
-error unless the schema preserves unknown fields there. An object that neither knows is an error too.
+Kubernetes version. Flux and Flagger kinds go through the `openAPIV3Schema` of their CRDs, vendored in
+`vendor/crds` (pinned upstream releases, see its README), made strict the way the API server's strict
+field validation is: an unknown field is an error unless the schema preserves unknown fields there. An
+object that neither knows is an error too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import kubernetes_validate
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CRD_DIR = REPO_ROOT.parent / "shared" / "crds"
+CRD_DIR = REPO_ROOT / "vendor" / "crds"
 
 
 class SchemaMissingError(RuntimeError):
@@ -53,8 +54,8 @@ class CrdSchemas:
         files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
         if not files:
             raise SchemaMissingError(
-                f"no CRD manifests in {directory}: the Flux and Flagger CRDs belong in ../shared/crds beside "
-                "this repository (see its README for the upstream versions)"
+                f"no CRD manifests in {directory}: the Flux and Flagger CRDs belong in vendor/crds "
+                "(`make vendor-refresh` downloads the pinned releases)"
             )
         validators = {}
         for path in files:

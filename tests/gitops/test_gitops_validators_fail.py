@@ -61,7 +61,7 @@ def test_invalid_objects_fail(crds: CrdSchemas, obj: dict[str, Any], expected: s
 
 
 def test_missing_crds_fail_with_a_hint(tmp_path: Path) -> None:
-    with pytest.raises(SchemaMissingError, match=r"\.\./shared/crds"):
+    with pytest.raises(SchemaMissingError, match=r"vendor/crds"):
         CrdSchemas.load(tmp_path)
 
 

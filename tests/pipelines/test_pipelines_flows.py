@@ -256,12 +256,9 @@ def test_pipeline_shape_is_shared(name: str) -> None:
         # Every job starts from the sources and the locked environment of templates/setup-steps.yml.
         assert steps[0]["checkout"] == "self"
         assert any("make setup" in (script_text(step) or "") for step in steps)
-        # Tests read ../shared/crds, so a job that runs them checks out the `shared` repository beside.
-        runs_tests = any(re.search(r"\bmake test", script_text(step) or "") for step in steps)
-        checks_out_shared = any(step.get("checkout") == "shared" for step in steps)
-        assert runs_tests == checks_out_shared, job
-        if checks_out_shared:
-            assert any(repo["repository"] == "shared" for repo in pipeline["resources"]["repositories"])
+        # The repository stands alone: no job checks out anything but itself.
+        assert [step["checkout"] for step in steps if "checkout" in step] == ["self"], job
+    assert "resources" not in pipeline
 
 
 def test_service_connections_follow_the_naming_rules() -> None:
