@@ -9,17 +9,22 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import pulumi
+import yaml
 
 from infra import naming
-from infra.stacks import ENVIRONMENTS, SHARED
+from infra.stacks import BOOTSTRAP, ENVIRONMENTS, SHARED
 
 PROJECT: Final = "mlops-platform"
 AZURE: Final = "azure-native"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An Azure DevOps group as its settings page names it, "[<project>]\<group>": approvals accept groups, and a
+# group is one approver of whom any member approves (azure-devops-docs, pipelines/process/approvals.md).
+DEVOPS_GROUP: Final = re.compile(r"^\[(?P<project>[^\]]+)\]\\(?P<group>[^\\]+)$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _DEVOPS_ORG_URL = re.compile(r"^https://dev\.azure\.com/[A-Za-z0-9][-A-Za-z0-9]*$")
 _AZURE_REPOS_URL = re.compile(
@@ -133,6 +138,36 @@ class EnvironmentSettings:
     aks: Aks
     ml: MlCompute
     agents: Agents
+
+    def stack_name(self, stack: str) -> str:
+        """The fully qualified name of another stack of this project (same organisation as `sharedStack`)."""
+        return f"{self.shared_stack.rpartition('/')[0]}/{stack}"
+
+
+@dataclass(frozen=True)
+class EnvironmentTarget:
+    """Where an environment stack deploys, as its own stack file says (the bootstrap stack reads them)."""
+
+    subscription_id: str
+    location: str
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    stack_file: str
+    subscription_id: str
+    location: str
+    prefix: str
+    tags: dict[str, str]
+    devops: DevOps
+    # Who approves deployments of the shared stack (the `shared` environment).
+    approvers: tuple[str, ...]
+    branch_min_reviewers: int
+    environments: dict[str, EnvironmentTarget]
+
+    @property
+    def names(self) -> naming.PlatformNames:
+        return naming.PlatformNames(self.prefix, self.subscription_id)
 
 
 T = TypeVar("T")
@@ -263,6 +298,71 @@ def load_shared(stack: str) -> SharedSettings:
     )
 
 
+# The repository root: where the stack files are, for the bootstrap stack that reads the environments' files.
+REPO_ROOT: Final = Path(__file__).resolve().parents[1]
+
+
+def _environment_targets() -> dict[str, EnvironmentTarget]:
+    """Each environment's subscription and region, read from its stack file: one place for each."""
+    targets = {}
+    for environment in ENVIRONMENTS:
+        stack_file = f"Pulumi.{environment}.yaml"
+        path = REPO_ROOT / stack_file
+        values = (yaml.safe_load(path.read_text()) or {}).get("config") or {} if path.exists() else {}
+        subscription = str(values.get(f"{AZURE}:subscriptionId", ""))
+        location = str(values.get(f"{AZURE}:location", ""))
+        if not _GUID.fullmatch(subscription) or not location:
+            raise ConfigError(
+                f"{stack_file}: {AZURE}:subscriptionId and {AZURE}:location must be set: the bootstrap stack "
+                "creates each environment's deploy identity in that subscription"
+            )
+        targets[environment] = EnvironmentTarget(subscription, location)
+    return targets
+
+
+def _approvers(reader: _Reader, devops: DevOps) -> tuple[str, ...]:
+    return reader.strings(
+        "approvers",
+        lambda entry: (
+            bool(_EMAIL.fullmatch(entry))
+            or bool((group := DEVOPS_GROUP.fullmatch(entry)) and group["project"] == devops.project)
+        ),
+        f"must be e-mail addresses of users or Azure DevOps groups named [{devops.project}]\\<group>",
+    )
+
+
+def _tags(reader: _Reader, environment: str) -> dict[str, str]:
+    return Tags(
+        owner=reader.string("owner", _EMAIL, "must be an e-mail address"),
+        cost_center=reader.string("costCenter", re.compile(r"[-\w]{1,64}"), "must be a cost-center code"),
+    ).for_environment(environment)
+
+
+def load_bootstrap(stack: str) -> BootstrapSettings:
+    reader = _Reader(PROJECT, f"Pulumi.{stack}.yaml")
+    azure = _Reader(AZURE, reader.stack_file)
+    prefix = reader.string("prefix")
+    try:
+        naming.check_prefix(prefix)
+    except naming.NameRuleError as error:
+        raise reader.fail("prefix", prefix, str(error)) from None
+    devops = _devops(reader)
+    approvers = _approvers(reader, devops)
+    if not approvers:
+        raise reader.fail("approvers", [], "the shared stack's deployments need at least one approver")
+    return BootstrapSettings(
+        stack_file=reader.stack_file,
+        subscription_id=azure.string("subscriptionId", _GUID, "must be a subscription GUID"),
+        location=azure.string("location", re.compile(r"[a-z][a-z0-9]+"), "must be an Azure region name"),
+        prefix=prefix,
+        tags=_tags(reader, stack),
+        devops=devops,
+        approvers=approvers,
+        branch_min_reviewers=reader.integer("branchPolicyMinReviewers", 1, 10),
+        environments=_environment_targets(),
+    )
+
+
 def load_environment(stack: str) -> EnvironmentSettings:
     reader = _Reader(PROJECT, f"Pulumi.{stack}.yaml")
     azure = _Reader(AZURE, reader.stack_file)
@@ -277,7 +377,8 @@ def load_environment(stack: str) -> EnvironmentSettings:
         raise reader.fail("prefix", prefix, str(error)) from None
 
     protected = reader.boolean("protected")
-    approvers = reader.strings("approvers", _EMAIL.fullmatch, "must be a list of e-mail addresses")
+    devops = _devops(reader)
+    approvers = _approvers(reader, devops)
     if protected and not approvers:
         raise reader.fail("approvers", [], "a protected environment needs at least one approver")
     if approvers and not protected:
@@ -290,17 +391,13 @@ def load_environment(stack: str) -> EnvironmentSettings:
     max_capacity = reader.integer("agentMaxCapacity", 1, 100)
     gpu_rule = "must be an N-series GPU size such as Standard_NC4as_T4_v3"
     ssh_rule = "must be an OpenSSH public key (ssh-rsa or ssh-ed25519); environment stacks need one"
-    devops = _devops(reader)
     return EnvironmentSettings(
         stack_file=reader.stack_file,
         environment=stack,
         location=location,
         subscription_id=subscription_id,
         names=names,
-        tags=Tags(
-            owner=reader.string("owner", _EMAIL, "must be an e-mail address"),
-            cost_center=reader.string("costCenter", re.compile(r"[-\w]{1,64}"), "must be a cost-center code"),
-        ).for_environment(stack),
+        tags=_tags(reader, stack),
         protected=protected,
         approvers=approvers,
         devops=devops,
@@ -342,8 +439,8 @@ def load_environment(stack: str) -> EnvironmentSettings:
 
 
 def is_environment(stack: str) -> bool:
-    if stack == SHARED:
+    if stack in (SHARED, BOOTSTRAP):
         return False
     if stack in ENVIRONMENTS:
         return True
-    raise ConfigError(f"stack {stack!r} is not one of {SHARED}, {', '.join(ENVIRONMENTS)}")
+    raise ConfigError(f"stack {stack!r} is not one of {BOOTSTRAP}, {SHARED}, {', '.join(ENVIRONMENTS)}")

@@ -7,7 +7,7 @@ from the subscription so that two organisations using the same prefix do not col
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from infra.stacks import ENVIRONMENTS
 
@@ -88,6 +88,15 @@ K8S_NAME = NameRule(
 )
 FLUX_CONFIGURATION = NameRule(
     "Flux configuration", 1, 30, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "lowercase DNS label"
+)
+# Managed online endpoint names are unique per Azure region, across all customers ("Endpoint names must be
+# unique within an Azure region"); the SDK checks 3-32 characters (azure-ai-ml constants/_endpoint.py).
+ONLINE_ENDPOINT = NameRule(
+    "online endpoint",
+    3,
+    32,
+    re.compile(r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?"),
+    "letters, digits and hyphens, starting with a letter",
 )
 
 # Azure ML compute clusters are named within the workspace, so fixed names are unique.
@@ -176,6 +185,15 @@ class Names:
     def workload_identity(self, slug: str) -> str:
         return MANAGED_IDENTITY.check(f"id-{self._base}-{slug}")
 
+    def online_endpoint(self, slug: str) -> str:
+        """Globally unique per region: the suffix tells environments and organisations apart."""
+        return ONLINE_ENDPOINT.check(f"{slug}-{self._suffix}")
+
+    @property
+    def pipeline_kube_role(self) -> str:
+        """Custom role names are unique in the tenant, so the name carries the prefix and environment."""
+        return f"{self._base} pipelines in project namespaces"
+
     # Azure DevOps names live in one project shared by all environments, hence the environment in each.
     @property
     def variable_group(self) -> str:
@@ -218,14 +236,59 @@ class Names:
         }
 
 
-def platform_service_connection(prefix: str, stack: str) -> str:
-    """The connection this repository's pipelines deploy a stack with.
+def platform_service_connection(prefix: str, stack: str, preview: bool = False) -> str:
+    """The connection this repository's pipelines run Pulumi with for a stack: the deploy one (`pulumi up`,
+    deploy.yml only) or the read-only preview one (pull requests and the nightly drift check).
 
-    Created once by an administrator (README, deployment step 2), never by a stack: deploying the
-    platform needs rights on the whole subscription (resource groups, role assignments), which no
-    identity the platform itself creates may hold.
+    The bootstrap stack creates both, never a platform stack: deploying the platform needs rights on a whole
+    subscription (resource groups, role assignments), which no identity a platform stack manages may hold.
     """
-    return f"sc-{prefix}-platform-{stack}"
+    return f"sc-{prefix}-platform-{stack}" + ("-preview" if preview else "")
+
+
+@dataclass(frozen=True)
+class PlatformNames:
+    """Names of the bootstrap stack: the platform's own identities and its Pulumi state backend. The state
+    names are those infra/bootstrap/state_backend.sh creates (a test keeps the two equal)."""
+
+    prefix: str
+    state_subscription_id: str
+
+    @property
+    def _state_suffix(self) -> str:
+        return unique_suffix(self.state_subscription_id, self.prefix)
+
+    @property
+    def resource_group(self) -> str:
+        return RESOURCE_GROUP.check(f"rg-{self.prefix}-platform")
+
+    def identity(self, stack: str, preview: bool = False) -> str:
+        return MANAGED_IDENTITY.check(f"id-{self.prefix}-platform-{stack}" + ("-preview" if preview else ""))
+
+    def service_connection(self, stack: str, preview: bool = False) -> str:
+        return platform_service_connection(self.prefix, stack, preview)
+
+    @property
+    def state_resource_group(self) -> str:
+        return RESOURCE_GROUP.check(f"rg-{self.prefix}-pulumi-state")
+
+    @property
+    def state_account(self) -> str:
+        return STORAGE_ACCOUNT.check(f"st{self.prefix}state{self._state_suffix}")
+
+    state_container: ClassVar[str] = "state"
+
+    @property
+    def state_vault(self) -> str:
+        return KEY_VAULT.check(f"kv-{self.prefix}-st-{self._state_suffix}")
+
+    state_key: ClassVar[str] = "pulumi-state"
+
+
+def deploy_branch(environment: str) -> str:
+    """The branch of a project repository that Flux reconciles in `environment`: releases are commits there,
+    so main keeps its review policies and each environment's history is its branch's log."""
+    return f"deploy/{environment}"
 
 
 def project_namespace(slug: str) -> str:
@@ -263,4 +326,6 @@ def check_slug(slug: str) -> None:
     project_namespace(slug)
     project_flux_configuration(slug)
     for environment in ENVIRONMENTS:
-        Names("a", environment, "").workload_identity(slug)
+        names = Names("a", environment, "")
+        names.workload_identity(slug)
+        names.online_endpoint(slug)

@@ -19,6 +19,10 @@ GPU_COMPUTE_CLUSTER: Final = "gpu_compute_cluster"
 KEY_VAULT: Final = "key_vault"
 ACR_NAME: Final = "acr_name"
 ACR_LOGIN_SERVER: Final = "acr_login_server"
+# Resource ids that a later environment grants on (promotion imports from the previous registry; the drift
+# check pulls the first environment's DVC data) and that steps name (`az acr import --registry <id>`).
+ACR_ID: Final = "acr_id"
+DVC_CONTAINER_ID: Final = "dvc_container_id"
 AKS_CLUSTER: Final = "aks_cluster"
 AKS_OIDC_ISSUER_URL: Final = "aks_oidc_issuer_url"
 STORAGE_ACCOUNT: Final = "storage_account"
@@ -31,11 +35,21 @@ AGENT_POOL: Final = "agent_pool"
 # How a GPU workload lands on the AKS GPU pool: a Kubernetes nodeSelector and toleration.
 GPU_NODE_SELECTOR: Final = "gpu_node_selector"
 GPU_TOLERATION: Final = "gpu_toleration"
-# {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID}}
+# The project branch Flux reconciles in this environment; releases are commits there.
+DEPLOY_BRANCH: Final = "deploy_branch"
+# {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
+#  PROJECT_ONLINE_ENDPOINT}}
 PROJECTS: Final = "projects"
 PROJECT_NAMESPACE: Final = "namespace"
 PROJECT_SERVICE_ACCOUNT: Final = "service_account"
 PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: Final = "workload_identity_client_id"
+PROJECT_ONLINE_ENDPOINT: Final = "online_endpoint"
+PROJECT_KEYS: Final = (
+    PROJECT_NAMESPACE,
+    PROJECT_SERVICE_ACCOUNT,
+    PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
+    PROJECT_ONLINE_ENDPOINT,
+)
 
 ENVIRONMENT_KEYS: Final = (
     ENVIRONMENT,
@@ -50,10 +64,12 @@ ENVIRONMENT_KEYS: Final = (
     KEY_VAULT,
     ACR_NAME,
     ACR_LOGIN_SERVER,
+    ACR_ID,
     AKS_CLUSTER,
     AKS_OIDC_ISSUER_URL,
     STORAGE_ACCOUNT,
     DVC_CONTAINER,
+    DVC_CONTAINER_ID,
     APP_INSIGHTS_ID,
     VARIABLE_GROUP,
     SERVICE_CONNECTION,
@@ -61,6 +77,7 @@ ENVIRONMENT_KEYS: Final = (
     AGENT_POOL,
     GPU_NODE_SELECTOR,
     GPU_TOLERATION,
+    DEPLOY_BRANCH,
     PROJECTS,
 )
 
@@ -82,8 +99,22 @@ DEVOPS_PROJECT: Final = "devops_project"
 DEVOPS_PROJECT_ID: Final = "devops_project_id"
 # {project slug: {"main": id, "retrain": id, "drift": id}}
 PIPELINES: Final = "pipelines"
+# Subject descriptor of the project's build service: the identity of every pipeline's job token.
+DEVOPS_BUILD_SERVICE: Final = "devops_build_service"
 
-SHARED_KEYS: Final = (DEVOPS_ORGANIZATION_URL, DEVOPS_PROJECT, DEVOPS_PROJECT_ID, PIPELINES)
+SHARED_KEYS: Final = (
+    DEVOPS_ORGANIZATION_URL,
+    DEVOPS_PROJECT,
+    DEVOPS_PROJECT_ID,
+    PIPELINES,
+    DEVOPS_BUILD_SERVICE,
+)
+
+# The bootstrap stack exports these.
+# GUID of the custom role the project pipelines hold in their Kubernetes namespaces (infra/roles.py).
+PIPELINE_KUBE_ROLE: Final = "pipeline_kube_role"
+# {pipeline key (infra/platform_pipelines.py): definition id} of this repository's own pipelines.
+PLATFORM_PIPELINES: Final = "platform_pipelines"
 
 # platform.json: {PLATFORM_SHARED: {shared outputs}, PLATFORM_ENVIRONMENTS: {env: {environment outputs}}}.
 # Its top-level keys are copier questions, so `copier copy --data-file platform.json` answers them.

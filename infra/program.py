@@ -3,14 +3,15 @@
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from infra import config, naming, outputs, roles
+from infra import config, naming, outputs
+from infra.bootstrap.program import bootstrap_stack
 from infra.components.agents import Agents, AgentsArgs
 from infra.components.aks import Aks, AksArgs, FluxProject
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
 from infra.components.ml_workspace import ComputeClusterSpec, MlWorkspace, MlWorkspaceArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
-from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs, RoleGrant
+from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs
 from infra.components.project_pipelines import ProjectPipelines as ProjectPipelineDefinitions
 from infra.components.project_pipelines import ProjectPipelinesArgs
 from infra.components.registry import Registry, RegistryArgs
@@ -20,13 +21,17 @@ from infra.components.workload_identities import (
     WorkloadIdentities,
     WorkloadIdentitiesArgs,
 )
-from infra.devops_users import user_ids
+from infra.devops_users import approver_ids, build_service, user_ids
+from infra.pipeline_grants import GrantTargets, pipeline_grants, stack_references_needed
+from infra.stacks import BOOTSTRAP, ENVIRONMENTS
 
 
 def main() -> None:
     stack = pulumi.get_stack()
     if config.is_environment(stack):
         environment_stack(config.load_environment(stack))
+    elif stack == BOOTSTRAP:
+        bootstrap_stack(config.load_bootstrap(stack))
     else:
         shared_stack(config.load_shared(stack))
 
@@ -35,6 +40,7 @@ def shared_stack(settings: config.SharedSettings) -> None:
     project = DevOpsProject(
         "devops", DevOpsProjectArgs(name=settings.devops.project, create=settings.devops.create_project)
     )
+    service = build_service(settings.devops.organization_url, settings.devops.project)
     pipelines = {
         onboarded.slug: ProjectPipelineDefinitions(
             f"project-{onboarded.slug}",
@@ -45,6 +51,8 @@ def shared_stack(settings: config.SharedSettings) -> None:
                 pipeline_names=naming.project_pipeline_names(onboarded.slug),
                 min_reviewers=settings.branch_min_reviewers,
                 owner_ids=user_ids(onboarded.owners),
+                build_service=service,
+                deploy_branches=[naming.deploy_branch(environment) for environment in ENVIRONMENTS],
             ),
         ).pipeline_ids
         for onboarded in settings.projects
@@ -53,6 +61,7 @@ def shared_stack(settings: config.SharedSettings) -> None:
     pulumi.export(outputs.DEVOPS_PROJECT, project.project_name)
     pulumi.export(outputs.DEVOPS_PROJECT_ID, project.project_id)
     pulumi.export(outputs.PIPELINES, pipelines)
+    pulumi.export(outputs.DEVOPS_BUILD_SERVICE, service)
 
 
 def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output[int]:
@@ -68,6 +77,11 @@ def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output
     return pipelines.apply(pick)
 
 
+# Pipelines that deploy (their delivery stages bind to the environment) and those that only run on schedule.
+DEPLOYING_PIPELINES = ("main", "retrain")
+SCHEDULED_PIPELINES = ("drift",)
+
+
 def environment_stack(settings: config.EnvironmentSettings) -> None:
     names = settings.names
     tags = settings.tags
@@ -75,6 +89,14 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     shared = pulumi.StackReference("shared", stack_name=settings.shared_stack)
     devops_project_id = shared.require_output(outputs.DEVOPS_PROJECT_ID)
     shared_pipelines = shared.require_output(outputs.PIPELINES)
+    bootstrap = pulumi.StackReference(BOOTSTRAP, stack_name=settings.stack_name(BOOTSTRAP))
+    # Earlier environments this one reads from: the previous one (promotion) and the first one (data).
+    needed = stack_references_needed(settings.environment)
+    earlier = {
+        stack: pulumi.StackReference(stack, stack_name=settings.stack_name(stack))
+        for stack in dict.fromkeys(needed.values())
+    }
+    references = {role: earlier[stack] for role, stack in needed.items()}
 
     group = resources.ResourceGroup(
         "resource-group", resource_group_name=names.resource_group, location=settings.location, tags=tags
@@ -157,7 +179,12 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             gitops_branch=settings.gitops.branch,
             gitops_auth_secret=settings.gitops.auth_secret,
             projects=[
-                FluxProject(p.slug, naming.project_namespace(p.slug), p.repository_url)
+                FluxProject(
+                    p.slug,
+                    naming.project_namespace(p.slug),
+                    p.repository_url,
+                    naming.deploy_branch(settings.environment),
+                )
                 for p in settings.projects
             ],
             tags=tags,
@@ -184,9 +211,6 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
         ),
     )
 
-    def role(role_id: str) -> str:
-        return roles.definition_id(settings.subscription_id, role_id)
-
     pipeline = PipelineIdentity(
         "pipeline",
         PipelineIdentityArgs(
@@ -198,15 +222,30 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             devops_project_id=devops_project_id,
             subscription_id=settings.subscription_id,
             tenant_id=tenant_id,
-            grants={
-                # Contributor on the environment's group, never beyond it: jobs, endpoints, image builds.
-                "contributor": RoleGrant(group.id, role(roles.CONTRIBUTOR)),
-                "acr-push": RoleGrant(registry.registry_id, role(roles.ACR_PUSH)),
-                "ml-data-scientist": RoleGrant(ml.workspace_id, role(roles.AZURE_ML_DATA_SCIENTIST)),
-                "dvc-data": RoleGrant(ml.storage_account_id, role(roles.STORAGE_BLOB_DATA_CONTRIBUTOR)),
-                # The variable group reads the vault through this identity's service connection.
-                "secrets-user": RoleGrant(secrets.vault_id, role(roles.KEY_VAULT_SECRETS_USER)),
-            },
+            grants=pipeline_grants(
+                settings.environment,
+                GrantTargets(
+                    subscription_id=settings.subscription_id,
+                    registry_id=registry.registry_id,
+                    workspace_id=ml.workspace_id,
+                    storage_account_id=ml.storage_account_id,
+                    dvc_container_id=ml.dvc_container_id,
+                    vault_id=secrets.vault_id,
+                    cluster_id=aks.cluster_id,
+                    namespaces=[naming.project_namespace(p.slug) for p in settings.projects],
+                    kube_role_guid=bootstrap.require_output(outputs.PIPELINE_KUBE_ROLE),
+                    previous_registry_id=(
+                        references["previous"].require_output(outputs.ACR_ID)
+                        if "previous" in references
+                        else None
+                    ),
+                    first_dvc_container_id=(
+                        references["first"].require_output(outputs.DVC_CONTAINER_ID)
+                        if "first" in references
+                        else None
+                    ),
+                ),
+            ),
             tags=tags,
         ),
     )
@@ -222,7 +261,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             desired_idle=settings.agents.desired_idle,
             ssh_public_key=settings.agents.ssh_public_key,
             devops_project_id=devops_project_id,
-            service_endpoint_id=pipeline.service_endpoint_id,
+            service_endpoint_id=pipeline.authorized_service_endpoint_id,
             tags=tags,
         ),
     )
@@ -234,15 +273,18 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             variable_group_name=names.variable_group,
             key_vault_name=secrets.vault_name,
             secret_names=outputs.VARIABLE_GROUP_VARIABLES,
-            service_endpoint_id=pipeline.service_endpoint_id,
+            service_endpoint_id=pipeline.authorized_service_endpoint_id,
             agent_queue_id=agents.queue_id,
             protected=settings.protected,
-            approver_ids=user_ids(settings.approvers),
+            approver_ids=approver_ids(devops_project_id, settings.approvers),
+            platform_deploy_pipeline_id=bootstrap.require_output(outputs.PLATFORM_PIPELINES).apply(
+                lambda pipelines: int(pipelines["deploy"])
+            ),
             pipelines=[
                 ProjectPipelines(
                     slug=p.slug,
-                    main=_pipeline_id(shared_pipelines, p.slug, "main"),
-                    scheduled=[_pipeline_id(shared_pipelines, p.slug, key) for key in ("retrain", "drift")],
+                    deploying=[_pipeline_id(shared_pipelines, p.slug, key) for key in DEPLOYING_PIPELINES],
+                    scheduled=[_pipeline_id(shared_pipelines, p.slug, key) for key in SCHEDULED_PIPELINES],
                 )
                 for p in settings.projects
             ],
@@ -261,10 +303,12 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     pulumi.export(outputs.KEY_VAULT, secrets.vault_name)
     pulumi.export(outputs.ACR_NAME, registry.registry_name)
     pulumi.export(outputs.ACR_LOGIN_SERVER, registry.login_server)
+    pulumi.export(outputs.ACR_ID, registry.registry_id)
     pulumi.export(outputs.AKS_CLUSTER, aks.cluster_name)
     pulumi.export(outputs.AKS_OIDC_ISSUER_URL, aks.oidc_issuer_url)
     pulumi.export(outputs.STORAGE_ACCOUNT, ml.storage_account_name)
     pulumi.export(outputs.DVC_CONTAINER, ml.dvc_container_name)
+    pulumi.export(outputs.DVC_CONTAINER_ID, ml.dvc_container_id)
     pulumi.export(outputs.APP_INSIGHTS_ID, monitoring.app_insights_id)
     pulumi.export(outputs.VARIABLE_GROUP, devops.variable_group_name)
     pulumi.export(outputs.SERVICE_CONNECTION, pipeline.service_endpoint_name)
@@ -272,6 +316,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     pulumi.export(outputs.AGENT_POOL, agents.pool_name)
     pulumi.export(outputs.GPU_NODE_SELECTOR, dict([naming.GPU_NODE_LABEL]))
     pulumi.export(outputs.GPU_TOLERATION, naming.gpu_toleration())
+    pulumi.export(outputs.DEPLOY_BRANCH, naming.deploy_branch(settings.environment))
     pulumi.export(
         outputs.PROJECTS,
         {
@@ -279,6 +324,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 outputs.PROJECT_NAMESPACE: naming.project_namespace(p.slug),
                 outputs.PROJECT_SERVICE_ACCOUNT: naming.project_service_account(p.slug),
                 outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: workloads.client_ids[p.slug],
+                outputs.PROJECT_ONLINE_ENDPOINT: names.online_endpoint(p.slug),
             }
             for p in settings.projects
         },

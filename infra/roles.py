@@ -1,17 +1,128 @@
-"""Built-in Azure role definition ids the platform assigns (the same GUIDs in every tenant)."""
+"""Azure's built-in roles: the definitions Azure publishes (vendored in `vendor/azure/`, see its README) and
+the ones the platform assigns, by name. Role GUIDs are the same in every tenant; they are read from Azure's
+own definitions, never typed here, so a wrong GUID cannot reach a deployment."""
 
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Final
 
-ACR_PULL: Final = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-ACR_PUSH: Final = "8311e382-0749-4cb8-b61a-304f252e45ec"
-AZURE_ML_DATA_SCIENTIST: Final = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
-CONTRIBUTOR: Final = "b24988ac-6180-42a0-ab88-20f7382fa24c"
-KEY_VAULT_SECRETS_USER: Final = "4633458b-17de-408a-b874-0445c86b69e6"
-MONITORING_METRICS_PUBLISHER: Final = "3913510d-42f4-4e42-8a64-420c390055eb"
-STORAGE_BLOB_DATA_CONTRIBUTOR: Final = "ba92f5b4-2d11-453d-a403-e96b0b4c6fe3"
+ROLES_FILE: Final = Path(__file__).resolve().parents[1] / "vendor" / "azure" / "built-in-roles.json"
+
+ACR_PULL: Final = "AcrPull"
+# `az acr import` needs it on the target and on the source registry (container-registry-import-images.md).
+ACR_IMPORTER: Final = "Container Registry Data Importer and Data Reader"
+# `az acr build` is an ACR Tasks run: AcrPush does not allow it, this role does.
+ACR_TASKS_CONTRIBUTOR: Final = "Container Registry Tasks Contributor"
+AKS_CLUSTER_USER: Final = "Azure Kubernetes Service Cluster User Role"
+AZURE_ML_DATA_SCIENTIST: Final = "AzureML Data Scientist"
+CONTRIBUTOR: Final = "Contributor"
+KEY_VAULT_CRYPTO_USER: Final = "Key Vault Crypto User"
+KEY_VAULT_SECRETS_USER: Final = "Key Vault Secrets User"
+MONITORING_METRICS_PUBLISHER: Final = "Monitoring Metrics Publisher"
+READER: Final = "Reader"
+RBAC_ADMINISTRATOR: Final = "Role Based Access Control Administrator"
+STORAGE_BLOB_DATA_CONTRIBUTOR: Final = "Storage Blob Data Contributor"
+STORAGE_BLOB_DATA_READER: Final = "Storage Blob Data Reader"
 # Never assigned: the guardrails forbid it.
-OWNER: Final = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+OWNER: Final = "Owner"
+
+# Every role the environment stacks assign (to their pipeline identity, the kubelet, the workload
+# identities): the bootstrap stack lets each environment's deploy identity assign these and no others.
+ASSIGNED_BY_ENVIRONMENTS: Final = (
+    ACR_PULL,
+    ACR_IMPORTER,
+    ACR_TASKS_CONTRIBUTOR,
+    AKS_CLUSTER_USER,
+    AZURE_ML_DATA_SCIENTIST,
+    KEY_VAULT_SECRETS_USER,
+    MONITORING_METRICS_PUBLISHER,
+    READER,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+    STORAGE_BLOB_DATA_READER,
+)
+
+# The one custom role: what the project pipelines do with kubectl in their own namespace (make wait-rollout,
+# integration-aks), which no built-in role covers without write access to most of the namespace: the AKS RBAC
+# roles read no custom resources (Flagger canaries), and port-forwarding is authorised as pods/write. AKS maps
+# a request to `Microsoft.ContainerService/managedClusters/<group>/<resource>/<verb>` (Azure/AKS docs, "Use
+# Azure RBAC for Kubernetes authorization"; kubeguard/guard authz/providers/azure/rbac).
+PIPELINE_KUBE_ROLE_DATA_ACTIONS: Final = (
+    "Microsoft.ContainerService/managedClusters/apps/deployments/read",
+    "Microsoft.ContainerService/managedClusters/apps/replicasets/read",
+    "Microsoft.ContainerService/managedClusters/flagger.app/canaries/read",
+    "Microsoft.ContainerService/managedClusters/services/read",
+    "Microsoft.ContainerService/managedClusters/pods/read",
+    "Microsoft.ContainerService/managedClusters/pods/write",
+)
 
 
-def definition_id(subscription_id: str, role: str) -> str:
-    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+@dataclass(frozen=True)
+class Role:
+    name: str
+    id: str
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...]
+    data_actions: tuple[str, ...]
+    not_data_actions: tuple[str, ...]
+    # ABAC conditions narrow such a role; its merged lists overstate what it allows.
+    conditional: bool
+
+
+class RoleDefinitions:
+    """The built-in roles, by GUID and by name."""
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self._by_id = {role.id.lower(): role for role in roles}
+        self._by_name = {role.name: role for role in self._by_id.values()}
+
+    @classmethod
+    @cache
+    def load(cls, path: Path = ROLES_FILE) -> RoleDefinitions:
+        document = json.loads(path.read_text())
+        return cls(
+            Role(
+                name=name,
+                id=entry["id"],
+                actions=tuple(entry["actions"]),
+                not_actions=tuple(entry["notActions"]),
+                data_actions=tuple(entry["dataActions"]),
+                not_data_actions=tuple(entry["notDataActions"]),
+                conditional="conditions" in entry,
+            )
+            for name, entry in document["roles"].items()
+        )
+
+    def extended(self, roles: Iterable[Role]) -> RoleDefinitions:
+        """These roles and more (custom roles a stack defines)."""
+        return RoleDefinitions([*self._by_id.values(), *roles])
+
+    def by_name(self, name: str) -> Role:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{name!r} is not an Azure built-in role") from None
+
+    def by_definition_id(self, definition_id: str) -> Role:
+        """The role of a role definition resource id (`.../roleDefinitions/<guid>`) or a bare GUID."""
+        guid = definition_id.rstrip("/").rpartition("/")[2].lower()
+        try:
+            return self._by_id[guid]
+        except KeyError:
+            raise KeyError(f"{definition_id} is not an Azure built-in role definition") from None
+
+
+def guid(name: str) -> str:
+    return RoleDefinitions.load().by_name(name).id
+
+
+def definition_id_of(subscription_id: str, role_guid: str) -> str:
+    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+
+
+def definition_id(subscription_id: str, name: str) -> str:
+    return definition_id_of(subscription_id, guid(name))

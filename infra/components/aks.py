@@ -12,11 +12,13 @@ from infra.components import TYPE_PREFIX
 
 @dataclass(frozen=True)
 class FluxProject:
-    """An onboarded project whose `deploy/overlays/<env>` Flux reconciles into its namespace."""
+    """An onboarded project whose `deploy/overlays/<env>` Flux reconciles into its namespace, from the
+    project's deploy branch of this environment (its releases are commits there)."""
 
     slug: str
     namespace: str
     repository_url: str
+    branch: str
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class Aks(pulumi.ComponentResource):
             principal_type="ServicePrincipal",
             role_definition_id=roles.definition_id(args.subscription_id, roles.ACR_PULL),
             scope=args.registry_id,
+            description="The AKS kubelet pulls the projects' images",
             opts=child,
         )
         # Extensions and Flux configurations address the cluster the same way.
@@ -176,7 +179,9 @@ class Aks(pulumi.ComponentResource):
             namespace=gitops.FLUX_NAMESPACE,
             scope="cluster",
             source_kind="GitRepository",
-            git_repository=self._git_source(args, args.gitops_repository_url),
+            git_repository=self._git_source(
+                args.gitops_repository_url, args.gitops_branch, args.gitops_auth_secret
+            ),
             kustomizations={
                 gitops.CLUSTER_KUSTOMIZATION: kubernetesconfiguration.KustomizationDefinitionArgs(
                     path=gitops.cluster_path(args.environment),
@@ -219,7 +224,9 @@ class Aks(pulumi.ComponentResource):
                 namespace=project.namespace,
                 scope="namespace",
                 source_kind="GitRepository",
-                git_repository=self._git_source(args, project.repository_url),
+                git_repository=self._git_source(
+                    project.repository_url, project.branch, args.gitops_auth_secret
+                ),
                 kustomizations={
                     "app": kubernetesconfiguration.KustomizationDefinitionArgs(
                         path=gitops.project_overlay_path(args.environment),
@@ -241,12 +248,14 @@ class Aks(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _git_source(args: AksArgs, url: str) -> kubernetesconfiguration.GitRepositoryDefinitionArgs:
+    def _git_source(
+        url: str, branch: str, auth_secret: str
+    ) -> kubernetesconfiguration.GitRepositoryDefinitionArgs:
         return kubernetesconfiguration.GitRepositoryDefinitionArgs(
             url=url,
-            repository_ref=kubernetesconfiguration.RepositoryRefDefinitionArgs(branch=args.gitops_branch),
+            repository_ref=kubernetesconfiguration.RepositoryRefDefinitionArgs(branch=branch),
             sync_interval_in_seconds=120,
             timeout_in_seconds=600,
             # Credentials live in a cluster secret created out of band, never in stack config or state.
-            local_auth_ref=args.gitops_auth_secret or None,
+            local_auth_ref=auth_secret or None,
         )

@@ -16,10 +16,11 @@ APPROVAL_TIMEOUT_MINUTES = 3 * 24 * 60
 
 @dataclass(frozen=True)
 class ProjectPipelines:
-    """Pipeline definition ids of one onboarded project, from the shared stack."""
+    """Pipeline definition ids of one onboarded project, from the shared stack: those whose delivery stages
+    deploy here (main and retraining), and those that only run on schedule (the drift check)."""
 
     slug: str
-    main: pulumi.Input[int]
+    deploying: Sequence[pulumi.Input[int]]
     scheduled: Sequence[pulumi.Input[int]]
 
 
@@ -36,6 +37,8 @@ class DevOpsEnvironmentArgs:
     protected: bool
     approver_ids: Sequence[pulumi.Input[str]]
     pipelines: Sequence[ProjectPipelines]
+    # This repository's deploy pipeline (bootstrap stack): `pulumi up` of this stack binds to the environment.
+    platform_deploy_pipeline_id: pulumi.Input[int]
 
 
 class DevOpsEnvironment(pulumi.ComponentResource):
@@ -101,13 +104,20 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                 "variablegroup": variable_group.id,
                 "queue": args.agent_queue_id,
             }
-            for pipeline_key, pipeline_id in [
-                ("main", pipelines.main),
-                *((f"scheduled{index}", scheduled) for index, scheduled in enumerate(pipelines.scheduled)),
-            ]:
+            keyed = [
+                *(
+                    (f"deploying{index}", pipeline_id, True)
+                    for index, pipeline_id in enumerate(pipelines.deploying)
+                ),
+                *(
+                    (f"scheduled{index}", pipeline_id, False)
+                    for index, pipeline_id in enumerate(pipelines.scheduled)
+                ),
+            ]
+            for pipeline_key, pipeline_id, deploys in keyed:
                 resources = dict(authorized)
-                # Only the main pipeline deploys, so only it may target the environment.
-                if pipeline_key == "main":
+                # Only pipelines with delivery stages may target the environment.
+                if deploys:
                     resources["environment"] = environment.id
                 for resource_type, resource_id in resources.items():
                     azuredevops.PipelineAuthorization(
@@ -118,6 +128,14 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                         pipeline_id=pipeline_id,
                         opts=child,
                     )
+        azuredevops.PipelineAuthorization(
+            f"{name}-platform-deploy-environment",
+            project_id=args.devops_project_id,
+            resource_id=environment.id.apply(str),
+            type="environment",
+            pipeline_id=args.platform_deploy_pipeline_id,
+            opts=child,
+        )
         self.environment_id = environment.id.apply(int)
         self.environment_name = environment.name
         self.variable_group_id = variable_group.id.apply(int)

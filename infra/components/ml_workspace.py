@@ -38,6 +38,7 @@ class MlWorkspace(pulumi.ComponentResource):
     storage_account_id: pulumi.Output[str]
     storage_account_name: pulumi.Output[str]
     dvc_container_name: pulumi.Output[str]
+    dvc_container_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: MlWorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:MlWorkspace", name, None, opts)
@@ -76,7 +77,9 @@ class MlWorkspace(pulumi.ComponentResource):
             key_vault=args.key_vault_id,
             container_registry=args.registry_id,
             application_insights=args.app_insights_id,
-            # Datastores use the workspace identity rather than storage account keys.
+            # Datastores use identities rather than storage account keys. The API takes AccessKey, Identity or
+            # UserDelegationSAS and reads them case-insensitively; Microsoft's own ARM examples write
+            # "identity" (azure-ai-ml's enum is case-insensitive too).
             system_datastores_auth_mode="identity",
             # A managed virtual network isolates compute without a VNet to run; outbound internet stays
             # open because training jobs install packages.
@@ -118,6 +121,7 @@ class MlWorkspace(pulumi.ComponentResource):
         self.storage_account_id = account.id
         self.storage_account_name = account.name
         self.dvc_container_name = container.name
+        self.dvc_container_id = container.id
         self.register_outputs(
             {
                 "workspace_name": self.workspace_name,
@@ -126,5 +130,6 @@ class MlWorkspace(pulumi.ComponentResource):
                 "storage_account_id": self.storage_account_id,
                 "storage_account_name": self.storage_account_name,
                 "dvc_container_name": self.dvc_container_name,
+                "dvc_container_id": self.dvc_container_id,
             }
         )

@@ -25,6 +25,9 @@ class ProjectPipelinesArgs:
     pipeline_names: dict[str, str]
     min_reviewers: int
     owner_ids: Sequence[pulumi.Input[str]]
+    # The project's build service (the job token's identity) and the branches its releases are pushed to.
+    build_service: pulumi.Input[str]
+    deploy_branches: Sequence[str]
 
 
 class ProjectPipelines(pulumi.ComponentResource):
@@ -94,6 +97,47 @@ class ProjectPipelines(pulumi.ComponentResource):
                 message=f"Owners of {args.slug} review every change to main.",
                 scopes=[azuredevops.BranchPolicyAutoReviewersSettingsScopeArgs(**scope)],
             ),
+            opts=child,
+        )
+        # Releases are pushes to deploy branches (one per environment, reconciled by Flux), never to main.
+        # The build service may only read repositories by default ("this identity can read from the repo but
+        # cannot push any changes back to it", azure-devops-docs pipelines/scripts/git-commands.md); people
+        # may not push deploy branches at all, so a release is always a pipeline's.
+        contributors = azuredevops.get_group_output(
+            project_id=args.devops_project_id,
+            name="Contributors",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        for branch in args.deploy_branches:
+            key = branch.replace("/", "-")
+            azuredevops.GitPermissions(
+                f"{name}-{key}-build-service",
+                project_id=args.devops_project_id,
+                repository_id=repository.id,
+                branch_name=branch,
+                principal=args.build_service,
+                permissions={"GenericContribute": "Allow", "CreateBranch": "Allow"},
+                replace=False,
+                opts=child,
+            )
+            azuredevops.GitPermissions(
+                f"{name}-{key}-contributors",
+                project_id=args.devops_project_id,
+                repository_id=repository.id,
+                branch_name=branch,
+                principal=contributors.descriptor,
+                permissions={"GenericContribute": "Deny", "ForcePush": "Deny"},
+                replace=False,
+                opts=child,
+            )
+        # The drift pipeline queues retraining with the job's token: "Queue builds" on that definition.
+        azuredevops.BuildDefinitionPermissions(
+            f"{name}-retrain-queue",
+            project_id=args.devops_project_id,
+            build_definition_id=self.pipeline_ids["retrain"].apply(str),
+            principal=args.build_service,
+            permissions={"QueueBuilds": "Allow"},
+            replace=False,
             opts=child,
         )
         self.register_outputs({"pipeline_ids": self.pipeline_ids})

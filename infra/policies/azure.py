@@ -4,10 +4,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from infra import roles
 from infra.config import GPU_VM_SIZE
 from infra.policies.props import at, items, number
 from infra.policies.rules import require_flag, require_value, resource_policy, shown
-from infra.roles import OWNER
 
 KEY_VAULT: Final = "azure-native:keyvault:Vault"
 REGISTRY: Final = "azure-native:containerregistry:Registry"
@@ -121,7 +121,7 @@ def _role_assignment(props: Mapping[str, Any]) -> Iterator[str]:
     role = at(props, "roleDefinitionId")
     if not isinstance(role, str):
         yield "the role must be known to be other than Owner (roleDefinitionId is not set)"
-    elif role.rstrip("/").lower().endswith(OWNER):
+    elif role.rstrip("/").lower().endswith(roles.guid(roles.OWNER)):
         yield f"the role must not be Owner (roleDefinitionId is {role!r})"
 
 

@@ -9,15 +9,14 @@ checkout's program in its own interpreter (plan diffs compare two versions of th
 """
 
 import argparse
-import asyncio
 import contextlib
 import contextvars
 import functools
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,10 +31,13 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT
-from infra.stacks import SHARED
+from infra.stacks import EVERY
 from infra.tools import stack_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# What the program reads from a checkout: its package, the role definitions it assigns by name, and the
+# project and stack files (the bootstrap stack reads the environments' files).
+PROGRAM_PARTS = ("infra", "vendor", "Pulumi.yaml", *(f"Pulumi.{stack}.yaml" for stack in EVERY))
 TENANT_ID = "00000000-0000-0000-0000-00000000feed"
 DEVOPS_ORGANIZATION_ID = "00000000-0000-0000-0000-0000000000de"
 
@@ -49,6 +51,8 @@ class DeclaredResource:
     custom: bool
     inputs: Mapping[str, Any]
     dependencies: tuple[str, ...] = ()
+    # The id the mocks answered: an ARM id for Azure resources, a number or GUID for Azure DevOps ones.
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,14 +99,64 @@ class StackRun:
         )
 
 
+# The ARM resource type of each Pulumi type, so that mock ids have the shape Azure gives them: scopes of role
+# assignments, the preflight's scope containment and child resources (`<account>/blobServices/default/...`)
+# depend on it. Child types name the input that holds their parent's name.
+_ARM_TYPES: Mapping[str, str] = {
+    "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
+    "applicationinsights:Component": "Microsoft.Insights/components",
+    "keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "keyvault:Secret": "Microsoft.KeyVault/vaults/{vaultName}/secrets",
+    "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
+    "storage:StorageAccount": "Microsoft.Storage/storageAccounts",
+    "storage:BlobContainer": (
+        "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers"
+    ),
+    "machinelearningservices:Workspace": "Microsoft.MachineLearningServices/workspaces",
+    "machinelearningservices:Compute": (
+        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes"
+    ),
+    "containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
+    "containerservice:AgentPool": "Microsoft.ContainerService/managedClusters/{resourceName}/agentPools",
+    "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "managedidentity:FederatedIdentityCredential": (
+        "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}/federatedIdentityCredentials"
+    ),
+    "network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
+    "network:NatGateway": "Microsoft.Network/natGateways",
+    "network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+    "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "compute:VirtualMachineScaleSet": "Microsoft.Compute/virtualMachineScaleSets",
+}
+# Extension resources live under the resource they extend.
+_EXTENSION_TYPES: Mapping[str, str] = {
+    "kubernetesconfiguration:Extension": "Microsoft.KubernetesConfiguration/extensions",
+    "kubernetesconfiguration:FluxConfiguration": "Microsoft.KubernetesConfiguration/fluxConfigurations",
+    "authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
+    "authorization:RoleDefinition": "Microsoft.Authorization/roleDefinitions",
+}
+
+
 def _arm_id(subscription_id: str, inputs: Mapping[str, Any], type_: str, name: str) -> str:
     module, kind = type_.split(":")[1:3]
     group = inputs.get("resourceGroupName", "rg")
+    group_id = f"/subscriptions/{subscription_id}/resourceGroups/{group}"
     if kind == "ResourceGroup":
         return f"/subscriptions/{subscription_id}/resourceGroups/{name}"
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
-    )
+    key = f"{module}:{kind}"
+    if key in _EXTENSION_TYPES:
+        if key.startswith("authorization:"):
+            parent = str(inputs.get("scope", group_id))
+            name = str(inputs.get("roleDefinitionId", name)) if kind == "RoleDefinition" else name
+        else:
+            parent = (
+                f"{group_id}/providers/{inputs.get('clusterRp')}/{inputs.get('clusterResourceName')}"
+                f"/{inputs.get('clusterName')}"
+            )
+        return f"{parent.rstrip('/')}/providers/{_EXTENSION_TYPES[key]}/{name}"
+    arm_type = _ARM_TYPES.get(key, f"Microsoft.{module}/{kind}")
+    arm_type = re.sub(r"\{(\w+)\}", lambda match: str(inputs.get(match.group(1), "")), arm_type)
+    return f"{group_id}/providers/{arm_type}/{name}"
 
 
 # Name arguments that do not follow the `<kind>Name` pattern.
@@ -129,25 +183,27 @@ def _azure_name(type_: str, inputs: Mapping[str, Any], logical: str) -> str:
 class PlatformMocks(pulumi.runtime.Mocks):
     """Answers for the cloud: the outputs providers compute, derived from the inputs."""
 
-    def __init__(self, subscription_id: str, shared_outputs: Mapping[str, Any]) -> None:
+    def __init__(self, stack: str, subscription_id: str, references: Mapping[str, Mapping[str, Any]]) -> None:
+        self.stack = stack
         self.subscription_id = subscription_id
-        self.shared_outputs = shared_outputs
+        # Outputs of the stacks already deployed, by stack name (the last part of a fully qualified name).
+        self.references = references
 
-    @staticmethod
-    def _devops_id(type_: str, logical: str) -> str:
+    def _devops_id(self, type_: str, logical: str) -> str:
         # Azure DevOps ids are integers or GUIDs the service assigns; a stable number derived from the
         # resource keeps two runs of the same program identical (plan diffs compare runs).
-        return str(int(hashlib.sha256(f"{type_}::{logical}".encode()).hexdigest()[:7], 16))
+        return str(int(hashlib.sha256(f"{self.stack}::{type_}::{logical}".encode()).hexdigest()[:7], 16))
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = dict(args.inputs)
         type_ = args.typ
         if type_ == "pulumi:pulumi:StackReference":
-            return f"{inputs.get('name')}", {
-                **inputs,
-                "outputs": dict(self.shared_outputs),
-                "secretOutputNames": [],
-            }
+            name = str(inputs.get("name"))
+            stack = name.rpartition("/")[2]
+            if stack not in self.references:
+                # What the engine says of a stack that was never deployed.
+                raise RuntimeError(f"unknown stack {name!r}: deploy it first")
+            return name, {**inputs, "outputs": dict(self.references[stack]), "secretOutputNames": []}
         if type_.startswith("azuredevops:"):
             return self._devops(type_, inputs, args.name)
         name = _azure_name(type_, inputs, args.name)
@@ -197,6 +253,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             )
         elif type_.endswith(":Project"):
             state["id"] = f"{inputs.get('name')}-project-id"
+        elif type_.endswith(":ServicePrincipalEntitlement"):
+            state["descriptor"] = f"aad.{inputs.get('originId')}"
         return str(state["id"]), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
@@ -217,6 +275,22 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if token == "azuredevops:index/getUsers:getUsers":
             principal = args.args.get("principalName")
             return {"id": "users", "users": [{"id": f"{principal}-id", "principalName": principal}]}, []
+        if token == "azuredevops:index/getGroup:getGroup":
+            name = args.args.get("name")
+            return {
+                "id": f"{name}-id",
+                "name": name,
+                "originId": f"{name}-origin-id",
+                "descriptor": f"descriptor:{name}",
+            }, []
+        if token == "azuredevops:index/getIdentityUsers:getIdentityUsers":
+            name = args.args.get("name")
+            return {
+                "id": f"{name}-id",
+                "name": name,
+                "descriptor": f"descriptor:{name}",
+                "subjectDescriptor": f"subject:{name}",
+            }, []
         raise NotImplementedError(f"no mock for the call {token}: add one to {__name__}")
 
 
@@ -240,6 +314,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     inputs=_unwrap_secrets(deserialize_properties(request.object, keep_unknowns=False)),
                     # A set to the engine; the SDK sends it in no stable order.
                     dependencies=tuple(sorted(request.dependencies)),
+                    id=response.id,
                 )
             )
         return response
@@ -260,12 +335,15 @@ Transformation = Callable[[pulumi.ResourceTransformationArgs], pulumi.ResourceTr
 
 
 def _run_in_process(
-    stack: str, root: Path, transformations: Sequence[Transformation], shared_outputs: Mapping[str, Any]
+    stack: str,
+    root: Path,
+    transformations: Sequence[Transformation],
+    references: Mapping[str, Mapping[str, Any]],
 ) -> StackRun:
     from infra.program import main
 
     config = stack_config.load(stack, root)
-    platform_mocks = PlatformMocks(config.get("azure-native:subscriptionId", ""), shared_outputs)
+    platform_mocks = PlatformMocks(stack, config.get("azure-native:subscriptionId", ""), references)
     monitor = RecordingMonitor(platform_mocks)
     # A fresh root Stack resource per run: several stacks run one after another in one process.
     settings.ROOT.set(None)
@@ -287,70 +365,53 @@ def _run_in_process(
 
 
 def run_stack(stack: str, root: Path = REPO_ROOT, transformations: Sequence[Transformation] = ()) -> StackRun:
-    """Run the program of the checkout at `root` for `stack`; environment stacks first run `shared`
-    so their StackReference reads the shared stack's outputs, as after `pulumi up -s shared`."""
+    """Run the program of the checkout at `root` for `stack`. The stacks deployed before it (`shared`, then
+    the environments in promotion order) run first, so its StackReferences read their outputs, as after
+    `pulumi up` of each in that order."""
     if root.resolve() != REPO_ROOT:
         if transformations:
             raise ValueError("transformations apply only to this checkout's program")
         return _run_in_subprocess(stack, root)
-    if stack == SHARED and not transformations:
-        return _shared_run(_config_digest(root))
-    shared_outputs = {} if stack == SHARED else _shared_run(_config_digest(root)).outputs
-    return _run_isolated(stack, root, transformations, shared_outputs)
+    if not transformations:
+        return _deployed_run(stack, _config_digest(root, stack))
+    return _run_isolated(stack, root, transformations, _references(stack, root))
 
 
 def run_stacks(stacks: Sequence[str]) -> dict[str, StackRun]:
-    """Run this checkout's program for several stacks, using the machine's cores.
-
-    The first environment stack runs here, after `shared`: it imports the Azure SDK modules that
-    every environment stack needs (the largest part of a cold run). The other environment stacks
-    then run in forked workers that inherit those modules and the shared stack's outputs.
-    """
-    runs: dict[str, StackRun] = {}
-    pending = list(dict.fromkeys(stacks))
-    for stack in [s for s in pending if s == SHARED] + [s for s in pending if s != SHARED][:1]:
-        runs[stack] = run_stack(stack)
-    rest = [stack for stack in pending if stack not in runs]
-    # Forking a process that has started threads is safe on Linux only (macOS may abort the child).
-    workers = min(len(rest), len(os.sched_getaffinity(0))) if sys.platform == "linux" else 1
-    if workers > 1:
-        # Frozen objects are left alone by the workers' collectors, so their pages stay shared
-        # instead of being copied into every worker.
-        gc.freeze()
-        try:
-            with multiprocessing.get_context("fork").Pool(workers, initializer=_fresh_event_loop) as pool:
-                runs.update(zip(rest, pool.map(run_stack, rest), strict=True))
-        finally:
-            gc.unfreeze()
-    else:
-        runs.update((stack, run_stack(stack)) for stack in rest)
-    return {stack: runs[stack] for stack in pending}
+    """Run this checkout's program for several stacks, each once, in the order they deploy: a later
+    environment reads the outputs of the earlier ones (promotion reads the previous registry)."""
+    return {stack: run_stack(stack) for stack in dict.fromkeys(stacks)}
 
 
-def _fresh_event_loop() -> None:
-    # A forked worker must not share the parent's event loop: its selector and executor threads
-    # belong to the parent.
-    asyncio.set_event_loop(asyncio.new_event_loop())
+def deployed_before(stack: str) -> tuple[str, ...]:
+    """The stacks a stack may reference: those deployed before it (bootstrap, shared, earlier ones)."""
+    return EVERY[: EVERY.index(stack)]
 
 
-def _config_digest(root: Path) -> str:
-    return hashlib.sha256(
-        b"".join((root / name).read_bytes() for name in ("Pulumi.yaml", f"Pulumi.{SHARED}.yaml"))
-    ).hexdigest()
+def _references(stack: str, root: Path) -> dict[str, Mapping[str, Any]]:
+    return {earlier: run_stack(earlier, root).outputs for earlier in deployed_before(stack)}
 
 
-@functools.lru_cache(maxsize=4)
-def _shared_run(config_digest: str) -> StackRun:
-    """The shared stack's run, computed once per version of its configuration."""
-    return _run_isolated(SHARED, REPO_ROOT, (), {})
+def _config_digest(root: Path, stack: str) -> str:
+    files = ["Pulumi.yaml", *(f"Pulumi.{name}.yaml" for name in (*deployed_before(stack), stack))]
+    return hashlib.sha256(b"".join((root / name).read_bytes() for name in files)).hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _deployed_run(stack: str, config_digest: str) -> StackRun:
+    """A stack's run, computed once per version of its configuration and of those it references."""
+    return _run_isolated(stack, REPO_ROOT, (), _references(stack, REPO_ROOT))
 
 
 def _run_isolated(
-    stack: str, root: Path, transformations: Sequence[Transformation], shared_outputs: Mapping[str, Any]
+    stack: str,
+    root: Path,
+    transformations: Sequence[Transformation],
+    references: Mapping[str, Mapping[str, Any]],
 ) -> StackRun:
     # Pulumi keeps its runtime state in context variables: a copied context keeps runs apart.
     with _rare_collections():
-        return contextvars.copy_context().run(_run_in_process, stack, root, transformations, shared_outputs)
+        return contextvars.copy_context().run(_run_in_process, stack, root, transformations, references)
 
 
 # Objects allocated between two collections of the youngest generation, during a run.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pulumi
 
 from infra.policies.props import short_type
-from infra.stacks import ALL
+from infra.stacks import EVERY
 from infra.tools.mock_run import DeclaredResource, StackRun, run_stacks
 from infra.tools.plan_settings import flatten, is_reviewed, shown
 
@@ -63,13 +63,13 @@ def render(run: StackRun) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--stack", action="append", choices=ALL, help="a stack to plan (default: every stack)"
+        "--stack", action="append", choices=EVERY, help="a stack to plan (default: every stack)"
     )
     parser.add_argument("--out-dir", type=Path, default=Path("build/plan"))
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        for stack, run in run_stacks(args.stack or ALL).items():
+        for stack, run in run_stacks(args.stack or EVERY).items():
             path = args.out_dir / f"plan-{stack}.md"
             path.write_text(render(run))
             print(path)

@@ -31,7 +31,7 @@ class Recorder:
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
-    mocks = PlatformMocks(SUBSCRIPTION, shared_outputs={})
+    mocks = PlatformMocks("dev", SUBSCRIPTION, references={})
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project="mlops-platform", stack="dev", preview=False, monitor=monitor)

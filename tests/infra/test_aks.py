@@ -8,8 +8,10 @@ from infra.components.aks import Aks, AksArgs, FluxProject
 from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
 
 PROJECTS = [
-    FluxProject("credit-scoring", "credit-scoring", "https://dev.azure.com/c/p/_git/credit-scoring"),
-    FluxProject("fraud", "fraud", "https://dev.azure.com/c/p/_git/fraud"),
+    FluxProject(
+        "credit-scoring", "credit-scoring", "https://dev.azure.com/c/p/_git/credit-scoring", "deploy/dev"
+    ),
+    FluxProject("fraud", "fraud", "https://dev.azure.com/c/p/_git/fraud", "deploy/dev"),
 ]
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from infra import config
 from infra.tools import stack_config
-from infra.tools.mock_run import REPO_ROOT
+from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -261,9 +261,12 @@ def test_stack_files_differ_only_in_decisions() -> None:
 
 
 def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path) -> None:
+    for part in PROGRAM_PARTS:
+        if (REPO_ROOT / part).is_dir():
+            shutil.copytree(REPO_ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(REPO_ROOT / part, tmp_path / part)
     root = checkout(tmp_path, "dev", setter(f"{P}:aksGpuNodeMax", 0))
-    shutil.copytree(REPO_ROOT / "infra", root / "infra", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO_ROOT / "Pulumi.shared.yaml", root / "Pulumi.shared.yaml")
     completed = subprocess.run(
         [sys.executable, "-m", "infra.tools.mock_run", "--stack", "dev"],
         cwd=root,

@@ -24,7 +24,8 @@ def build(protected: bool, approvers: tuple[str, ...] = ()) -> DevOpsEnvironment
             agent_queue_id=7,
             protected=protected,
             approver_ids=list(approvers),
-            pipelines=[ProjectPipelines("credit-scoring", main=11, scheduled=[12, 13])],
+            pipelines=[ProjectPipelines("credit-scoring", deploying=[11, 12], scheduled=[13])],
+            platform_deploy_pipeline_id=99,
         ),
     )
 
@@ -61,15 +62,18 @@ def test_protected_environment_has_approval_branch_control_and_lock(recorder: Re
     assert branch["verifyBranchProtection"] is True
 
 
-def test_only_the_onboarded_pipelines_are_authorized_and_only_main_deploys(recorder: Recorder) -> None:
+def test_only_onboarded_and_platform_pipelines_are_authorized_and_only_deploying_ones_deploy(
+    recorder: Recorder,
+) -> None:
     resolve(lambda: build(protected=True, approvers=("lead-id",)).environment_id)
     authorizations = [
         a.inputs for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
     ]
-    assert {a["pipelineId"] for a in authorizations} == {11, 12, 13}
+    assert {a["pipelineId"] for a in authorizations} == {11, 12, 13, 99}
     environment = [a for a in authorizations if a["type"] == "environment"]
-    assert [a["pipelineId"] for a in environment] == [11]
-    assert len(authorizations) == 3 * 3 + 1
+    # The main and retraining pipelines deliver; the platform's deploy pipeline runs `pulumi up` here.
+    assert sorted(a["pipelineId"] for a in environment) == [11, 12, 99]
+    assert len(authorizations) == 3 * 3 + 3
 
 
 def test_check_counter_sees_a_missing_approval(recorder: Recorder) -> None:

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from infra import config, gitops, outputs
-from infra.stacks import ALL, ENVIRONMENTS, SHARED
+from infra.stacks import BOOTSTRAP, ENVIRONMENTS, EVERY, SHARED
 from infra.tools.mock_run import StackRun, run_stacks
 
 FLUX = "azure-native:kubernetesconfiguration:FluxConfiguration"
@@ -15,7 +15,7 @@ BRANCH_CONTROL = "azuredevops:index/checkBranchControl:CheckBranchControl"
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, StackRun]:
-    return run_stacks(ALL)
+    return run_stacks(EVERY)
 
 
 def kinds(run: StackRun) -> Counter[str]:
@@ -40,11 +40,7 @@ def test_environment_stack_exports_exactly_the_contract(runs: dict[str, StackRun
     assert exported[outputs.ENVIRONMENT] == environment
     assert exported[outputs.RESOURCE_GROUP] == f"rg-mlops-{environment}"
     project = exported[outputs.PROJECTS]["credit-scoring"]
-    assert set(project) == {
-        outputs.PROJECT_NAMESPACE,
-        outputs.PROJECT_SERVICE_ACCOUNT,
-        outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
-    }
+    assert tuple(project) == outputs.PROJECT_KEYS
     assert all(value not in (None, "") for value in exported.values())
 
 
@@ -96,18 +92,21 @@ def test_every_child_is_named_after_its_component(runs: dict[str, StackRun]) -> 
                 assert resource.name.startswith(component.name), (resource.name, component.name)
 
 
-def test_environment_pipelines_are_those_of_the_shared_stack(runs: dict[str, StackRun]) -> None:
+def test_environment_pipelines_are_those_of_the_shared_and_bootstrap_stacks(
+    runs: dict[str, StackRun],
+) -> None:
     published = runs[SHARED].outputs[outputs.PIPELINES]["credit-scoring"]
+    platform_deploy = runs[BOOTSTRAP].outputs[outputs.PLATFORM_PIPELINES]["deploy"]
     for environment in ENVIRONMENTS:
         authorized = {
-            a.inputs["pipelineId"]
+            int(a.inputs["pipelineId"])
             for a in runs[environment].of_type(
                 "azuredevops:index/pipelineAuthorization:PipelineAuthorization"
             )
         }
-        assert authorized == set(published.values())
+        assert authorized == {*published.values(), platform_deploy}
 
 
 def test_unknown_stack_is_refused() -> None:
-    with pytest.raises(config.ConfigError, match="not one of shared, dev, qa, prod"):
+    with pytest.raises(config.ConfigError, match="not one of bootstrap, shared, dev, qa, prod"):
         config.is_environment("staging")

@@ -14,8 +14,7 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
 from infra import naming
-from infra.stacks import ALL, ENVIRONMENTS
-from tests.pipelines.azure_pipelines import (
+from infra.preflight.azure_pipelines import (
     PIPELINES,
     REPO_ROOT,
     all_jobs,
@@ -26,6 +25,7 @@ from tests.pipelines.azure_pipelines import (
     script_text,
     stages,
 )
+from infra.stacks import ALL, ENVIRONMENTS
 
 PULUMI_TASK = "Pulumi@1"
 # Pulumi commands that change a stack or its state; `preview`, even with --refresh, changes neither.

@@ -11,7 +11,7 @@ SERVICE_ENDPOINT_AZURERM: Final = "azuredevops:index/serviceEndpointAzureRM:Serv
 SERVICE_ENDPOINT_GENERIC: Final = "azuredevops:index/serviceEndpointGeneric:ServiceEndpointGeneric"
 RESOURCE_GROUP: Final = "azure-native:resources:ResourceGroup"
 CONTRIBUTOR: Final = "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"
-OWNER: Final = f"/providers/Microsoft.Authorization/roleDefinitions/{roles.OWNER}"
+OWNER: Final = f"/providers/Microsoft.Authorization/roleDefinitions/{roles.guid(roles.OWNER)}"
 GPU_POOL: Final = {
     "name": "gpu",
     "vmSize": "Standard_NC4as_T4_v3",

@@ -14,11 +14,6 @@ from tests.template.stamping import template_text
 
 TEMPLATE = REPO_ROOT / "template"
 COPIER_YML = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
-PROJECT_KEYS = {
-    outputs.PROJECT_NAMESPACE,
-    outputs.PROJECT_SERVICE_ACCOUNT,
-    outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
-}
 
 # How the template reaches platform answers: `platform_environments.<env>.<key>` (or [name]), a loop or
 # `set` variable named `env`, `projects[project_name].<key>` or a `set` variable named `project`,
@@ -66,7 +61,7 @@ def test_environment_keys_read_are_exported_and_checked() -> None:
 
 def test_project_keys_read_are_exported_and_checked() -> None:
     read = reads(PROJECT_READ, template_text())
-    assert read <= PROJECT_KEYS
+    assert read <= set(outputs.PROJECT_KEYS)
     assert read == set(COPIER_YML["platform_project_keys"]["default"])
 
 

@@ -5,24 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from infra.tools.mock_run import REPO_ROOT, run_stack
+from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT, run_stack
 from infra.tools.plan_diff import SettingChange, diff_checkouts, diff_runs, render
-
-# What the program reads from a checkout: its package and the project and stack files.
-CHECKOUT_PARTS = (
-    "infra",
-    "Pulumi.yaml",
-    "Pulumi.shared.yaml",
-    "Pulumi.dev.yaml",
-    "Pulumi.qa.yaml",
-    "Pulumi.prod.yaml",
-)
 
 
 @pytest.fixture(scope="module")
 def grown_gpu_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     checkout = tmp_path_factory.mktemp("checkout")
-    for part in CHECKOUT_PARTS:
+    for part in PROGRAM_PARTS:
         source = REPO_ROOT / part
         if source.is_dir():
             shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))

@@ -14,7 +14,17 @@ from .errors import DataError, StepFailed
 from .release_tag import TagError, compose
 from .settings import Paths
 
-SIMPLE_STEPS = ("validate", "train", "evaluate", "register", "card", "smoke", "summary", "champion-version")
+SIMPLE_STEPS = (
+    "validate",
+    "train",
+    "evaluate",
+    "register",
+    "card",
+    "smoke",
+    "summary",
+    "champion-version",
+    "drift-outcome",
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,6 +54,8 @@ def run(args: argparse.Namespace, paths: Paths) -> dict | str:
             return pipeline.summary(paths)
         case "champion-version":
             return pipeline.champion_version(paths)
+        case "drift-outcome":
+            return pipeline.drift_outcome(paths)
         case "export-model":
             return pipeline.export_model(paths, args.version, args.out)
         case "release-tag":

@@ -117,6 +117,11 @@ def card(paths: Paths) -> dict:
     return {"path": str(target)}
 
 
+# Outcomes of a drift check, as the drift pipeline reads them.
+DRIFT = "drift"
+STABLE = "stable"
+
+
 def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
     import pandas as pd
     import pandera.errors
@@ -136,12 +141,18 @@ def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
         "threshold": result.threshold,
         "psi": result.psi,
         "drifted": result.drifted,
+        "outcome": DRIFT if result.drifted else STABLE,
     }
     write(paths, "drift.json", content)
     if fail_on_drift and result.drifted:
         lines = [f"{name}: PSI {result.psi[name]} > {result.threshold}" for name in result.drifted]
         raise StepFailed("drift over the threshold:\n  " + "\n  ".join(lines))
     return content
+
+
+def drift_outcome(paths: Paths) -> str:
+    """What the last drift check found, for the pipeline: only DRIFT queues retraining."""
+    return str(read(paths, "drift.json", "drift")["outcome"])
 
 
 def serve_smoke(paths: Paths) -> dict:

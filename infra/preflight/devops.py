@@ -1,0 +1,199 @@
+"""Azure DevOps rules, evaluated against what the stacks declare.
+
+- A push to a branch that blocking branch policies cover is refused (TF402455) unless the pusher has
+  "Bypass policies when pushing" (Git permission PolicyExempt); any push needs "Contribute"
+  (GenericContribute), which the build service does not have by default: "By default, this identity can read
+  from the repo but cannot push any changes back to it" (azure-devops-docs, pipelines/scripts/git-commands.md;
+  branch-policies.md for PolicyExempt).
+- Queuing another pipeline needs "Queue builds" on that definition (Build security namespace, QueueBuilds).
+- A YAML pipeline may use a service connection, variable group, agent queue or environment only once it is
+  authorised for it; otherwise the run stops for a one-time permit ("This pipeline needs permission to access
+  a resource"). The platform authorises each onboarded pipeline explicitly.
+- Environment checks must be satisfiable: approvals need at least one approver; a branch control check that
+  verifies protection fails the stage when the branch has no policy ("If any one of the branches do not match
+  the criteria, the check fails", azure-devops-docs pipelines/process/approvals.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infra.preflight.checks import Grant
+from infra.preflight.platform import (
+    AGENT_POOL,
+    BRANCH_POLICIES,
+    BUILD_DEFINITION_PERMISSIONS,
+    CHECKS,
+    ENVIRONMENT,
+    GIT_PERMISSIONS,
+    PIPELINE_AUTHORIZATION,
+    QUEUE,
+    VARIABLE_GROUP,
+    Platform,
+)
+
+POLICY_EXEMPT = "PolicyExempt"
+CONTRIBUTE = "GenericContribute"
+QUEUE_BUILDS = "QueueBuilds"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    problem: str
+
+
+def _number(value: Any) -> str:
+    """Azure DevOps ids as text: the mocks carry numbers as floats."""
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
+def _ref_matches(scope: Mapping[str, Any], repository_id: str, ref: str) -> bool:
+    if scope.get("repositoryId") not in (None, repository_id):
+        return False
+    pattern = scope.get("repositoryRef", "")
+    if scope.get("matchType", "Exact") == "Prefix":
+        return ref.startswith(pattern)
+    if scope.get("matchType") == "DefaultBranch":
+        return ref == "refs/heads/main"
+    return ref == pattern
+
+
+def blocking_policies(platform: Platform, repository_id: str, ref: str) -> list[str]:
+    found = []
+    for type_ in BRANCH_POLICIES:
+        for _stack, policy in platform.of_type(type_):
+            if not policy.inputs.get("blocking") or not policy.inputs.get("enabled", True):
+                continue
+            scopes = policy.inputs.get("settings", {}).get("scopes", [])
+            if any(_ref_matches(scope, repository_id, ref) for scope in scopes):
+                found.append(f"{type_.rpartition(':')[2]} {policy.name}")
+    return found
+
+
+def _branch_of(ref: str) -> str:
+    return ref.removeprefix("refs/heads/")
+
+
+def git_permission(
+    platform: Platform, principal: str, repository_id: str, ref: str, permission: str
+) -> Grant | None:
+    """An Allow of `permission` for the principal on the repository, or on the branch of `ref`."""
+    for _stack, resource in platform.of_type(GIT_PERMISSIONS):
+        inputs = resource.inputs
+        if inputs.get("principal") != principal or inputs.get("repositoryId") not in (None, repository_id):
+            continue
+        branch = inputs.get("branchName")
+        if branch is not None and _branch_of(str(branch)) != _branch_of(ref):
+            continue
+        if inputs.get("permissions", {}).get(permission) == "Allow":
+            where = f"repository {repository_id}" + (f" branch {branch}" if branch else "")
+            return Grant(permission, where)
+    return None
+
+
+def push(platform: Platform, principal: str, repository_id: str, ref: str) -> Grant | Refusal:
+    contribute = git_permission(platform, principal, repository_id, ref, CONTRIBUTE)
+    if contribute is None:
+        return Refusal(f"no {CONTRIBUTE} on {ref}: the build service may only read repositories by default")
+    policies = blocking_policies(platform, repository_id, ref)
+    if not policies:
+        return contribute
+    exempt = git_permission(platform, principal, repository_id, ref, POLICY_EXEMPT)
+    if exempt is None:
+        return Refusal(
+            f"TF402455: {ref} is protected by {', '.join(policies)} and nothing exempts the pusher"
+        )
+    return exempt
+
+
+def queue_builds(platform: Platform, principal: str, definition_id: str) -> Grant | Refusal:
+    for _stack, resource in platform.of_type(BUILD_DEFINITION_PERMISSIONS):
+        inputs = resource.inputs
+        if (
+            inputs.get("principal") == principal
+            and _number(inputs.get("buildDefinitionId")) == definition_id
+            and inputs.get("permissions", {}).get(QUEUE_BUILDS) == "Allow"
+        ):
+            return Grant(QUEUE_BUILDS, f"pipeline {definition_id}")
+    return Refusal(f"no {QUEUE_BUILDS} on pipeline {definition_id}")
+
+
+def authorized(platform: Platform, pipeline_id: str, kind: str, resource_id: str) -> Grant | Refusal:
+    for stack, resource in platform.of_type(PIPELINE_AUTHORIZATION):
+        inputs = resource.inputs
+        if (
+            _number(inputs.get("pipelineId")) == pipeline_id
+            and inputs.get("type") == kind
+            and _number(inputs.get("resourceId")) == resource_id
+        ):
+            return Grant("PipelineAuthorization", f"{stack}: {kind} {resource_id}")
+    return Refusal(
+        f"pipeline {pipeline_id} is not authorised for {kind} {resource_id}: the run waits for a permit"
+    )
+
+
+def find_named(platform: Platform, type_: str, name: str) -> tuple[str, str] | None:
+    """(stack, id) of the Azure DevOps object of this type with this name."""
+    for stack, resource in platform.of_type(type_):
+        if resource.inputs.get("name") == name:
+            return stack, resource.id
+    return None
+
+
+def linked_vault(platform: Platform, group_id: str) -> tuple[str, str] | None:
+    """(vault name, service endpoint id) of a Key Vault-linked variable group."""
+    for _stack, resource in platform.of_type(VARIABLE_GROUP):
+        vault = resource.inputs.get("keyVault")
+        if resource.id == group_id and vault:
+            return str(vault["name"]), str(vault["serviceEndpointId"])
+    return None
+
+
+def environment(platform: Platform, name: str) -> tuple[str, str] | None:
+    return find_named(platform, ENVIRONMENT, name)
+
+
+def variable_group(platform: Platform, name: str) -> tuple[str, str] | None:
+    return find_named(platform, VARIABLE_GROUP, name)
+
+
+def queue_for_pool(platform: Platform, pool_name: str) -> tuple[str, str] | None:
+    """(stack, queue id) of the project queue of the agent pool with this name."""
+    pools = {
+        resource.id
+        for _stack, resource in platform.of_type(AGENT_POOL)
+        if resource.inputs.get("name") == pool_name
+    }
+    for stack, resource in platform.of_type(QUEUE):
+        if _number(resource.inputs.get("agentPoolId")) in pools:
+            return stack, resource.id
+    return None
+
+
+def environment_checks(platform: Platform, environment_id: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for type_ in CHECKS:
+        for _stack, check in platform.of_type(type_):
+            if _number(check.inputs.get("targetResourceId")) == environment_id:
+                yield type_.rpartition(":")[2], check.inputs
+
+
+def check_satisfiable(
+    platform: Platform, kind: str, inputs: Mapping[str, Any], repository_id: str, ref: str
+) -> Grant | Refusal:
+    if kind == "CheckApproval":
+        approvers = inputs.get("approvers") or []
+        if not approvers:
+            return Refusal("the approval check has no approver")
+        return Grant("CheckApproval", f"{len(approvers)} approver(s)")
+    if kind == "CheckBranchControl":
+        allowed = [branch.strip() for branch in str(inputs.get("allowedBranches", "")).split(",")]
+        if ref not in allowed and "*" not in allowed:
+            return Refusal(f"branch control allows {', '.join(allowed)}, the pipeline runs from {ref}")
+        if inputs.get("verifyBranchProtection") and not blocking_policies(platform, repository_id, ref):
+            return Refusal(
+                f"branch control verifies protection and {ref} has no branch policy: the check fails"
+            )
+        return Grant("CheckBranchControl", ", ".join(allowed))
+    return Grant(kind, "no condition to meet")
