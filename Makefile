@@ -20,7 +20,8 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template checkov bench bench-serving vendor-refresh
+	bench-policy bench-template checkov bench bench-serving vendor-refresh preflight pr-comment tag-template \
+	update-summary
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -41,6 +42,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	touch $@
 
+#@ local
 setup: $(VENV)/.synced
 
 $(CHECKOV): | $(UV)
@@ -49,6 +51,7 @@ $(CHECKOV): | $(UV)
 
 checkov: $(CHECKOV)
 
+#@ local
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -71,15 +74,24 @@ demo: platform-json
 	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
 	@echo "step results: $(DEMO)/artifacts/*.json"
 
-test: setup lint $(CHECKOV)
+#@ local
+test: setup lint $(CHECKOV) preflight
 	$(PY) -m pytest
 
+# The delivery path, offline, against Azure's and Azure DevOps' real rules: every operation of every pipeline
+# step, who performs it and what grants it (build/preflight.json, build/preflight.md); exit 1 on any refusal.
+#@ local
+preflight: setup
+	$(PY) -m infra.preflight
+
 # The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
+#@ local
 test-template: setup $(CHECKOV)
 	$(PY) -m pytest tests/template
 
 # Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a
 # mandatory violation. The same pack runs for real with `pulumi preview --policy-pack infra/policies`.
+#@ local
 policy-check: setup
 	$(PY) -m infra.tools.policy_check
 
@@ -88,9 +100,35 @@ plan: setup
 
 # BASE is a checkout of the target branch (e.g. `git worktree add ../base main`); its program runs
 # in its own interpreter.
+#@ local
 plan-diff: setup
 	@test -n "$(BASE)" || { echo "usage: make plan-diff BASE=<checkout of the target branch>" >&2; exit 2; }
 	$(PY) -m infra.tools.plan_diff --base "$(BASE)" --out $(BUILD)/plan-diff.md
+
+# ---------------------------------------------------------------------------------------------------
+# What only this repository's pipelines run (pipelines/), each declaring its operations for the preflight.
+
+# The plan diff as the pull request's comment, written with the job's token (SYSTEM_ACCESSTOKEN).
+#@ devops pr-comment on platform-repository
+pr-comment: setup
+	$(PY) pipelines/scripts/pr_comment.py $(BUILD)/plan-diff.md
+
+# The next template version (vX.Y.Z) on this commit, pushed with the job's token; nothing when it has one.
+#@ devops tag on platform-repository
+tag-template: setup
+	@tag="$$($(PY) pipelines/scripts/template_version.py)"; \
+	if [ -z "$$tag" ]; then echo "This commit already carries a template version."; exit 0; fi; \
+	git -c user.name="Azure Pipelines" -c user.email="azure-pipelines@noreply.invalid" \
+		tag --annotate "$$tag" --message "copier template $$tag"; \
+	git push origin "refs/tags/$$tag"; \
+	echo "##vso[build.addbuildtag]$$tag"
+
+# What the last `pulumi up` of STACK changed, for the run's summary page; reads the state with the stack's
+# deploy identity.
+#@ data Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read on state-container
+update-summary: setup
+	@test -n "$(STACK)" || { echo "usage: make update-summary STACK=<stack>" >&2; exit 2; }
+	pulumi stack history --stack $(STACK) --json | $(PY) pipelines/scripts/update_summary.py $(STACK)
 
 bench-policy: setup
 	$(PY) -m tests.benchmarks.bench_policy_check

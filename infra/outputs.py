@@ -115,6 +115,9 @@ SHARED_KEYS: Final = (
 PIPELINE_KUBE_ROLE: Final = "pipeline_kube_role"
 # {pipeline key (infra/platform_pipelines.py): definition id} of this repository's own pipelines.
 PLATFORM_PIPELINES: Final = "platform_pipelines"
+# The Pulumi state container and the secrets provider's key (infra/bootstrap/state_backend.sh creates them).
+STATE_CONTAINER_ID: Final = "state_container_id"
+STATE_KEY_ID: Final = "state_key_id"
 
 # platform.json: {PLATFORM_SHARED: {shared outputs}, PLATFORM_ENVIRONMENTS: {env: {environment outputs}}}.
 # Its top-level keys are copier questions, so `copier copy --data-file platform.json` answers them.

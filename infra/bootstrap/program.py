@@ -116,6 +116,11 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
                 ),
             }
             grants = dict(state)
+            if target:
+                position = ENVIRONMENTS.index(stack)
+                earlier = sorted({ENVIRONMENTS[0], ENVIRONMENTS[max(position - 1, 0)]} - {stack})
+            else:
+                earlier = []
             if target and preview:
                 grants["reader"] = grant(
                     home,
@@ -137,16 +142,26 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
                     f"pulumi up -s {stack} assigns the roles its identities need, and only those",
                     delegation_condition(environment_roles),
                 )
-                position = ENVIRONMENTS.index(stack)
-                for earlier in sorted({ENVIRONMENTS[0], ENVIRONMENTS[max(position - 1, 0)]} - {stack}):
-                    earlier_target = settings.environments[earlier]
-                    earlier_group = naming.Names(settings.prefix, earlier, earlier_target.subscription_id)
-                    grants[f"assign-in-{earlier}"] = grant(
-                        earlier_target.subscription_id,
-                        f"/subscriptions/{earlier_target.subscription_id}/resourceGroups/"
-                        f"{earlier_group.resource_group}",
+            for other in earlier:
+                other_target = settings.environments[other]
+                other_group = (
+                    f"/subscriptions/{other_target.subscription_id}/resourceGroups/"
+                    f"{naming.Names(settings.prefix, other, other_target.subscription_id).resource_group}"
+                )
+                # The stack assigns its pipelines roles on the earlier environment's registry and data.
+                if preview:
+                    grants[f"read-{other}"] = grant(
+                        other_target.subscription_id,
+                        other_group,
+                        roles.READER,
+                        f"pulumi preview -s {stack} reads its role assignments in {other}",
+                    )
+                else:
+                    grants[f"assign-in-{other}"] = grant(
+                        other_target.subscription_id,
+                        other_group,
                         roles.RBAC_ADMINISTRATOR,
-                        f"pulumi up -s {stack} lets its pipelines read {earlier}'s registry and data",
+                        f"pulumi up -s {stack} lets its pipelines read {other}'s registry and data",
                         delegation_condition(across_roles),
                     )
             identity = PipelineIdentity(
@@ -188,3 +203,5 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
     )
     pulumi.export(outputs.PIPELINE_KUBE_ROLE, kube_role_guid)
     pulumi.export(outputs.PLATFORM_PIPELINES, pipelines.pipeline_ids)
+    pulumi.export(outputs.STATE_CONTAINER_ID, state_container_id)
+    pulumi.export(outputs.STATE_KEY_ID, state_key_id)

@@ -24,6 +24,7 @@ from infra.preflight.checks import Grant
 from infra.preflight.platform import (
     AGENT_POOL,
     BRANCH_POLICIES,
+    BUILD_DEFINITION,
     BUILD_DEFINITION_PERMISSIONS,
     CHECKS,
     ENVIRONMENT,
@@ -139,6 +140,14 @@ def find_named(platform: Platform, type_: str, name: str) -> tuple[str, str] | N
     for stack, resource in platform.of_type(type_):
         if resource.inputs.get("name") == name:
             return stack, resource.id
+    return None
+
+
+def platform_repository_id(platform: Platform) -> str | None:
+    """The repository this repository's pipeline definitions point at (bootstrap stack)."""
+    for _stack, definition in platform.of_type(BUILD_DEFINITION):
+        if definition.inputs.get("path") == "\\platform":
+            return str(definition.inputs["repository"]["repoId"])
     return None
 
 

@@ -105,6 +105,7 @@ class Platform:
                     scope=str(resource.inputs["scope"]),
                     stack=stack,
                     description=str(resource.inputs.get("description", "")),
+                    condition=str(resource.inputs.get("condition") or ""),
                 )
             )
         for resource in run.of_type(SERVICE_ENDPOINT):

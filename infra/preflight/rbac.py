@@ -56,6 +56,8 @@ class Assignment:
     scope: str
     stack: str
     description: str = ""
+    # An ABAC condition narrowing the assignment (role assignment delegation); empty for none.
+    condition: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -13,11 +13,14 @@ from infra import outputs
 from infra.components.project_pipelines import MAIN, PIPELINE_FILES
 from infra.preflight import makefile
 from infra.preflight.azure_pipelines import expand
+from infra.preflight.canary import check_canaries
 from infra.preflight.checks import Entry
+from infra.preflight.order import check_creation_order, check_providers
 from infra.preflight.platform import BUILD_DEFINITION, Platform
+from infra.preflight.platform_walk import walk_platform_pipelines
 from infra.preflight.rbac import Assignment
 from infra.preflight.walk import Project, Walk, walk_pipeline
-from infra.stacks import EVERY, SHARED
+from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import platform_json
 from infra.tools.mock_run import REPO_ROOT, StackRun, run_stacks
 
@@ -95,8 +98,14 @@ def preflight(runs: Mapping[str, StackRun] | None = None) -> Result:
     document = platform_json.build({stack: run.outputs for stack, run in runs.items()})
     slug = next(iter(platform.outputs(SHARED)[outputs.PIPELINES]))
     walk = Walk(platform)
+    walk_platform_pipelines(walk, runs)
+    check_creation_order(walk, runs)
+    check_providers(walk, runs)
     with tempfile.TemporaryDirectory(prefix="preflight-") as temporary:
         for target in SERVING_TARGETS:
             root = render(document, Path(temporary) / target / slug, project_name=slug, serving_target=target)
             walk_project(walk, project_of(platform, root, slug), f"{slug} ({target})")
+            protected = {stack: bool(runs[stack].outputs[outputs.PROTECTED]) for stack in ENVIRONMENTS}
+            for entry in check_canaries(root, f"{slug} ({target})", protected):
+                walk.add(entry)
     return Result(walk.entries, unused_assignments(platform, walk))

@@ -1,0 +1,356 @@
+"""This repository's own pipelines (pipelines/), walked like the projects' ones.
+
+What `pulumi preview` and `pulumi up` of a stack do is read off that stack's mock run: a preview reads every
+resource the stack declares, an update writes each of them (a role assignment is an authorization write that
+the deploying identity's delegation condition must allow for that role), and both read (`up` also writes) the
+stack's state and use the secrets provider's key. Azure DevOps objects are managed through the identity's
+membership of the project's groups (the bootstrap stack's DevOpsMember).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infra import outputs
+from infra.platform_pipelines import FILES
+from infra.preflight import conditions, devops, makefile
+from infra.preflight.azure_pipelines import expand, job_steps, script_text, stages
+from infra.preflight.checks import Entry, Grant
+from infra.preflight.platform import ROLE_ASSIGNMENT, Platform, ServiceConnection
+from infra.preflight.rbac import Assignment, narrowest_grant, normalise_scope, within
+from infra.preflight.walk import Walk
+from infra.stacks import BOOTSTRAP, SHARED
+from infra.tools.mock_run import REPO_ROOT, StackRun
+
+PULUMI_TASK = "Pulumi@1"
+ROLE_WRITE = "Microsoft.Authorization/roleAssignments/write"
+BLOB_READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
+BLOB_WRITE = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
+KEY_DECRYPT = "Microsoft.KeyVault/vaults/keys/decrypt/action"
+KEY_ENCRYPT = "Microsoft.KeyVault/vaults/keys/encrypt/action"
+PROJECT_ADMINISTRATORS = "Project Administrators"
+READERS = "Readers"
+_GUID_LIST = re.compile(r"GuidEquals\s*\{([^}]*)\}")
+# How each build reason compiles these pipelines (`${{ if eq(variables['Build.Reason'], ...) }}`).
+BUILD_REASONS = {
+    "pr": "PullRequest",
+    "deploy": "IndividualCI",
+    "drift": "Schedule",
+    "template": "IndividualCI",
+}
+
+
+def operation_of(resource_id: str, verb: str) -> str:
+    """The ARM operation of `verb` (read, write) on a resource id:
+    /subscriptions/s/resourceGroups/g/providers/Microsoft.X/a/n/b/m -> Microsoft.X/a/b/<verb>."""
+    parts = resource_id.strip("/").split("/")
+    if "providers" not in parts:
+        return f"Microsoft.Resources/subscriptions/resourceGroups/{verb}"
+    start = len(parts) - 1 - parts[::-1].index("providers")
+    namespace, *rest = parts[start + 1 :]
+    types = rest[0::2]
+    return "/".join([namespace, *types, verb])
+
+
+def delegation_allows(assignment: Assignment, role_guid: str) -> bool:
+    """Whether an ABAC delegation condition on the assigning role lets it assign this role."""
+    condition = assignment.condition
+    if not condition:
+        return True
+    wanted = role_guid.replace("-", "").lower()
+    lists = [
+        {guid.strip().lower() for guid in match.group(1).split(",")}
+        for match in _GUID_LIST.finditer(condition)
+    ]
+    return bool(lists) and all(wanted in guids for guids in lists)
+
+
+@dataclass(frozen=True)
+class PulumiStep:
+    pipeline: str
+    stage: str
+    step: str
+    stack: str
+    command: str
+    connection: ServiceConnection | None
+
+
+def memberships(platform: Platform) -> dict[str, set[str]]:
+    """Principal -> the Azure DevOps project groups it is a member of (bootstrap DevOpsMember)."""
+    by_descriptor: dict[str, str] = {}
+    for _stack, resource in platform.of_type(
+        "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+    ):
+        by_descriptor[f"aad.{resource.inputs.get('originId')}"] = str(resource.inputs.get("originId"))
+    groups: dict[str, set[str]] = {}
+    for _stack, resource in platform.of_type("azuredevops:index/groupMembership:GroupMembership"):
+        group = str(resource.inputs.get("group", "")).removeprefix("descriptor:")
+        for member in resource.inputs.get("members") or []:
+            principal = by_descriptor.get(str(member))
+            if principal:
+                groups.setdefault(principal, set()).add(group)
+    return groups
+
+
+def _base(step: PulumiStep, identity: str, operation: str, resource: str) -> dict[str, Any]:
+    return dict(
+        stack=step.stack,
+        pipeline=step.pipeline,
+        stage=step.stage,
+        step=step.step,
+        identity=identity,
+        operation=operation,
+        resource=resource,
+    )
+
+
+def _azure(
+    walk: Walk, step: PulumiStep, operation: str, resource: str, data: bool = False
+) -> Assignment | None:
+    connection = step.connection
+    identity = f"{connection.name} ({connection.identity_name})" if connection else "no identity"
+    if connection is None:
+        walk.add(
+            Entry(
+                **_base(step, identity, operation, resource), granted_by=None, problem="no service connection"
+            )
+        )
+        return None
+    assignment = narrowest_grant(walk.platform.assignments, connection.principal, operation, resource, data)
+    if assignment is None:
+        walk.add(
+            Entry(
+                **_base(step, identity, operation, resource),
+                granted_by=None,
+                problem="no role assignment grants it",
+            )
+        )
+        return None
+    walk.add(
+        Entry(
+            **_base(step, identity, operation, resource),
+            granted_by=Grant(assignment.role.name, assignment.scope),
+        ),
+        assignment,
+    )
+    return assignment
+
+
+def _role_assignment(walk: Walk, step: PulumiStep, resource: Mapping[str, Any]) -> None:
+    connection = step.connection
+    identity = f"{connection.name} ({connection.identity_name})" if connection else "no identity"
+    scope = str(resource["scope"])
+    role = walk.platform.roles.by_definition_id(str(resource["roleDefinitionId"]))
+    operation = f"{ROLE_WRITE} ({role.name})"
+    candidates = [
+        a
+        for a in walk.platform.assignments
+        if connection is not None
+        and a.principal == connection.principal
+        and within(scope, a.scope)
+        and narrowest_grant([a], a.principal, ROLE_WRITE, scope, False) is not None
+    ]
+    allowed = [a for a in candidates if delegation_allows(a, role.id)]
+    if allowed:
+        best = min(allowed, key=lambda a: -len(normalise_scope(a.scope)))
+        walk.add(
+            Entry(**_base(step, identity, operation, scope), granted_by=Grant(best.role.name, best.scope)),
+            best,
+        )
+        return
+    problem = (
+        "the delegation condition of the identity's role assignment rights does not allow this role"
+        if candidates
+        else "no role assignment grants it"
+    )
+    walk.add(Entry(**_base(step, identity, operation, scope), granted_by=None, problem=problem))
+
+
+def _devops(
+    walk: Walk, step: PulumiStep, groups: Mapping[str, set[str]], resource_type: str, write: bool
+) -> None:
+    connection = step.connection
+    identity = f"{connection.name} ({connection.identity_name})" if connection else "no identity"
+    kind = resource_type.rpartition(":")[2]
+    operation = f"devops {'manage' if write else 'read'} {kind}"
+    member_of = groups.get(connection.principal, set()) if connection else set()
+    needed = {PROJECT_ADMINISTRATORS} if write else {PROJECT_ADMINISTRATORS, READERS}
+    granted = sorted(member_of & needed)
+    base = _base(step, identity, operation, "Azure DevOps project")
+    if granted:
+        walk.add(Entry(**base, granted_by=Grant(f"member of {granted[0]}", "Azure DevOps project")))
+    else:
+        walk.add(Entry(**base, granted_by=None, problem=f"not a member of {' or '.join(sorted(needed))}"))
+
+
+def walk_pulumi(walk: Walk, step: PulumiStep, run: StackRun, state: Mapping[str, str]) -> None:
+    write = step.command == "up"
+    groups = memberships(walk.platform)
+    _azure(walk, step, BLOB_READ, state["container"], data=True)
+    _azure(walk, step, KEY_DECRYPT, state["key"], data=True)
+    if write:
+        _azure(walk, step, BLOB_WRITE, state["container"], data=True)
+        _azure(walk, step, KEY_ENCRYPT, state["key"], data=True)
+    devops_types = sorted({r.type for r in run.resources if r.custom and r.type.startswith("azuredevops:")})
+    for resource_type in devops_types:
+        _devops(walk, step, groups, resource_type, write)
+    for resource in run.resources:
+        if not resource.custom or not resource.type.startswith("azure-native:") or not resource.id:
+            continue
+        if write and resource.type == ROLE_ASSIGNMENT:
+            _role_assignment(walk, step, resource.inputs)
+        else:
+            _azure(walk, step, operation_of(resource.id, "write" if write else "read"), resource.id)
+
+
+def _connection(platform: Platform, step: Mapping[str, Any]) -> ServiceConnection | None:
+    name = step.get("inputs", {}).get("azureSubscription")
+    return platform.connections.get(name) if name else None
+
+
+def steps_of(pipeline: Mapping[str, Any]) -> Iterator[tuple[str, bool, Mapping[str, Any]]]:
+    """(stage, whether the job's checkout keeps the job's token for git, step) of every step."""
+    for stage in stages(pipeline):
+        for job in stage["jobs"]:
+            steps = job_steps(job)
+            persisted = any(
+                "checkout" in step and str(step.get("persistCredentials", "false")).lower() == "true"
+                for step in steps
+            )
+            for step in steps:
+                yield stage["stage"], persisted, step
+
+
+def walk_platform_pipelines(walk: Walk, runs: Mapping[str, StackRun]) -> None:
+    bootstrap = runs[BOOTSTRAP].outputs
+    state = {"container": bootstrap[outputs.STATE_CONTAINER_ID], "key": bootstrap[outputs.STATE_KEY_ID]}
+    pipeline_ids = {key: str(int(value)) for key, value in bootstrap[outputs.PLATFORM_PIPELINES].items()}
+    build_service = str(runs[SHARED].outputs[outputs.DEVOPS_BUILD_SERVICE])
+    repository_makefile = makefile.parse(REPO_ROOT / "Makefile")
+    for key, path in FILES.items():
+        pipeline = expand(REPO_ROOT / path, variables={"Build.Reason": BUILD_REASONS[key]})
+        label = path
+        for stage, persisted, step in steps_of(pipeline):
+            name = step.get("displayName") or step.get("task") or "script"
+            connection = _connection(walk.platform, step)
+            if connection is not None:
+                outcome = devops.authorized(walk.platform, pipeline_ids[key], "endpoint", connection.id)
+                walk.add(
+                    Entry(
+                        stack=connection.stack,
+                        pipeline=label,
+                        stage=stage,
+                        step=name,
+                        identity="the pipeline",
+                        operation="use service connection",
+                        resource=connection.name,
+                        granted_by=outcome if isinstance(outcome, Grant) else None,
+                        problem=outcome.problem if isinstance(outcome, devops.Refusal) else "",
+                    )
+                )
+            elif step.get("inputs", {}).get("azureSubscription"):
+                walk.add(
+                    Entry(
+                        stack=BOOTSTRAP,
+                        pipeline=label,
+                        stage=stage,
+                        step=name,
+                        identity="the pipeline",
+                        operation="use service connection",
+                        resource=str(step["inputs"]["azureSubscription"]),
+                        granted_by=None,
+                        problem="no stack declares this service connection",
+                    )
+                )
+            if step.get("task") == PULUMI_TASK:
+                inputs = step["inputs"]
+                stack = str(inputs["stack"])
+                pulumi_step = PulumiStep(label, stage, name, stack, str(inputs["command"]), connection)
+                walk_pulumi(walk, pulumi_step, runs[stack], state)
+                continue
+            script = script_text(step)
+            if script is None:
+                continue
+            for targets, variables in makefile.make_invocations(script):
+                for target in makefile.declared_targets(repository_makefile, targets):
+                    has_token = persisted or any(
+                        "$(System.AccessToken)" in str(value) for value in (step.get("env") or {}).values()
+                    )
+                    walk_declared(
+                        walk, label, stage, name, target, connection, build_service, state, step, has_token
+                    )
+
+
+def walk_declared(
+    walk: Walk,
+    pipeline: str,
+    stage: str,
+    step_name: str,
+    target: makefile.Target,
+    connection: ServiceConnection | None,
+    build_service: str,
+    state: Mapping[str, str],
+    step: Mapping[str, Any],
+    has_token: bool,
+) -> None:
+    base = dict(stack=BOOTSTRAP, pipeline=pipeline, stage=stage, step=step_name)
+    if not target.declared:
+        walk.add(
+            Entry(
+                **base,
+                identity="pipeline rule",
+                operation="declared operations",
+                resource=f"make {target.name}",
+                granted_by=None,
+                problem="the target declares no `#@` operations",
+            )
+        )
+        return
+    after_failure = conditions.may_run_after_failure(step.get("condition"))
+    for declaration in target.declarations:
+        if declaration.plane == "data" and declaration.kind == "state-container":
+            pulumi_step = PulumiStep(pipeline, stage, step_name, BOOTSTRAP, "read", connection)
+            _azure(walk, pulumi_step, declaration.operation, state["container"], data=True)
+        elif declaration.plane == "devops":
+            outcome: Grant | devops.Refusal
+            if not has_token:
+                outcome = devops.Refusal("the step has no access to the job's token")
+            else:
+                permission = {"pr-comment": "PullRequestContribute", "tag": "CreateTag"}.get(
+                    declaration.operation
+                )
+                repository = devops.platform_repository_id(walk.platform)
+                grant = (
+                    devops.git_permission(walk.platform, build_service, repository, "", permission)
+                    if permission and repository
+                    else None
+                )
+                outcome = grant or devops.Refusal(f"no {permission} for the build service on this repository")
+            walk.add(
+                Entry(
+                    **base,
+                    identity="the project's build service",
+                    operation=f"devops {declaration.operation}",
+                    resource="this repository",
+                    granted_by=outcome if isinstance(outcome, Grant) else None,
+                    problem=outcome.problem if isinstance(outcome, devops.Refusal) else "",
+                )
+            )
+        elif (
+            declaration.plane in ("action", "data")
+            and after_failure
+            and not declaration.operation.endswith("/read")
+        ):
+            walk.add(
+                Entry(
+                    **base,
+                    identity="pipeline rule",
+                    operation=f"{declaration.operation} only after success",
+                    resource=f"make {target.name}",
+                    granted_by=None,
+                    problem="the step can run after a failure",
+                )
+            )
