@@ -75,11 +75,12 @@ demo: platform-json
 	@echo "step results: $(DEMO)/artifacts/*.json"
 
 #@ local
-test: setup lint $(CHECKOV) preflight
+test: setup lint $(CHECKOV)
 	$(PY) -m pytest
 
 # The delivery path, offline, against Azure's and Azure DevOps' real rules: every operation of every pipeline
 # step, who performs it and what grants it (build/preflight.json, build/preflight.md); exit 1 on any refusal.
+# `make test` runs it too (tests/preflight/test_committed.py).
 #@ local
 preflight: setup
 	$(PY) -m infra.preflight

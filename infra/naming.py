@@ -236,6 +236,10 @@ class Names:
         }
 
 
+# What tells the read-only preview identities and connections of the platform's stacks from the deploy ones.
+PREVIEW_SUFFIX: Final = "-preview"
+
+
 def platform_service_connection(prefix: str, stack: str, preview: bool = False) -> str:
     """The connection this repository's pipelines run Pulumi with for a stack: the deploy one (`pulumi up`,
     deploy.yml only) or the read-only preview one (pull requests and the nightly drift check).
@@ -243,7 +247,7 @@ def platform_service_connection(prefix: str, stack: str, preview: bool = False) 
     The bootstrap stack creates both, never a platform stack: deploying the platform needs rights on a whole
     subscription (resource groups, role assignments), which no identity a platform stack manages may hold.
     """
-    return f"sc-{prefix}-platform-{stack}" + ("-preview" if preview else "")
+    return f"sc-{prefix}-platform-{stack}" + (PREVIEW_SUFFIX if preview else "")
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,8 @@ class PlatformNames:
         return RESOURCE_GROUP.check(f"rg-{self.prefix}-platform")
 
     def identity(self, stack: str, preview: bool = False) -> str:
-        return MANAGED_IDENTITY.check(f"id-{self.prefix}-platform-{stack}" + ("-preview" if preview else ""))
+        suffix = PREVIEW_SUFFIX if preview else ""
+        return MANAGED_IDENTITY.check(f"id-{self.prefix}-platform-{stack}{suffix}")
 
     def service_connection(self, stack: str, preview: bool = False) -> str:
         return platform_service_connection(self.prefix, stack, preview)

@@ -1,10 +1,10 @@
 """Canary analysis needs traffic, through the ingress whose metrics it reads.
 
 Flagger's built-in `request-success-rate` and `request-duration` checks query the NGINX controller's request
-metrics for the canary's ingress; with no requests there are no samples, each interval counts as a failed check
-and the canary rolls back once the threshold is reached (fluxcd/flagger#1035; Flagger docs, "Webhooks"). So
-every Canary with metrics must have a `rollout` webhook served by a load tester the same overlay deploys, whose
-command sends requests to the ingress controller.
+metrics for the canary's ingress; with no requests there are no samples, each interval counts as a failed
+check and the canary rolls back once the threshold is reached (fluxcd/flagger#1035; Flagger docs, "Webhooks").
+So every Canary with metrics must have a `rollout` webhook served by a load tester the same overlay deploys,
+whose command sends requests to the ingress controller.
 """
 
 from __future__ import annotations

@@ -95,18 +95,15 @@ def git_permission(
 
 
 def push(platform: Platform, principal: str, repository_id: str, ref: str) -> Grant | Refusal:
+    policies = blocking_policies(platform, repository_id, ref)
+    exempt = git_permission(platform, principal, repository_id, ref, POLICY_EXEMPT) if policies else None
+    if policies and exempt is None:
+        protection = ", ".join(policies)
+        return Refusal(f"TF402455: {ref} is protected by {protection} and nothing exempts the pusher")
     contribute = git_permission(platform, principal, repository_id, ref, CONTRIBUTE)
     if contribute is None:
         return Refusal(f"no {CONTRIBUTE} on {ref}: the build service may only read repositories by default")
-    policies = blocking_policies(platform, repository_id, ref)
-    if not policies:
-        return contribute
-    exempt = git_permission(platform, principal, repository_id, ref, POLICY_EXEMPT)
-    if exempt is None:
-        return Refusal(
-            f"TF402455: {ref} is protected by {', '.join(policies)} and nothing exempts the pusher"
-        )
-    return exempt
+    return exempt or contribute
 
 
 def queue_builds(platform: Platform, principal: str, definition_id: str) -> Grant | Refusal:

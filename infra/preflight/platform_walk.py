@@ -10,12 +10,14 @@ membership of the project's groups (the bootstrap stack's DevOpsMember).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from infra import outputs
-from infra.platform_pipelines import FILES
+from infra import naming, outputs
+from infra.components.project_pipelines import MAIN
+from infra.platform_pipelines import FILES, PREVIEWING
 from infra.preflight import conditions, devops, makefile
 from infra.preflight.azure_pipelines import expand, job_steps, script_text, stages
 from infra.preflight.checks import Entry, Grant
@@ -211,77 +213,189 @@ def _connection(platform: Platform, step: Mapping[str, Any]) -> ServiceConnectio
     return platform.connections.get(name) if name else None
 
 
-def steps_of(pipeline: Mapping[str, Any]) -> Iterator[tuple[str, bool, Mapping[str, Any]]]:
-    """(stage, whether the job's checkout keeps the job's token for git, step) of every step."""
-    for stage in stages(pipeline):
-        for job in stage["jobs"]:
-            steps = job_steps(job)
-            persisted = any(
-                "checkout" in step and str(step.get("persistCredentials", "false")).lower() == "true"
-                for step in steps
-            )
-            for step in steps:
-                yield stage["stage"], persisted, step
+def _rule(
+    walk: Walk, stack: str, pipeline: str, stage: str, step: str, rule: str, grant: Grant | None, problem: str
+) -> None:
+    walk.add(
+        Entry(
+            stack=stack,
+            pipeline=pipeline,
+            stage=stage,
+            step=step,
+            identity="pipeline rule",
+            operation=rule,
+            resource=step,
+            granted_by=grant,
+            problem=problem,
+        )
+    )
 
 
-def walk_platform_pipelines(walk: Walk, runs: Mapping[str, StackRun]) -> None:
+def _pipeline_entry(
+    walk: Walk,
+    stack: str,
+    pipeline: str,
+    stage: str,
+    step: str,
+    operation: str,
+    resource: str,
+    outcome: Grant | devops.Refusal,
+) -> None:
+    walk.add(
+        Entry(
+            stack=stack,
+            pipeline=pipeline,
+            stage=stage,
+            step=step,
+            identity="the pipeline",
+            operation=operation,
+            resource=resource,
+            granted_by=outcome if isinstance(outcome, Grant) else None,
+            problem=outcome.problem if isinstance(outcome, devops.Refusal) else "",
+        )
+    )
+
+
+def walk_platform_pipelines(walk: Walk, runs: Mapping[str, StackRun], root: Path = REPO_ROOT) -> None:
     bootstrap = runs[BOOTSTRAP].outputs
     state = {"container": bootstrap[outputs.STATE_CONTAINER_ID], "key": bootstrap[outputs.STATE_KEY_ID]}
     pipeline_ids = {key: str(int(value)) for key, value in bootstrap[outputs.PLATFORM_PIPELINES].items()}
     build_service = str(runs[SHARED].outputs[outputs.DEVOPS_BUILD_SERVICE])
-    repository_makefile = makefile.parse(REPO_ROOT / "Makefile")
+    repository = devops.platform_repository_id(walk.platform) or ""
+    repository_makefile = makefile.parse(root / "Makefile")
     for key, path in FILES.items():
-        pipeline = expand(REPO_ROOT / path, variables={"Build.Reason": BUILD_REASONS[key]})
-        label = path
-        for stage, persisted, step in steps_of(pipeline):
-            name = step.get("displayName") or step.get("task") or "script"
-            connection = _connection(walk.platform, step)
-            if connection is not None:
-                outcome = devops.authorized(walk.platform, pipeline_ids[key], "endpoint", connection.id)
-                walk.add(
-                    Entry(
-                        stack=connection.stack,
-                        pipeline=label,
-                        stage=stage,
-                        step=name,
-                        identity="the pipeline",
-                        operation="use service connection",
-                        resource=connection.name,
-                        granted_by=outcome if isinstance(outcome, Grant) else None,
-                        problem=outcome.problem if isinstance(outcome, devops.Refusal) else "",
+        pipeline = expand(root / path, root=root, variables={"Build.Reason": BUILD_REASONS[key]})
+        for stage in stages(pipeline):
+            stage_name = stage["stage"]
+            for job in stage["jobs"]:
+                job_name = job.get("job") or job.get("deployment") or "job"
+                if "deployment" in job:
+                    _platform_environment(
+                        walk,
+                        path,
+                        stage_name,
+                        f"(job {job_name})",
+                        pipeline_ids[key],
+                        str(job["environment"]),
+                        repository,
                     )
+                steps = job_steps(job)
+                persisted = any(
+                    "checkout" in step and str(step.get("persistCredentials", "false")).lower() == "true"
+                    for step in steps
                 )
-            elif step.get("inputs", {}).get("azureSubscription"):
-                walk.add(
-                    Entry(
-                        stack=BOOTSTRAP,
-                        pipeline=label,
-                        stage=stage,
-                        step=name,
-                        identity="the pipeline",
-                        operation="use service connection",
-                        resource=str(step["inputs"]["azureSubscription"]),
-                        granted_by=None,
-                        problem="no stack declares this service connection",
+                for step in steps:
+                    if "checkout" in step:
+                        continue
+                    _platform_step(
+                        walk,
+                        runs,
+                        key,
+                        path,
+                        stage_name,
+                        step,
+                        pipeline_ids[key],
+                        persisted,
+                        build_service,
+                        state,
+                        repository_makefile,
                     )
-                )
-            if step.get("task") == PULUMI_TASK:
-                inputs = step["inputs"]
-                stack = str(inputs["stack"])
-                pulumi_step = PulumiStep(label, stage, name, stack, str(inputs["command"]), connection)
-                walk_pulumi(walk, pulumi_step, runs[stack], state)
-                continue
-            script = script_text(step)
-            if script is None:
-                continue
-            for targets, variables in makefile.make_invocations(script):
-                for target in makefile.declared_targets(repository_makefile, targets):
-                    has_token = persisted or any(
-                        "$(System.AccessToken)" in str(value) for value in (step.get("env") or {}).values()
-                    )
-                    walk_declared(
-                        walk, label, stage, name, target, connection, build_service, state, step, has_token
-                    )
+
+
+def _platform_environment(
+    walk: Walk, pipeline: str, stage: str, step: str, pipeline_id: str, name: str, repository: str
+) -> None:
+    found = devops.environment(walk.platform, name)
+    if found is None:
+        refusal = devops.Refusal(
+            "no stack declares this environment: Azure DevOps would create it without checks"
+        )
+        _pipeline_entry(walk, BOOTSTRAP, pipeline, stage, step, "deploy to environment", name, refusal)
+        return
+    stack, environment_id = found
+    outcome = devops.authorized(walk.platform, pipeline_id, "environment", environment_id)
+    _pipeline_entry(walk, stack, pipeline, stage, step, "deploy to environment", name, outcome)
+    for kind, inputs in devops.environment_checks(walk.platform, environment_id):
+        check = devops.check_satisfiable(walk.platform, kind, inputs, repository, MAIN)
+        _pipeline_entry(walk, stack, pipeline, stage, step, f"pass {kind}", name, check)
+
+
+def _platform_step(
+    walk: Walk,
+    runs: Mapping[str, StackRun],
+    key: str,
+    pipeline: str,
+    stage: str,
+    step: Mapping[str, Any],
+    pipeline_id: str,
+    persisted: bool,
+    build_service: str,
+    state: Mapping[str, str],
+    repository_makefile: makefile.Makefile,
+) -> None:
+    name = step.get("displayName") or step.get("task") or "script"
+    connection = _connection(walk.platform, step)
+    subscription = step.get("inputs", {}).get("azureSubscription")
+    if connection is not None:
+        outcome = devops.authorized(walk.platform, pipeline_id, "endpoint", connection.id)
+        _pipeline_entry(
+            walk, connection.stack, pipeline, stage, name, "use service connection", connection.name, outcome
+        )
+        if key in PREVIEWING:
+            preview = connection.name.endswith(naming.PREVIEW_SUFFIX)
+            _rule(
+                walk,
+                connection.stack,
+                pipeline,
+                stage,
+                name,
+                "run with a read-only preview identity",
+                Grant("preview connection", connection.name) if preview else None,
+                ""
+                if preview
+                else "a pull request or drift check runs its own program: never a deploy connection",
+            )
+    elif subscription:
+        refusal = devops.Refusal("no stack declares this service connection")
+        _pipeline_entry(
+            walk, BOOTSTRAP, pipeline, stage, name, "use service connection", str(subscription), refusal
+        )
+    env = {str(k): str(v) for k, v in (step.get("env") or {}).items()}
+    if step.get("task") == PULUMI_TASK:
+        inputs = step["inputs"]
+        stack = str(inputs["stack"])
+        pat = env.get("AZDO_PERSONAL_ACCESS_TOKEN", "")
+        _rule(
+            walk,
+            stack,
+            pipeline,
+            stage,
+            name,
+            "sign in to Azure DevOps as the stack's own identity",
+            None
+            if "System.AccessToken" in pat
+            else Grant("OIDC", "ARM_USE_OIDC with the connection's token"),
+            "the job's token is the project's build service, which cannot create organisation-level objects, "
+            "look users up or manage service connections and checks"
+            if "System.AccessToken" in pat
+            else "",
+        )
+        walk_pulumi(
+            walk,
+            PulumiStep(pipeline, stage, name, stack, str(inputs["command"]), connection),
+            runs[stack],
+            state,
+        )
+        return
+    script = script_text(step)
+    if script is None:
+        return
+    has_token = persisted or any("$(System.AccessToken)" in value for value in env.values())
+    for targets, _variables in makefile.make_invocations(script):
+        for target in makefile.declared_targets(repository_makefile, targets):
+            walk_declared(
+                walk, pipeline, stage, name, target, connection, build_service, state, step, has_token
+            )
 
 
 def walk_declared(
