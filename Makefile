@@ -11,6 +11,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
+# Every stack, in the order they deploy (infra/stacks.py EVERY; a test keeps them equal).
+STACKS := bootstrap shared dev qa prod
 # checkov pins libraries that clash with Pulumi's, so it lives in its own virtual environment.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .checkov-venv
@@ -20,7 +22,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template checkov bench bench-serving vendor-refresh preflight pr-comment tag-template \
+	bench-policy bench-template checkov bench bench-serving vendor-refresh preflight bench-preflight bootstrap pr-comment tag-template \
 	update-summary
 
 help:
@@ -106,6 +108,20 @@ plan-diff: setup
 	@test -n "$(BASE)" || { echo "usage: make plan-diff BASE=<checkout of the target branch>" >&2; exit 2; }
 	$(PY) -m infra.tools.plan_diff --base "$(BASE)" --out $(BUILD)/plan-diff.md
 
+# Once per organisation, by an administrator signed in with `az login` (README, "Deploying for real"): the state
+# backend (infra/bootstrap/state_backend.sh), every stack initialised on it, then `pulumi up` of the bootstrap stack.
+# Every value comes from Pulumi.bootstrap.yaml and the environments' stack files.
+bootstrap: setup
+	@command -v pulumi > /dev/null || { echo "make bootstrap needs the Pulumi CLI: https://www.pulumi.com/docs/install/" >&2; exit 1; }
+	eval "$$($(PY) -m infra.bootstrap.backend)"; \
+	bash infra/bootstrap/state_backend.sh "$$STATE_SUBSCRIPTION" "$$STATE_LOCATION" "$$PREFIX" > /dev/null; \
+	export AZURE_STORAGE_ACCOUNT="$$STATE_ACCOUNT" PATH="$(abspath $(TOOLS))/bin:$$PATH"; \
+	pulumi login "$$BACKEND_URL"; \
+	for stack in $(STACKS); do \
+		pulumi stack select "$$stack" 2> /dev/null || pulumi stack init "$$stack" --secrets-provider "$$SECRETS_PROVIDER"; \
+	done; \
+	pulumi up --stack bootstrap
+
 # ---------------------------------------------------------------------------------------------------
 # What only this repository's pipelines run (pipelines/), each declaring its operations for the preflight.
 
@@ -133,6 +149,10 @@ update-summary: setup
 
 bench-policy: setup
 	$(PY) -m tests.benchmarks.bench_policy_check
+
+# Time of `make preflight` in fresh processes (target: under 60 s).
+bench-preflight: setup
+	$(PY) -m tests.benchmarks.bench_preflight
 
 # Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
 bench-platform: setup

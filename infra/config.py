@@ -302,12 +302,12 @@ def load_shared(stack: str) -> SharedSettings:
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 
 
-def _environment_targets() -> dict[str, EnvironmentTarget]:
+def _environment_targets(root: Path) -> dict[str, EnvironmentTarget]:
     """Each environment's subscription and region, read from its stack file: one place for each."""
     targets = {}
     for environment in ENVIRONMENTS:
         stack_file = f"Pulumi.{environment}.yaml"
-        path = REPO_ROOT / stack_file
+        path = root / stack_file
         values = (yaml.safe_load(path.read_text()) or {}).get("config") or {} if path.exists() else {}
         subscription = str(values.get(f"{AZURE}:subscriptionId", ""))
         location = str(values.get(f"{AZURE}:location", ""))
@@ -338,7 +338,7 @@ def _tags(reader: _Reader, environment: str) -> dict[str, str]:
     ).for_environment(environment)
 
 
-def load_bootstrap(stack: str) -> BootstrapSettings:
+def load_bootstrap(stack: str, root: Path = REPO_ROOT) -> BootstrapSettings:
     reader = _Reader(PROJECT, f"Pulumi.{stack}.yaml")
     azure = _Reader(AZURE, reader.stack_file)
     prefix = reader.string("prefix")
@@ -359,7 +359,7 @@ def load_bootstrap(stack: str) -> BootstrapSettings:
         devops=devops,
         approvers=approvers,
         branch_min_reviewers=reader.integer("branchPolicyMinReviewers", 1, 10),
-        environments=_environment_targets(),
+        environments=_environment_targets(root),
     )
 
 

@@ -51,6 +51,12 @@ ASSIGNED_BY_ENVIRONMENTS: Final = (
 # roles read no custom resources (Flagger canaries), and port-forwarding is authorised as pods/write. AKS maps
 # a request to `Microsoft.ContainerService/managedClusters/<group>/<resource>/<verb>` (Azure/AKS docs, "Use
 # Azure RBAC for Kubernetes authorization"; kubeguard/guard authz/providers/azure/rbac).
+# The other custom role: what `pulumi preview` does with the secrets provider's key (Key Vault data actions).
+STATE_DECRYPT_DATA_ACTIONS: Final = (
+    "Microsoft.KeyVault/vaults/keys/read",
+    "Microsoft.KeyVault/vaults/keys/decrypt/action",
+)
+
 PIPELINE_KUBE_ROLE_DATA_ACTIONS: Final = (
     "Microsoft.ContainerService/managedClusters/apps/deployments/read",
     "Microsoft.ContainerService/managedClusters/apps/replicasets/read",

@@ -80,15 +80,30 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         # only the administrator running this stack holds.
     )
 
+    # Previews decrypt the stack's config secrets and must change nothing: the built-in roles that decrypt
+    # (Key Vault Crypto User, Officer) can also update keys, and Crypto Service Encryption User only wraps
+    # (gocloud's azurekeyvault keeper calls Encrypt/Decrypt), so previews hold this role instead.
+    decrypt_role_guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/state-decrypt"))
+    state_vault_id = (
+        f"{subscription}/resourceGroups/{names.state_resource_group}/providers/Microsoft.KeyVault/vaults/"
+        f"{names.state_vault}"
+    )
+    authorization.RoleDefinition(
+        "state-decrypt-role",
+        role_definition_id=decrypt_role_guid,
+        role_name=f"{settings.prefix} Pulumi state decrypt",
+        description="Read and decrypt with the Pulumi secrets provider's key, nothing else",
+        scope=subscription,
+        permissions=[authorization.PermissionArgs(data_actions=list(roles.STATE_DECRYPT_DATA_ACTIONS))],
+        assignable_scopes=[state_vault_id],
+    )
+
     state_account_id = (
         f"{subscription}/resourceGroups/{names.state_resource_group}/providers/Microsoft.Storage/storageAccounts/"
         f"{names.state_account}"
     )
     state_container_id = f"{state_account_id}/blobServices/default/containers/{names.state_container}"
-    state_key_id = (
-        f"{subscription}/resourceGroups/{names.state_resource_group}/providers/Microsoft.KeyVault/vaults/"
-        f"{names.state_vault}/keys/{names.state_key}"
-    )
+    state_key_id = f"{state_vault_id}/keys/{names.state_key}"
 
     def grant(subscription_id: str, scope: str, role: str, description: str, condition: str | None = None):
         return RoleGrant(scope, roles.definition_id(subscription_id, role), description, condition)
@@ -108,11 +123,19 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
                     f"pulumi {'preview' if preview else 'up'} -s {stack} "
                     f"{'reads' if preview else 'reads and writes'} its state",
                 ),
-                "secrets": grant(
-                    settings.subscription_id,
-                    state_key_id,
-                    roles.KEY_VAULT_CRYPTO_USER,
-                    f"pulumi -s {stack} decrypts{'' if preview else ' and encrypts'} its config secrets",
+                "secrets": (
+                    RoleGrant(
+                        state_key_id,
+                        roles.definition_id_of(settings.subscription_id, decrypt_role_guid),
+                        f"pulumi preview -s {stack} decrypts its config secrets",
+                    )
+                    if preview
+                    else grant(
+                        settings.subscription_id,
+                        state_key_id,
+                        roles.KEY_VAULT_CRYPTO_USER,
+                        f"pulumi up -s {stack} decrypts and encrypts its config secrets",
+                    )
                 ),
             }
             grants = dict(state)

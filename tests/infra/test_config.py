@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from infra import config
+from infra.stacks import BOOTSTRAP
 from infra.tools import stack_config
 from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT
 
@@ -34,6 +35,8 @@ def checkout(tmp_path: Path, stack: str, edit: Edit, project_edit: Edit | None =
 
 def load(root: Path, stack: str) -> config.EnvironmentSettings | config.SharedSettings:
     pulumi.runtime.set_all_config(stack_config.load(stack, root))
+    if stack == BOOTSTRAP:
+        return config.load_bootstrap(stack, root)
     return config.load_environment(stack) if config.is_environment(stack) else config.load_shared(stack)
 
 
@@ -176,6 +179,34 @@ BAD_CONFIG = [
         ["dev.azure.com"],
     ),
     (
+        "bootstrap subscription not a GUID",
+        "bootstrap",
+        setter("azure-native:subscriptionId", "contoso-prod"),
+        None,
+        ["subscriptionId = 'contoso-prod'", "subscription GUID"],
+    ),
+    (
+        "bootstrap without an administrator to approve the shared stack",
+        "bootstrap",
+        deleter(f"{P}:approvers"),
+        None,
+        ["approvers = []", "at least one approver"],
+    ),
+    (
+        "bootstrap approver named twice",
+        "bootstrap",
+        setter(f"{P}:approvers", ["[ml-platform]\\Admins", "[ml-platform]\\Admins"]),
+        None,
+        ["approvers", "must not repeat an entry"],
+    ),
+    (
+        "approver group of another project",
+        "qa",
+        setter(f"{P}:approvers", ["[payments]\\Leads"]),
+        None,
+        ["approvers", "[ml-platform]\\<group>"],
+    ),
+    (
         "projects not a list",
         "dev",
         setter(f"{P}:projects", "credit-scoring"),
@@ -280,3 +311,22 @@ def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path
     assert completed.stderr.strip() == (
         "error: Pulumi.dev.yaml: mlops-platform:aksGpuNodeMax = 0: must be from 1 to 100"
     )
+
+
+def test_bootstrap_refuses_an_environment_stack_file_without_its_subscription(tmp_path: Path) -> None:
+    root = checkout(tmp_path, "bootstrap", lambda values: None)
+    for environment in ("dev", "qa", "prod"):
+        shutil.copy(REPO_ROOT / f"Pulumi.{environment}.yaml", tmp_path / f"Pulumi.{environment}.yaml")
+    checkout(tmp_path, "qa", deleter("azure-native:subscriptionId"))
+    with pytest.raises(config.ConfigError) as raised:
+        load(root, "bootstrap")
+    assert str(raised.value).startswith(
+        "Pulumi.qa.yaml: azure-native:subscriptionId and azure-native:location"
+    )
+
+
+def test_bootstrap_reads_each_environments_subscription_from_its_stack_file() -> None:
+    settings = load(REPO_ROOT, "bootstrap")
+    for environment in ("dev", "qa", "prod"):
+        stack_file = yaml.safe_load((REPO_ROOT / f"Pulumi.{environment}.yaml").read_text())["config"]
+        assert settings.environments[environment].subscription_id == stack_file["azure-native:subscriptionId"]

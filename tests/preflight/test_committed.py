@@ -42,3 +42,21 @@ def test_an_unexplained_unused_assignment_fails_the_result() -> None:
     result = Result(entries=[], unused=[Assignment("p", reader, "/subscriptions/s", "dev", description="")])
     assert not result.ok
     assert Result(entries=[], unused=[Assignment("p", reader, "/subscriptions/s", "dev", "why")]).ok
+
+
+def test_preview_identities_can_write_nothing(runs) -> None:
+    """What the read-only identities hold reads (and decrypts) only, whatever it is assigned on."""
+    from infra.naming import PREVIEW_SUFFIX
+    from infra.preflight.platform import Platform
+
+    platform = Platform.from_runs(runs)
+    previews = {c.principal for c in platform.connections.values() if c.name.endswith(PREVIEW_SUFFIX)}
+    assert len(previews) == 4
+    held = [a for a in platform.assignments if a.principal in previews]
+    patterns = {pattern for a in held for pattern in (*a.role.actions, *a.role.data_actions)}
+    # Storage Blob Data Reader's user delegation key signs read-only SAS: no data can be written with it.
+    harmless = ("/read", "/decrypt/action", "/generateUserDelegationKey/action")
+    assert patterns and all(p.endswith(harmless) for p in patterns), patterns
+    deploys = {c.principal for c in platform.connections.values() if "-platform-" in c.name} - previews
+    deploy_patterns = {p for a in platform.assignments if a.principal in deploys for p in a.role.actions}
+    assert not all(p.endswith("/read") for p in deploy_patterns)
