@@ -150,6 +150,7 @@ class EnvironmentTarget:
 
     subscription_id: str
     location: str
+    protected: bool
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,11 @@ class BootstrapSettings:
     approvers: tuple[str, ...]
     branch_min_reviewers: int
     environments: dict[str, EnvironmentTarget]
+
+    @property
+    def protected(self) -> dict[str, bool]:
+        """Environment -> whether its deployments need an approval, as its stack file says."""
+        return {name: target.protected for name, target in self.environments.items()}
 
     @property
     def names(self) -> naming.PlatformNames:
@@ -316,7 +322,9 @@ def _environment_targets(root: Path) -> dict[str, EnvironmentTarget]:
                 f"{stack_file}: {AZURE}:subscriptionId and {AZURE}:location must be set: the bootstrap stack "
                 "creates each environment's deploy identity in that subscription"
             )
-        targets[environment] = EnvironmentTarget(subscription, location)
+        targets[environment] = EnvironmentTarget(
+            subscription, location, values.get(f"{PROJECT}:protected") is True
+        )
     return targets
 
 

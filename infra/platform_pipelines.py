@@ -12,7 +12,14 @@ FILES: Final = {
 # Only the deploy pipeline applies; pull requests and the drift check preview with read-only identities.
 DEPLOYING: Final = ("deploy",)
 PREVIEWING: Final = ("pr", "drift")
-# The Azure DevOps environment the shared stack's deployment binds to (the environment stacks bind theirs).
-SHARED_ENVIRONMENT: Final = "shared"
+
+
+def environment(stack: str) -> str:
+    """The Azure DevOps environment `pulumi up` of a stack binds to. Not the projects' `dev`/`qa`/`prod`: who
+    approves an infrastructure change is not who approves a model release, and these must exist (with their
+    checks) before the deploy pipeline's first run, when no environment stack has run yet."""
+    return f"platform-{stack}"
+
+
 # Changes here run the template pipeline on a pull request (its build validation's path filter).
 TEMPLATE_PATHS: Final = ("/template/*", "/copier.yml", "/tests/template/*", "/pipelines/template.yml")

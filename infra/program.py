@@ -277,9 +277,6 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             agent_queue_id=agents.queue_id,
             protected=settings.protected,
             approver_ids=approver_ids(devops_project_id, settings.approvers),
-            platform_deploy_pipeline_id=bootstrap.require_output(outputs.PLATFORM_PIPELINES).apply(
-                lambda pipelines: int(pipelines["deploy"])
-            ),
             pipelines=[
                 ProjectPipelines(
                     slug=p.slug,

@@ -222,6 +222,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
             approver_ids=approver_ids(project.project_id, settings.approvers),
             build_service=build_service(settings.devops.organization_url, settings.devops.project),
             connections=connections,
+            stacks={stack: settings.protected.get(stack, True) for stack in ALL},
         ),
     )
     pulumi.export(outputs.PIPELINE_KUBE_ROLE, kube_role_guid)

@@ -37,8 +37,6 @@ class DevOpsEnvironmentArgs:
     protected: bool
     approver_ids: Sequence[pulumi.Input[str]]
     pipelines: Sequence[ProjectPipelines]
-    # This repository's deploy pipeline (bootstrap stack): `pulumi up` of this stack binds to the environment.
-    platform_deploy_pipeline_id: pulumi.Input[int]
 
 
 class DevOpsEnvironment(pulumi.ComponentResource):
@@ -128,14 +126,6 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                         pipeline_id=pipeline_id,
                         opts=child,
                     )
-        azuredevops.PipelineAuthorization(
-            f"{name}-platform-deploy-environment",
-            project_id=args.devops_project_id,
-            resource_id=environment.id.apply(str),
-            type="environment",
-            pipeline_id=args.platform_deploy_pipeline_id,
-            opts=child,
-        )
         self.environment_id = environment.id.apply(int)
         self.environment_name = environment.name
         self.variable_group_id = variable_group.id.apply(int)

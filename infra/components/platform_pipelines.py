@@ -1,5 +1,5 @@
-"""This repository in Azure DevOps: its four pipelines, the policies on its main branch, the `shared`
-environment and what each pipeline may use.
+"""This repository in Azure DevOps: its four pipelines, the policies on its main branch, the environments its
+deployments bind to (one per platform stack, with their checks) and what each pipeline may use.
 
 The branch policies are also what makes the environments' branch control satisfiable: a check that verifies
 branch protection fails the stage when the branch has no policy (azure-devops-docs, approvals.md, "Branch
@@ -14,7 +14,8 @@ import pulumi_azuredevops as azuredevops
 
 from infra.components import TYPE_PREFIX
 from infra.components.project_pipelines import MAIN
-from infra.platform_pipelines import FILES, SHARED_ENVIRONMENT, TEMPLATE_PATHS
+from infra.platform_pipelines import FILES, TEMPLATE_PATHS
+from infra.platform_pipelines import environment as platform_environment
 
 APPROVAL_TIMEOUT_MINUTES = 3 * 24 * 60
 
@@ -29,6 +30,8 @@ class PlatformPipelinesArgs:
     build_service: pulumi.Input[str]
     # Pipeline key -> the service connection ids it runs Pulumi with.
     connections: Mapping[str, Sequence[pulumi.Input[str]]]
+    # Platform stack -> whether deploying it needs an approval.
+    stacks: Mapping[str, bool]
 
 
 class PlatformPipelines(pulumi.ComponentResource):
@@ -93,37 +96,51 @@ class PlatformPipelines(pulumi.ComponentResource):
                 opts=child,
             )
 
-        environment = azuredevops.Environment(
-            f"{name}-shared-environment",
-            project_id=project,
-            name=SHARED_ENVIRONMENT,
-            description="Deployments of the platform's shared stack (managed by Pulumi, bootstrap stack)",
-            opts=child,
-        )
-        target = {
-            "project_id": project,
-            "target_resource_id": environment.id,
-            "target_resource_type": "environment",
-        }
-        azuredevops.CheckApproval(
-            f"{name}-shared-approval",
-            approvers=list(args.approver_ids),
-            minimum_required_approvers=1,
-            requester_can_approve=False,
-            instructions="Approve the platform's shared stack (Azure DevOps project, pipelines, policies).",
-            timeout=APPROVAL_TIMEOUT_MINUTES,
-            opts=child,
-            **target,
-        )
-        azuredevops.CheckBranchControl(
-            f"{name}-shared-branch-control",
-            display_name="shared deploys only from main",
-            allowed_branches=MAIN,
-            verify_branch_protection=True,
-            ignore_unknown_protection_status=False,
-            opts=child,
-            **target,
-        )
+        environments = {}
+        for stack, protected in args.stacks.items():
+            environment = azuredevops.Environment(
+                f"{name}-{stack}-environment",
+                project_id=project,
+                name=platform_environment(stack),
+                description=f"pulumi up of the platform's {stack} stack (managed by Pulumi, bootstrap stack)",
+                opts=child,
+            )
+            environments[stack] = environment
+            target = {
+                "project_id": project,
+                "target_resource_id": environment.id,
+                "target_resource_type": "environment",
+            }
+            # Every stack deploys from main only, one run at a time; protected ones after an approval.
+            azuredevops.CheckBranchControl(
+                f"{name}-{stack}-branch-control",
+                display_name=f"platform {stack} deploys only from main",
+                allowed_branches=MAIN,
+                verify_branch_protection=True,
+                ignore_unknown_protection_status=False,
+                opts=child,
+                **target,
+            )
+            azuredevops.CheckExclusiveLock(f"{name}-{stack}-exclusive-lock", opts=child, **target)
+            if protected:
+                azuredevops.CheckApproval(
+                    f"{name}-{stack}-approval",
+                    approvers=list(args.approver_ids),
+                    minimum_required_approvers=1,
+                    requester_can_approve=False,
+                    instructions=f"Approve pulumi up of the platform's {stack} stack.",
+                    timeout=APPROVAL_TIMEOUT_MINUTES,
+                    opts=child,
+                    **target,
+                )
+            azuredevops.PipelineAuthorization(
+                f"{name}-deploy-{stack}-environment",
+                project_id=project,
+                resource_id=environment.id.apply(str),
+                type="environment",
+                pipeline_id=self.pipeline_ids["deploy"],
+                opts=child,
+            )
 
         for key, connection_ids in args.connections.items():
             for index, connection_id in enumerate(connection_ids):
@@ -135,14 +152,6 @@ class PlatformPipelines(pulumi.ComponentResource):
                     pipeline_id=self.pipeline_ids[key],
                     opts=child,
                 )
-        azuredevops.PipelineAuthorization(
-            f"{name}-deploy-environment",
-            project_id=project,
-            resource_id=environment.id.apply(str),
-            type="environment",
-            pipeline_id=self.pipeline_ids["deploy"],
-            opts=child,
-        )
         # The job's token comments plan diffs on pull requests and tags template versions.
         azuredevops.GitPermissions(
             f"{name}-build-service",

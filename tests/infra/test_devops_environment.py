@@ -25,7 +25,6 @@ def build(protected: bool, approvers: tuple[str, ...] = ()) -> DevOpsEnvironment
             protected=protected,
             approver_ids=list(approvers),
             pipelines=[ProjectPipelines("credit-scoring", deploying=[11, 12], scheduled=[13])],
-            platform_deploy_pipeline_id=99,
         ),
     )
 
@@ -69,11 +68,11 @@ def test_only_onboarded_and_platform_pipelines_are_authorized_and_only_deploying
     authorizations = [
         a.inputs for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
     ]
-    assert {a["pipelineId"] for a in authorizations} == {11, 12, 13, 99}
+    assert {a["pipelineId"] for a in authorizations} == {11, 12, 13}
     environment = [a for a in authorizations if a["type"] == "environment"]
-    # The main and retraining pipelines deliver; the platform's deploy pipeline runs `pulumi up` here.
-    assert sorted(a["pipelineId"] for a in environment) == [11, 12, 99]
-    assert len(authorizations) == 3 * 3 + 3
+    # The main and retraining pipelines deliver; the drift check only reads.
+    assert sorted(a["pipelineId"] for a in environment) == [11, 12]
+    assert len(authorizations) == 3 * 3 + 2
 
 
 def test_check_counter_sees_a_missing_approval(recorder: Recorder) -> None:

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from infra import config, gitops, outputs
-from infra.stacks import BOOTSTRAP, ENVIRONMENTS, EVERY, SHARED
+from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools.mock_run import StackRun, run_stacks
 
 FLUX = "azure-native:kubernetesconfiguration:FluxConfiguration"
@@ -92,11 +92,8 @@ def test_every_child_is_named_after_its_component(runs: dict[str, StackRun]) -> 
                 assert resource.name.startswith(component.name), (resource.name, component.name)
 
 
-def test_environment_pipelines_are_those_of_the_shared_and_bootstrap_stacks(
-    runs: dict[str, StackRun],
-) -> None:
+def test_environment_pipelines_are_those_of_the_shared_stack(runs: dict[str, StackRun]) -> None:
     published = runs[SHARED].outputs[outputs.PIPELINES]["credit-scoring"]
-    platform_deploy = runs[BOOTSTRAP].outputs[outputs.PLATFORM_PIPELINES]["deploy"]
     for environment in ENVIRONMENTS:
         authorized = {
             int(a.inputs["pipelineId"])
@@ -104,7 +101,7 @@ def test_environment_pipelines_are_those_of_the_shared_and_bootstrap_stacks(
                 "azuredevops:index/pipelineAuthorization:PipelineAuthorization"
             )
         }
-        assert authorized == {*published.values(), platform_deploy}
+        assert authorized == set(published.values())
 
 
 def test_unknown_stack_is_refused() -> None:

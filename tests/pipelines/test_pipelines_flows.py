@@ -14,6 +14,7 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
 from infra import naming
+from infra.platform_pipelines import environment as platform_environment
 from infra.preflight.azure_pipelines import (
     PIPELINES,
     REPO_ROOT,
@@ -190,7 +191,7 @@ def test_deploy_runs_the_stacks_in_order_with_environments_bound(deploy: dict[st
         # The default condition, succeeded(): a failed stack stops every later one.
         assert "condition" not in stage
         (job,) = stage["jobs"]
-        assert job["environment"] == stack
+        assert job["environment"] == platform_environment(stack)
         (up,) = pulumi_steps(job_steps(job))
         assert up["inputs"]["command"] == "up"
         assert up["inputs"]["stack"] == stack

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import yaml
 
+from infra.platform_pipelines import environment as platform_environment
 from infra.preflight import canary
 from infra.preflight.order import check_creation_order, check_providers
 from infra.preflight.platform import ROLE_ASSIGNMENT, Platform
 from infra.preflight.platform_walk import walk_platform_pipelines
 from infra.preflight.walk import Walk
+from infra.stacks import ALL
 from tests.preflight.support import (
     copy_tree,
     edit,
@@ -181,7 +183,8 @@ def test_a_variable_group_created_before_its_role_assignment_is_refused(runs) ->
 def test_a_branch_control_check_without_branch_policies_is_refused(runs) -> None:
     broken = mutate(runs, "bootstrap", lambda r: "branchPolicy" not in r.type)
     problems = [e for e in refused(_platform_walk(broken)) if e.operation == "pass CheckBranchControl"]
-    assert problems and "has no branch policy" in problems[0].problem and problems[0].resource == "shared"
+    assert problems and all("has no branch policy" in e.problem for e in problems)
+    assert {e.resource for e in problems} == {platform_environment(stack) for stack in ALL}
 
 
 def test_an_unregistered_resource_provider_is_refused(runs) -> None:
