@@ -86,7 +86,7 @@ class SharedSettings:
 
 
 @dataclass(frozen=True)
-class Aks:
+class AksSettings:
     kubernetes_version: str
     system_vm_size: str
     system_min: int
@@ -96,7 +96,7 @@ class Aks:
 
 
 @dataclass(frozen=True)
-class MlCompute:
+class MlComputeSettings:
     cpu_vm_size: str
     cpu_max: int
     gpu_vm_size: str
@@ -104,7 +104,7 @@ class MlCompute:
 
 
 @dataclass(frozen=True)
-class Agents:
+class AgentSettings:
     vm_size: str
     max_capacity: int
     desired_idle: int
@@ -135,9 +135,9 @@ class EnvironmentSettings:
     acr_sku: str
     log_retention_days: int
     key_vault_retention_days: int
-    aks: Aks
-    ml: MlCompute
-    agents: Agents
+    aks: AksSettings
+    ml: MlComputeSettings
+    agents: AgentSettings
 
     def stack_name(self, stack: str) -> str:
         """The fully qualified name of another stack of this project (same organisation as `sharedStack`)."""
@@ -423,7 +423,7 @@ def load_environment(stack: str) -> EnvironmentSettings:
         acr_sku=reader.choice("acrSku", _ACR_SKUS),
         log_retention_days=reader.integer("logRetentionDays", 30, 730),
         key_vault_retention_days=reader.integer("keyVaultRetentionDays", 7, 90),
-        aks=Aks(
+        aks=AksSettings(
             kubernetes_version=reader.string("aksKubernetesVersion", _K8S_VERSION, "must be 1.28 to 1.39"),
             system_vm_size=reader.string("aksSystemVmSize", _VM_SIZE, "must be an Azure VM size"),
             system_min=system_min,
@@ -431,13 +431,13 @@ def load_environment(stack: str) -> EnvironmentSettings:
             gpu_vm_size=reader.string("aksGpuVmSize", GPU_VM_SIZE, gpu_rule),
             gpu_max=reader.integer("aksGpuNodeMax", 1, 100),
         ),
-        ml=MlCompute(
+        ml=MlComputeSettings(
             cpu_vm_size=reader.string("amlCpuVmSize", _VM_SIZE, "must be an Azure VM size"),
             cpu_max=reader.integer("amlCpuMaxNodes", 1, 100),
             gpu_vm_size=reader.string("amlGpuVmSize", GPU_VM_SIZE, gpu_rule),
             gpu_max=reader.integer("amlGpuMaxNodes", 1, 100),
         ),
-        agents=Agents(
+        agents=AgentSettings(
             vm_size=reader.string("agentVmSize", GPU_VM_SIZE, gpu_rule),
             max_capacity=max_capacity,
             desired_idle=reader.integer("agentDesiredIdle", 0, max_capacity),

@@ -308,9 +308,22 @@ def project_flux_configuration(slug: str) -> str:
     return FLUX_CONFIGURATION.check(slug)
 
 
+# The branch that holds reviewed code in every repository: pipelines build it, its policies guard it.
+MAIN_REF: Final = "refs/heads/main"
+# An onboarded project's pipelines: key (as in the shared stack's `pipelines` output) -> YAML file in its
+# repository, which the copier template writes.
+PROJECT_PIPELINE_FILES: Final = {
+    "main": "azure-pipelines.yml",
+    "retrain": ".azure-pipelines/retrain.yml",
+    "drift": ".azure-pipelines/drift.yml",
+}
+# Those whose delivery stages deploy (bound to the environments); the others only run on schedule.
+DEPLOYING_PIPELINES: Final = ("main", "retrain")
+
+
 def project_pipeline_names(slug: str) -> dict[str, str]:
     """Pipeline definitions of one onboarded project, keyed as in the shared stack's `pipelines` output."""
-    return {"main": slug, "retrain": f"{slug}-retrain", "drift": f"{slug}-drift"}
+    return {key: slug if key == "main" else f"{slug}-{key}" for key in PROJECT_PIPELINE_FILES}
 
 
 def check_prefix(prefix: str) -> None:

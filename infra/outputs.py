@@ -1,4 +1,5 @@
-"""Stack output keys: the contract between the stacks, `platform.json` and the copier template.
+"""Stack output keys: the contract between the stacks, `platform.json` and the copier template. Which keys a
+stack exports is the one mapping its program exports (infra/program.py), never a list written again here.
 
 Only non-secret identifiers leave a stack. Secrets stay in Key Vault and reach pipelines through the
 variable group linked to it.
@@ -44,42 +45,7 @@ PROJECT_NAMESPACE: Final = "namespace"
 PROJECT_SERVICE_ACCOUNT: Final = "service_account"
 PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: Final = "workload_identity_client_id"
 PROJECT_ONLINE_ENDPOINT: Final = "online_endpoint"
-PROJECT_KEYS: Final = (
-    PROJECT_NAMESPACE,
-    PROJECT_SERVICE_ACCOUNT,
-    PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
-    PROJECT_ONLINE_ENDPOINT,
-)
 
-ENVIRONMENT_KEYS: Final = (
-    ENVIRONMENT,
-    PROTECTED,
-    LOCATION,
-    SUBSCRIPTION_ID,
-    TENANT_ID,
-    RESOURCE_GROUP,
-    ML_WORKSPACE,
-    CPU_COMPUTE_CLUSTER,
-    GPU_COMPUTE_CLUSTER,
-    KEY_VAULT,
-    ACR_NAME,
-    ACR_LOGIN_SERVER,
-    ACR_ID,
-    AKS_CLUSTER,
-    AKS_OIDC_ISSUER_URL,
-    STORAGE_ACCOUNT,
-    DVC_CONTAINER,
-    DVC_CONTAINER_ID,
-    APP_INSIGHTS_ID,
-    VARIABLE_GROUP,
-    SERVICE_CONNECTION,
-    DEVOPS_ENVIRONMENT,
-    AGENT_POOL,
-    GPU_NODE_SELECTOR,
-    GPU_TOLERATION,
-    DEPLOY_BRANCH,
-    PROJECTS,
-)
 
 # Key Vault secrets that the environment's variable group exposes to project pipelines as variables.
 VARIABLE_RESOURCE_GROUP: Final = "resourceGroup"
@@ -102,13 +68,6 @@ PIPELINES: Final = "pipelines"
 # Subject descriptor of the project's build service: the identity of every pipeline's job token.
 DEVOPS_BUILD_SERVICE: Final = "devops_build_service"
 
-SHARED_KEYS: Final = (
-    DEVOPS_ORGANIZATION_URL,
-    DEVOPS_PROJECT,
-    DEVOPS_PROJECT_ID,
-    PIPELINES,
-    DEVOPS_BUILD_SERVICE,
-)
 
 # The bootstrap stack exports these.
 # GUID of the custom role the project pipelines hold in their Kubernetes namespaces (infra/roles.py).

@@ -7,13 +7,12 @@ from infra import config, naming, outputs
 from infra.bootstrap.program import bootstrap_stack
 from infra.components.agents import Agents, AgentsArgs
 from infra.components.aks import Aks, AksArgs, FluxProject
-from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
+from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
 from infra.components.ml_workspace import ComputeClusterSpec, MlWorkspace, MlWorkspaceArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs
-from infra.components.project_pipelines import ProjectPipelines as ProjectPipelineDefinitions
-from infra.components.project_pipelines import ProjectPipelinesArgs
+from infra.components.project_pipelines import ProjectPipelines, ProjectPipelinesArgs
 from infra.components.registry import Registry, RegistryArgs
 from infra.components.secrets import Secrets, SecretsArgs
 from infra.components.workload_identities import (
@@ -42,7 +41,7 @@ def shared_stack(settings: config.SharedSettings) -> None:
     )
     service = build_service(settings.devops.organization_url, settings.devops.project)
     pipelines = {
-        onboarded.slug: ProjectPipelineDefinitions(
+        onboarded.slug: ProjectPipelines(
             f"project-{onboarded.slug}",
             ProjectPipelinesArgs(
                 devops_project_id=project.project_id,
@@ -57,11 +56,15 @@ def shared_stack(settings: config.SharedSettings) -> None:
         ).pipeline_ids
         for onboarded in settings.projects
     }
-    pulumi.export(outputs.DEVOPS_ORGANIZATION_URL, settings.devops.organization_url)
-    pulumi.export(outputs.DEVOPS_PROJECT, project.project_name)
-    pulumi.export(outputs.DEVOPS_PROJECT_ID, project.project_id)
-    pulumi.export(outputs.PIPELINES, pipelines)
-    pulumi.export(outputs.DEVOPS_BUILD_SERVICE, service)
+    exported = {
+        outputs.DEVOPS_ORGANIZATION_URL: settings.devops.organization_url,
+        outputs.DEVOPS_PROJECT: project.project_name,
+        outputs.DEVOPS_PROJECT_ID: project.project_id,
+        outputs.PIPELINES: pipelines,
+        outputs.DEVOPS_BUILD_SERVICE: service,
+    }
+    for key, value in exported.items():
+        pulumi.export(key, value)
 
 
 def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output[int]:
@@ -75,11 +78,6 @@ def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output
             ) from None
 
     return pipelines.apply(pick)
-
-
-# Pipelines that deploy (their delivery stages bind to the environment) and those that only run on schedule.
-DEPLOYING_PIPELINES = ("main", "retrain")
-SCHEDULED_PIPELINES = ("drift",)
 
 
 def environment_stack(settings: config.EnvironmentSettings) -> None:
@@ -278,45 +276,51 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             protected=settings.protected,
             approver_ids=approver_ids(devops_project_id, settings.approvers),
             pipelines=[
-                ProjectPipelines(
+                PipelineIds(
                     slug=p.slug,
-                    deploying=[_pipeline_id(shared_pipelines, p.slug, key) for key in DEPLOYING_PIPELINES],
-                    scheduled=[_pipeline_id(shared_pipelines, p.slug, key) for key in SCHEDULED_PIPELINES],
+                    deploying=[
+                        _pipeline_id(shared_pipelines, p.slug, key) for key in naming.DEPLOYING_PIPELINES
+                    ],
+                    scheduled=[
+                        _pipeline_id(shared_pipelines, p.slug, key)
+                        for key in naming.PROJECT_PIPELINE_FILES
+                        if key not in naming.DEPLOYING_PIPELINES
+                    ],
                 )
                 for p in settings.projects
             ],
         ),
     )
 
-    pulumi.export(outputs.ENVIRONMENT, settings.environment)
-    pulumi.export(outputs.PROTECTED, settings.protected)
-    pulumi.export(outputs.LOCATION, settings.location)
-    pulumi.export(outputs.SUBSCRIPTION_ID, settings.subscription_id)
-    pulumi.export(outputs.TENANT_ID, tenant_id)
-    pulumi.export(outputs.RESOURCE_GROUP, group.name)
-    pulumi.export(outputs.ML_WORKSPACE, ml.workspace_name)
-    pulumi.export(outputs.CPU_COMPUTE_CLUSTER, naming.CPU_COMPUTE_CLUSTER)
-    pulumi.export(outputs.GPU_COMPUTE_CLUSTER, naming.GPU_COMPUTE_CLUSTER)
-    pulumi.export(outputs.KEY_VAULT, secrets.vault_name)
-    pulumi.export(outputs.ACR_NAME, registry.registry_name)
-    pulumi.export(outputs.ACR_LOGIN_SERVER, registry.login_server)
-    pulumi.export(outputs.ACR_ID, registry.registry_id)
-    pulumi.export(outputs.AKS_CLUSTER, aks.cluster_name)
-    pulumi.export(outputs.AKS_OIDC_ISSUER_URL, aks.oidc_issuer_url)
-    pulumi.export(outputs.STORAGE_ACCOUNT, ml.storage_account_name)
-    pulumi.export(outputs.DVC_CONTAINER, ml.dvc_container_name)
-    pulumi.export(outputs.DVC_CONTAINER_ID, ml.dvc_container_id)
-    pulumi.export(outputs.APP_INSIGHTS_ID, monitoring.app_insights_id)
-    pulumi.export(outputs.VARIABLE_GROUP, devops.variable_group_name)
-    pulumi.export(outputs.SERVICE_CONNECTION, pipeline.service_endpoint_name)
-    pulumi.export(outputs.DEVOPS_ENVIRONMENT, devops.environment_name)
-    pulumi.export(outputs.AGENT_POOL, agents.pool_name)
-    pulumi.export(outputs.GPU_NODE_SELECTOR, dict([naming.GPU_NODE_LABEL]))
-    pulumi.export(outputs.GPU_TOLERATION, naming.gpu_toleration())
-    pulumi.export(outputs.DEPLOY_BRANCH, naming.deploy_branch(settings.environment))
-    pulumi.export(
-        outputs.PROJECTS,
-        {
+    # Everything this stack tells the others and platform.json: one mapping, exported as it is.
+    exported = {
+        outputs.ENVIRONMENT: settings.environment,
+        outputs.PROTECTED: settings.protected,
+        outputs.LOCATION: settings.location,
+        outputs.SUBSCRIPTION_ID: settings.subscription_id,
+        outputs.TENANT_ID: tenant_id,
+        outputs.RESOURCE_GROUP: group.name,
+        outputs.ML_WORKSPACE: ml.workspace_name,
+        outputs.CPU_COMPUTE_CLUSTER: naming.CPU_COMPUTE_CLUSTER,
+        outputs.GPU_COMPUTE_CLUSTER: naming.GPU_COMPUTE_CLUSTER,
+        outputs.KEY_VAULT: secrets.vault_name,
+        outputs.ACR_NAME: registry.registry_name,
+        outputs.ACR_LOGIN_SERVER: registry.login_server,
+        outputs.ACR_ID: registry.registry_id,
+        outputs.AKS_CLUSTER: aks.cluster_name,
+        outputs.AKS_OIDC_ISSUER_URL: aks.oidc_issuer_url,
+        outputs.STORAGE_ACCOUNT: ml.storage_account_name,
+        outputs.DVC_CONTAINER: ml.dvc_container_name,
+        outputs.DVC_CONTAINER_ID: ml.dvc_container_id,
+        outputs.APP_INSIGHTS_ID: monitoring.app_insights_id,
+        outputs.VARIABLE_GROUP: devops.variable_group_name,
+        outputs.SERVICE_CONNECTION: pipeline.service_endpoint_name,
+        outputs.DEVOPS_ENVIRONMENT: devops.environment_name,
+        outputs.AGENT_POOL: agents.pool_name,
+        outputs.GPU_NODE_SELECTOR: dict([naming.GPU_NODE_LABEL]),
+        outputs.GPU_TOLERATION: naming.gpu_toleration(),
+        outputs.DEPLOY_BRANCH: naming.deploy_branch(settings.environment),
+        outputs.PROJECTS: {
             p.slug: {
                 outputs.PROJECT_NAMESPACE: naming.project_namespace(p.slug),
                 outputs.PROJECT_SERVICE_ACCOUNT: naming.project_service_account(p.slug),
@@ -325,4 +329,6 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             }
             for p in settings.projects
         },
-    )
+    }
+    for key, value in exported.items():
+        pulumi.export(key, value)

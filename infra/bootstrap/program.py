@@ -225,7 +225,11 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
             stacks={stack: settings.protected.get(stack, True) for stack in ALL},
         ),
     )
-    pulumi.export(outputs.PIPELINE_KUBE_ROLE, kube_role_guid)
-    pulumi.export(outputs.PLATFORM_PIPELINES, pipelines.pipeline_ids)
-    pulumi.export(outputs.STATE_CONTAINER_ID, state_container_id)
-    pulumi.export(outputs.STATE_KEY_ID, state_key_id)
+    exported = {
+        outputs.PIPELINE_KUBE_ROLE: kube_role_guid,
+        outputs.PLATFORM_PIPELINES: pipelines.pipeline_ids,
+        outputs.STATE_CONTAINER_ID: state_container_id,
+        outputs.STATE_KEY_ID: state_key_id,
+    }
+    for key, value in exported.items():
+        pulumi.export(key, value)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuredevops as azuredevops
 
+from infra import naming
 from infra.components import TYPE_PREFIX
 
-MAIN_BRANCH = "refs/heads/main"
 # Approvals wait up to 3 days; the default 30 days leaves stale runs holding the exclusive lock.
 APPROVAL_TIMEOUT_MINUTES = 3 * 24 * 60
 
 
 @dataclass(frozen=True)
-class ProjectPipelines:
+class PipelineIds:
     """Pipeline definition ids of one onboarded project, from the shared stack: those whose delivery stages
     deploy here (main and retraining), and those that only run on schedule (the drift check)."""
 
@@ -36,7 +36,7 @@ class DevOpsEnvironmentArgs:
     agent_queue_id: pulumi.Input[int]
     protected: bool
     approver_ids: Sequence[pulumi.Input[str]]
-    pipelines: Sequence[ProjectPipelines]
+    pipelines: Sequence[PipelineIds]
 
 
 class DevOpsEnvironment(pulumi.ComponentResource):
@@ -89,7 +89,7 @@ class DevOpsEnvironment(pulumi.ComponentResource):
             azuredevops.CheckBranchControl(
                 f"{name}-branch-control",
                 display_name=f"{args.environment_name} deploys only from main",
-                allowed_branches=MAIN_BRANCH,
+                allowed_branches=naming.MAIN_REF,
                 verify_branch_protection=True,
                 ignore_unknown_protection_status=False,
                 opts=child,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuredevops as azuredevops
 
+from infra import naming
 from infra.components import TYPE_PREFIX
-from infra.components.project_pipelines import MAIN
 from infra.platform_pipelines import FILES, TEMPLATE_PATHS
 from infra.platform_pipelines import environment as platform_environment
 
@@ -54,14 +54,14 @@ class PlatformPipelines(pulumi.ComponentResource):
                 name=f"platform-{key}",
                 path="\\platform",
                 repository=azuredevops.BuildDefinitionRepositoryArgs(
-                    repo_type="TfsGit", repo_id=repository.id, branch_name=MAIN, yml_path=yml_path
+                    repo_type="TfsGit", repo_id=repository.id, branch_name=naming.MAIN_REF, yml_path=yml_path
                 ),
                 ci_trigger=azuredevops.BuildDefinitionCiTriggerArgs(use_yaml=True),
                 opts=child,
             )
             self.pipeline_ids[key] = definition.id.apply(int)
 
-        scope = {"repository_id": repository.id, "repository_ref": MAIN, "match_type": "Exact"}
+        scope = {"repository_id": repository.id, "repository_ref": naming.MAIN_REF, "match_type": "Exact"}
         azuredevops.BranchPolicyMinReviewers(
             f"{name}-reviewers",
             project_id=project,
@@ -115,7 +115,7 @@ class PlatformPipelines(pulumi.ComponentResource):
             azuredevops.CheckBranchControl(
                 f"{name}-{stack}-branch-control",
                 display_name=f"platform {stack} deploys only from main",
-                allowed_branches=MAIN,
+                allowed_branches=naming.MAIN_REF,
                 verify_branch_protection=True,
                 ignore_unknown_protection_status=False,
                 opts=child,

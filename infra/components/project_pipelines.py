@@ -6,15 +6,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuredevops as azuredevops
 
+from infra import naming
 from infra.components import TYPE_PREFIX
-
-MAIN = "refs/heads/main"
-# Pipeline key -> YAML path in the project repository; the copier template writes these files.
-PIPELINE_FILES = {
-    "main": "azure-pipelines.yml",
-    "retrain": ".azure-pipelines/retrain.yml",
-    "drift": ".azure-pipelines/drift.yml",
-}
 
 
 @dataclass(frozen=True)
@@ -44,21 +37,21 @@ class ProjectPipelines(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         self.pipeline_ids = {}
-        for key, yml_path in PIPELINE_FILES.items():
+        for key, yml_path in naming.PROJECT_PIPELINE_FILES.items():
             definition = azuredevops.BuildDefinition(
                 f"{name}-{key}",
                 project_id=args.devops_project_id,
                 name=args.pipeline_names[key],
                 path=f"\\{args.slug}",
                 repository=azuredevops.BuildDefinitionRepositoryArgs(
-                    repo_type="TfsGit", repo_id=repository.id, branch_name=MAIN, yml_path=yml_path
+                    repo_type="TfsGit", repo_id=repository.id, branch_name=naming.MAIN_REF, yml_path=yml_path
                 ),
                 # Triggers and schedules live in the YAML, reviewed with the code they run.
                 ci_trigger=azuredevops.BuildDefinitionCiTriggerArgs(use_yaml=True),
                 opts=child,
             )
             self.pipeline_ids[key] = definition.id.apply(int)
-        scope = {"repository_id": repository.id, "repository_ref": MAIN, "match_type": "Exact"}
+        scope = {"repository_id": repository.id, "repository_ref": naming.MAIN_REF, "match_type": "Exact"}
         azuredevops.BranchPolicyMinReviewers(
             f"{name}-reviewers",
             project_id=args.devops_project_id,

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infra import naming
 from infra.preflight.checks import Grant
 from infra.preflight.platform import (
     AGENT_POOL,
@@ -57,7 +58,7 @@ def _ref_matches(scope: Mapping[str, Any], repository_id: str, ref: str) -> bool
     if scope.get("matchType", "Exact") == "Prefix":
         return ref.startswith(pattern)
     if scope.get("matchType") == "DefaultBranch":
-        return ref == "refs/heads/main"
+        return ref == naming.MAIN_REF
     return ref == pattern
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from infra import naming, outputs
-from infra.components.project_pipelines import MAIN
 from infra.platform_pipelines import FILES, PREVIEWING
 from infra.preflight import conditions, devops, makefile
 from infra.preflight.azure_pipelines import expand, job_steps, script_text, stages
@@ -316,7 +315,7 @@ def _platform_environment(
     outcome = devops.authorized(walk.platform, pipeline_id, "environment", environment_id)
     _pipeline_entry(walk, stack, pipeline, stage, step, "deploy to environment", name, outcome)
     for kind, inputs in devops.environment_checks(walk.platform, environment_id):
-        check = devops.check_satisfiable(walk.platform, kind, inputs, repository, MAIN)
+        check = devops.check_satisfiable(walk.platform, kind, inputs, repository, naming.MAIN_REF)
         _pipeline_entry(walk, stack, pipeline, stage, step, f"pass {kind}", name, check)
 
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra import outputs
-from infra.components.project_pipelines import MAIN, PIPELINE_FILES
+from infra import naming, outputs
 from infra.preflight import makefile
 from infra.preflight.azure_pipelines import expand
 from infra.preflight.canary import check_canaries
@@ -74,7 +73,7 @@ def project_of(platform: Platform, root: Path, slug: str) -> Project:
         slug=slug,
         root=root,
         repository_id=repository_id,
-        main_ref=MAIN,
+        main_ref=naming.MAIN_REF,
         pipeline_ids={key: str(int(value)) for key, value in shared[outputs.PIPELINES][slug].items()},
         build_service=str(shared[outputs.DEVOPS_BUILD_SERVICE]),
         build_service_name=f"{shared[outputs.DEVOPS_PROJECT]} build service",
@@ -83,7 +82,7 @@ def project_of(platform: Platform, root: Path, slug: str) -> Project:
 
 def walk_project(walk: Walk, project: Project, label: str) -> None:
     project_makefile = makefile.parse(project.root / "Makefile")
-    for key, path in PIPELINE_FILES.items():
+    for key, path in naming.PROJECT_PIPELINE_FILES.items():
         pipeline = expand(project.root / path, root=project.root)
         walk_pipeline(walk, project, key, pipeline, f"{label} {path}", project_makefile, HOSTED_TOOLS)
 

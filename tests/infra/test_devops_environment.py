@@ -1,7 +1,7 @@
 import pytest
 
 from infra import outputs
-from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
+from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
 from tests.infra.conftest import Recorder, resolve
 
 CHECK_TYPES = {
@@ -24,7 +24,7 @@ def build(protected: bool, approvers: tuple[str, ...] = ()) -> DevOpsEnvironment
             agent_queue_id=7,
             protected=protected,
             approver_ids=list(approvers),
-            pipelines=[ProjectPipelines("credit-scoring", deploying=[11, 12], scheduled=[13])],
+            pipelines=[PipelineIds("credit-scoring", deploying=[11, 12], scheduled=[13])],
         ),
     )
 

@@ -2,7 +2,7 @@ import pytest
 
 from infra import naming
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
-from infra.components.project_pipelines import PIPELINE_FILES, ProjectPipelines, ProjectPipelinesArgs
+from infra.components.project_pipelines import ProjectPipelines, ProjectPipelinesArgs
 from tests.infra.conftest import Recorder, resolve
 
 
@@ -39,7 +39,7 @@ def build() -> ProjectPipelines:
 
 def test_main_retrain_and_drift_pipelines_point_at_the_template_files(recorder: Recorder) -> None:
     ids = resolve(lambda: build().pipeline_ids)
-    assert set(ids) == set(PIPELINE_FILES) == set(naming.project_pipeline_names("fraud"))
+    assert set(ids) == set(naming.PROJECT_PIPELINE_FILES) == set(naming.project_pipeline_names("fraud"))
     definitions = {
         d.inputs["name"]: d.inputs
         for d in recorder.of_type("azuredevops:index/buildDefinition:BuildDefinition")
