@@ -185,6 +185,17 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 {**subnet, "id": f"{resource_id}/subnets/{subnet.get('name')}"}
                 for subnet in inputs.get("subnets", [])
             ]
+        identity = inputs.get("identity")
+        if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+            # A resource takes its user-assigned identities as a list of ids; ARM answers with a map of
+            # id -> {principalId, clientId}, and the SDK's output types insist on that map.
+            state["identity"] = {
+                **identity,
+                "userAssignedIdentities": {
+                    uid: {"principalId": f"{uid}-principal-id", "clientId": f"{uid}-client-id"}
+                    for uid in identity["userAssignedIdentities"]
+                },
+            }
         return resource_id, state
 
     def _devops(self, type_: str, inputs: dict, logical: str) -> tuple[str, dict]:

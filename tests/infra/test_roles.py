@@ -38,4 +38,4 @@ def test_role_id_is_the_built_in_definition(constant: str, role_name: str) -> No
 
 def test_a_mistyped_guid_is_caught() -> None:
     # Contributor's GUID with one group changed: the comparison above must reject it.
-    assert "b24988ac-6180-42a0-ab88-20f7382fa24c" != BUILT_IN["Contributor"]["id"]
+    assert BUILT_IN["Contributor"]["id"] != "b24988ac-6180-42a0-ab88-20f7382fa24c"
