@@ -5,6 +5,7 @@ from the subscription so that two organisations using the same prefix do not col
 """
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -149,11 +150,18 @@ class Names:
 
     @property
     def _key_vault_suffix(self) -> str:
-        if self.key_vault_generation == 1:
-            return self._suffix
-        return unique_suffix(
-            self.subscription_id, self.prefix, self.environment, f"key-vault-{self.key_vault_generation}"
-        )
+        """Generation 1 keeps the stack's suffix; each later one hashes in its number, skipping any suffix
+        an earlier generation had (four hex characters collide among a hundred generations)."""
+        taken = [self._suffix]
+        for generation in range(2, self.key_vault_generation + 1):
+            candidates = (
+                unique_suffix(
+                    self.subscription_id, self.prefix, self.environment, f"key-vault-{generation}-{n}"
+                )
+                for n in itertools.count()
+            )
+            taken.append(next(suffix for suffix in candidates if suffix not in taken))
+        return taken[-1]
 
     @property
     def _base(self) -> str:
