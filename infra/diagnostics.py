@@ -70,19 +70,6 @@ DIAGNOSED: Final[dict[str, tuple[LogSelection, ...]]] = {
     VIRTUAL_NETWORK: (LogSelection("", category_groups=(ALL_LOGS,)),),
 }
 
-# The input that holds a diagnosed resource's Azure name: the last segment of its resource id.
-NAME_INPUT: Final[dict[str, str]] = {
-    KEY_VAULT: "vaultName",
-    REGISTRY: "registryName",
-    ML_WORKSPACE: "workspaceName",
-    STORAGE_ACCOUNT: "accountName",
-    MANAGED_CLUSTER: "resourceName",
-    LOG_ANALYTICS: "workspaceName",
-    NETWORK_SECURITY_GROUP: "networkSecurityGroupName",
-    PUBLIC_IP: "publicIpAddressName",
-    VIRTUAL_NETWORK: "virtualNetworkName",
-}
-
 # Every other azure-native type the program declares, and why it has no diagnostic setting.
 NOT_DIAGNOSED: Final[dict[str, str]] = {
     "azure-native:resources:ResourceGroup": "no resource logs; changes are in the activity log",
