@@ -93,7 +93,7 @@ plan-diff: setup
 	$(PY) -m infra.tools.plan_diff --base "$(BASE)" --out $(BUILD)/plan-diff.md
 
 bench-policy: setup
-	$(PY) -m tests.benchmarks.bench_policy_check
+	$(PY) -m tests.benchmarks.bench_policy_check $(if $(BASE),--base "$(BASE)")
 
 # Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
 bench-platform: setup
