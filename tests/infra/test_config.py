@@ -379,3 +379,14 @@ def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path
     assert completed.stderr.strip() == (
         "error: Pulumi.dev.yaml: mlops-platform:aksGpuNodeMax = 0: must be from 1 to 100"
     )
+
+
+def test_a_recreated_stack_takes_a_fresh_vault_name_from_its_stack_file(tmp_path: Path) -> None:
+    committed = load(REPO_ROOT, "prod")
+    root = checkout(tmp_path, "prod", setter(f"{P}:keyVaultGeneration", 2))
+    recreated = load(root, "prod")
+    assert isinstance(committed, config.EnvironmentSettings) and isinstance(
+        recreated, config.EnvironmentSettings
+    )
+    assert recreated.names.key_vault != committed.names.key_vault
+    assert recreated.names.storage_account == committed.names.storage_account
