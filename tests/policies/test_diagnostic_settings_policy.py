@@ -17,6 +17,7 @@ WORKSPACE_ID = f"{IDS}/Microsoft.OperationalInsights/workspaces/log-mlops-dev"
 VAULT = stack_resource(KEY_VAULT, "vault", {"vaultName": "kv1"})
 ACCOUNT = stack_resource(STORAGE_ACCOUNT, "storage", {"accountName": "st1"})
 AUDIT = [{"categoryGroup": "audit", "enabled": True}]
+ALL_LOGS = [{"categoryGroup": "allLogs", "enabled": True}]
 
 
 def diagnostic(
@@ -37,8 +38,18 @@ def compliant() -> list[PolicyResource]:
         ACCOUNT,
         diagnostic("diag-logs", WORKSPACE, WORKSPACE_ID),
         diagnostic("diag-vault", VAULT, f"{IDS}/Microsoft.KeyVault/vaults/kv1"),
-        diagnostic("diag-blob", ACCOUNT, f"{IDS}/Microsoft.Storage/storageAccounts/st1/blobServices/default"),
-        diagnostic("diag-file", ACCOUNT, f"{IDS}/Microsoft.Storage/storageAccounts/st1/fileServices/default"),
+        diagnostic(
+            "diag-blob",
+            ACCOUNT,
+            f"{IDS}/Microsoft.Storage/storageAccounts/st1/blobServices/default",
+            ALL_LOGS,
+        ),
+        diagnostic(
+            "diag-file",
+            ACCOUNT,
+            f"{IDS}/Microsoft.Storage/storageAccounts/st1/fileServices/default",
+            ALL_LOGS,
+        ),
     ]
 
 
@@ -59,6 +70,14 @@ def test_a_resource_without_a_setting_is_named() -> None:
 def test_storage_needs_both_of_its_services() -> None:
     [(message, urn)] = stack_violations(POLICY, without("diag-file"))
     assert urn == ACCOUNT.urn and "logs of fileServices/default" in message
+
+
+def test_a_narrower_group_than_the_selection_does_not_count() -> None:
+    audit_only = diagnostic(
+        "diag-file", ACCOUNT, f"{IDS}/Microsoft.Storage/storageAccounts/st1/fileServices/default"
+    )
+    [(message, _)] = stack_violations(POLICY, [*without("diag-file"), audit_only])
+    assert "must enable allLogs" in message and "(enabled: audit)" in message
 
 
 def test_the_workspace_setting_does_not_count_for_the_resources_that_send_to_it() -> None:
