@@ -6,7 +6,6 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi.runtime import settings
-from pulumi.runtime.rpc import deserialize_properties
 
 from infra.tools.mock_run import DeclaredResource, PlatformMocks, RecordingMonitor
 
@@ -37,10 +36,6 @@ class Recorder:
         found = self.requests(type_)
         assert len(found) == 1, f"expected one {type_}, found {len(found)}"
         return found[0]
-
-    def secret_inputs(self, type_: str) -> dict[str, Any]:
-        """The inputs of that request with secrets still marked, as the engine stores them."""
-        return deserialize_properties(self.request(type_).object, keep_unknowns=False)
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [resource for resource in self._monitor.declared if resource.type == type_]
