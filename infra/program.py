@@ -331,7 +331,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             group_name=names.action_group,
             short_name=names.action_group_short_name,
             emails=settings.alerts.emails,
-            teams_webhook_url=settings.alerts.teams_webhook_url or None,
+            teams_webhook_url=settings.alerts.teams_webhook_url,
             tags=tags,
         ),
     )

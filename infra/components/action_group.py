@@ -20,8 +20,8 @@ class ActionGroupArgs:
     group_name: str
     short_name: str
     emails: Sequence[str]
-    # A Teams Workflows webhook; its URL carries a signature, so it only ever travels as a secret.
-    teams_webhook_url: pulumi.Input[str] | None
+    # A Teams Workflows webhook ("" for none); its URL carries a signature, so it travels as a secret only.
+    teams_webhook_url: str
     tags: Mapping[str, str]
 
 

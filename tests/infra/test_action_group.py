@@ -11,7 +11,7 @@ ACTION_GROUP = "azure-native:monitor:ActionGroup"
 WEBHOOK = "https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t"
 
 
-def build(webhook: str | None) -> ActionGroup:
+def build(webhook: str) -> ActionGroup:
     return ActionGroup(
         "alerts",
         ActionGroupArgs(
@@ -47,7 +47,7 @@ def test_emails_and_teams_receive_the_common_alert_schema(recorder: Recorder) ->
 
 
 def test_without_a_webhook_there_is_no_teams_receiver(recorder: Recorder) -> None:
-    resolve(lambda: build(None).action_group_id)
+    resolve(lambda: build("").action_group_id)
     assert recorder.one("azure-native:monitor:ActionGroup").inputs["webhookReceivers"] == []
 
 
