@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from infra.policies.azure import ML_COMPUTE, SCALE_SET
+from infra.policies.azure import KEY_VAULT, ML_COMPUTE, SCALE_SET
+from infra.policies.devops import VARIABLE_GROUP
 from infra.policies.props import at, items
 from infra.private_link import (
     AUTHORIZED_IP_RANGES,
@@ -116,3 +117,26 @@ def exposures(run: StackRun) -> dict[str, Exposure]:
     """Exposure by URN, for every custom resource that has an endpoint."""
     found = {resource.urn: exposure(run, resource) for resource in run.resources if resource.custom}
     return {urn: value for urn, value in found.items() if value is not None}
+
+
+def unreachable_from_azure_devops(run: StackRun) -> list[str]:
+    """What the Azure DevOps service itself must reach but cannot, because it has no public endpoint.
+
+    Saving a variable group linked to a Key Vault makes the service list the vault's secrets through the
+    service connection (the provider's `searchAzureKVSecrets`, an ExecuteServiceEndpointRequest of data
+    source AzureKeyVaultSecrets, microsoft/terraform-provider-azuredevops), from Azure DevOps' own
+    public addresses: a vault with public network access off fails it.
+    """
+    private_vaults = {
+        at(vault.inputs, "vaultName"): vault
+        for vault in run.of_type(KEY_VAULT)
+        if at(vault.inputs, PUBLIC_NETWORK_ACCESS[KEY_VAULT]) == DISABLED
+    }
+    return [
+        f"VariableGroup `{group.name}` links Key Vault `{at(group.inputs, 'keyVault.name')}`, which has no "
+        "public endpoint: Azure DevOps lists a linked vault's secrets from its own addresses, so saving the "
+        "group fails; fetch the secrets on the environment's scale-set pool instead (AzureKeyVault@2, "
+        "runAsPreJob)"
+        for group in run.of_type(VARIABLE_GROUP)
+        if at(group.inputs, "keyVault.name") in private_vaults
+    ]

@@ -14,7 +14,7 @@ import pulumi
 
 from infra.policies.props import short_type
 from infra.stacks import ALL
-from infra.tools.exposure import exposures
+from infra.tools.exposure import exposures, unreachable_from_azure_devops
 from infra.tools.mock_run import DeclaredResource, StackRun, run_stacks
 from infra.tools.plan_settings import flatten, is_reviewed, shown
 
@@ -66,6 +66,9 @@ def exposure_section(run: StackRun) -> list[str]:
         f"| {label} | {component} | {'internet' if not private else 'VNet only'} | {summary} |"
         for private, component, label, summary in rows
     ]
+    problems = unreachable_from_azure_devops(run)
+    if problems:
+        lines += ["", "**Unreachable from Azure DevOps:**", "", *(f"- {problem}" for problem in problems)]
     return lines
 
 

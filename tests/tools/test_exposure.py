@@ -3,8 +3,9 @@
 import pytest
 
 from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER, SCALE_SET
+from infra.policies.devops import VARIABLE_GROUP
 from infra.private_link import PRIVATE_ENDPOINT
-from infra.tools.exposure import Exposure, exposure, exposures
+from infra.tools.exposure import Exposure, exposure, exposures, unreachable_from_azure_devops
 from infra.tools.mock_run import DeclaredResource, StackRun, run_stack
 
 
@@ -71,3 +72,26 @@ def test_committed_isolated_stack_has_no_public_data_endpoint() -> None:
 def test_resources_without_an_endpoint_have_no_exposure() -> None:
     group = declared("azure-native:resources:ResourceGroup", "rg", {})
     assert exposure(StackRun("dev", (group,), {}), group) is None
+
+
+def linked_group(vault_name: str) -> DeclaredResource:
+    return declared(VARIABLE_GROUP, "variables", {"name": "vg", "keyVault": {"name": vault_name}})
+
+
+def test_a_group_linked_to_a_private_vault_is_unreachable_for_azure_devops() -> None:
+    vault = declared(
+        KEY_VAULT, "vault", {"vaultName": "kv1", "properties": {"publicNetworkAccess": "Disabled"}}
+    )
+    [problem] = unreachable_from_azure_devops(StackRun("qa", (vault, linked_group("kv1")), {}))
+    assert problem.startswith("VariableGroup `variables` links Key Vault `kv1`, which has no public endpoint")
+
+
+def test_a_group_linked_to_a_public_vault_is_fine() -> None:
+    vault = declared(
+        KEY_VAULT, "vault", {"vaultName": "kv1", "properties": {"publicNetworkAccess": "Enabled"}}
+    )
+    assert unreachable_from_azure_devops(StackRun("dev", (vault, linked_group("kv1")), {})) == []
+    private = declared(
+        KEY_VAULT, "vault", {"vaultName": "kv2", "properties": {"publicNetworkAccess": "Disabled"}}
+    )
+    assert unreachable_from_azure_devops(StackRun("qa", (private, linked_group("kv1")), {})) == []
