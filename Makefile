@@ -148,7 +148,7 @@ update-summary: setup
 	pulumi stack history --stack $(STACK) --json | $(PY) pipelines/scripts/update_summary.py $(STACK)
 
 bench-policy: setup
-	$(PY) -m tests.benchmarks.bench_policy_check
+	$(PY) -m tests.benchmarks.bench_policy_check $(if $(BASE),--base "$(BASE)")
 
 # Time of `make preflight` in fresh processes (target: under 60 s).
 bench-preflight: setup

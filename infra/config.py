@@ -15,7 +15,7 @@ from typing import Any, Final, TypeVar
 import pulumi
 import yaml
 
-from infra import naming
+from infra import address_plan, naming
 from infra.stacks import BOOTSTRAP, ENVIRONMENTS, SHARED
 
 PROJECT: Final = "mlops-platform"
@@ -30,6 +30,7 @@ _DEVOPS_ORG_URL = re.compile(r"^https://dev\.azure\.com/[A-Za-z0-9][-A-Za-z0-9]*
 _AZURE_REPOS_URL = re.compile(
     r"^https://dev\.azure\.com/(?P<org>[^/\s]+)/(?P<project>[^/\s]+)/_git/(?P<repo>[^/\s]+)$"
 )
+_HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 _K8S_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
 # N-series (NC, ND, NV, ...) are Azure's GPU sizes; ARM reads size names case-insensitively. The
 # guardrails recognise GPU pools with the same pattern.
@@ -37,6 +38,11 @@ GPU_VM_SIZE: Final = re.compile(r"^Standard_N[A-Za-z0-9_]+$", re.IGNORECASE)
 _VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 _SSH_KEY = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")
 _ACR_SKUS: Final = ("Basic", "Standard", "Premium")
+# Only Premium registries take private endpoints
+# (learn.microsoft.com/azure/container-registry/container-registry-skus).
+PRIVATE_LINK_ACR_SKU: Final = "Premium"
+# A budget has at most five notifications (consumption Budget API); one is the 100 % forecast.
+_MAX_ACTUAL_THRESHOLDS: Final = 4
 # Every taggable Azure resource carries these; the guardrails require them.
 TAG_KEYS: Final = ("environment", "project", "owner", "cost-center")
 
@@ -119,6 +125,26 @@ class GitOps:
 
 
 @dataclass(frozen=True)
+class Network:
+    isolated: bool
+    address_space: str
+
+
+@dataclass(frozen=True)
+class Alerts:
+    emails: tuple[str, ...]
+    # Plain here, wrapped as a Pulumi secret where it becomes an input; "" when Teams is not notified.
+    teams_webhook_url: str
+
+
+@dataclass(frozen=True)
+class Budget:
+    monthly_amount: int
+    # Percent of the monthly amount at which actual cost alerts, rising.
+    thresholds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class EnvironmentSettings:
     stack_file: str
     environment: str
@@ -138,6 +164,10 @@ class EnvironmentSettings:
     aks: AksSettings
     ml: MlComputeSettings
     agents: AgentSettings
+    network: Network
+    alerts: Alerts
+    budget: Budget
+    defender_plans: bool
 
     def stack_name(self, stack: str) -> str:
         """The fully qualified name of another stack of this project (same organisation as `sharedStack`)."""
@@ -221,6 +251,21 @@ class _Reader:
             raise self.fail(key, value, f"must be from {low} to {high}")
         return value
 
+    def secret_string(self, key: str, pattern: re.Pattern[str], rule: str) -> str:
+        """A value that must be a Pulumi secret (encrypted in the stack file, hidden in logs and state)."""
+        value = self._raw(key)
+        if not value:
+            return value
+        if not pulumi.runtime.is_config_secret(f"{self._namespace}:{key}"):
+            raise ConfigError(
+                f"{self.stack_file}: {self._namespace}:{key} is plain text: it must be a secret, set it with "
+                f"`pulumi config set --secret {self._namespace}:{key} <value>`"
+            )
+        if not pattern.fullmatch(value):
+            # The value itself never appears in the message.
+            raise ConfigError(f"{self.stack_file}: {self._namespace}:{key} (secret): {rule}")
+        return value
+
     def boolean(self, key: str) -> bool:
         raw = self._raw(key)
         if raw not in ("true", "false"):
@@ -267,6 +312,46 @@ def _parse_project(reader: _Reader, entry: Any, index: int) -> Project:
     ):
         raise reader.fail(f"{key}.owners", owners, "must be a non-empty list of e-mail addresses")
     return Project(slug, repository, tuple(owners))
+
+
+def _network(reader: _Reader, acr_sku: str) -> Network:
+    isolated = reader.boolean("networkIsolation")
+    if isolated and acr_sku != PRIVATE_LINK_ACR_SKU:
+        raise reader.fail(
+            "acrSku",
+            acr_sku,
+            f"networkIsolation needs {PRIVATE_LINK_ACR_SKU}, the only SKU with private endpoints",
+        )
+    raw = reader.string("networkAddressSpace")
+    try:
+        address_plan.check(raw)
+    except address_plan.AddressPlanError as error:
+        raise reader.fail("networkAddressSpace", raw, str(error)) from None
+    return Network(isolated=isolated, address_space=raw)
+
+
+def _alerts(reader: _Reader) -> Alerts:
+    emails = reader.strings("alertEmails", _EMAIL.fullmatch, "must be a list of e-mail addresses")
+    webhook = reader.secret_string("teamsWebhookUrl", _HTTPS_URL, "must be an https:// URL")
+    if not emails and not webhook:
+        raise reader.fail(
+            "alertEmails", [], "an environment needs an alert receiver: an e-mail or teamsWebhookUrl"
+        )
+    return Alerts(emails=emails, teams_webhook_url=webhook)
+
+
+def _budget(reader: _Reader) -> Budget:
+    amount = reader.integer("monthlyBudget", 1, 1_000_000)
+    thresholds = reader.structured("budgetAlertThresholds", list)
+    rule = f"must be 1 to {_MAX_ACTUAL_THRESHOLDS} rising percentages from 1 to 1000"
+    if (
+        not 1 <= len(thresholds) <= _MAX_ACTUAL_THRESHOLDS
+        or not all(isinstance(value, int) and not isinstance(value, bool) for value in thresholds)
+        or not all(1 <= value <= 1000 for value in thresholds)
+        or sorted(set(thresholds)) != thresholds
+    ):
+        raise reader.fail("budgetAlertThresholds", thresholds, rule)
+    return Budget(monthly_amount=amount, thresholds=tuple(thresholds))
 
 
 def _projects(reader: _Reader) -> tuple[Project, ...]:
@@ -378,7 +463,7 @@ def load_environment(stack: str) -> EnvironmentSettings:
     location = azure.string("location", re.compile(r"[a-z][a-z0-9]+"), "must be an Azure region name")
 
     prefix = reader.string("prefix")
-    names = naming.Names(prefix, stack, subscription_id)
+    names = naming.Names(prefix, stack, subscription_id, reader.integer("keyVaultGeneration", 1, 99))
     try:
         naming.check_prefix(prefix)
     except naming.NameRuleError as error:
@@ -399,6 +484,7 @@ def load_environment(stack: str) -> EnvironmentSettings:
     max_capacity = reader.integer("agentMaxCapacity", 1, 100)
     gpu_rule = "must be an N-series GPU size such as Standard_NC4as_T4_v3"
     ssh_rule = "must be an OpenSSH public key (ssh-rsa or ssh-ed25519); environment stacks need one"
+    acr_sku = reader.choice("acrSku", _ACR_SKUS)
     return EnvironmentSettings(
         stack_file=reader.stack_file,
         environment=stack,
@@ -420,7 +506,7 @@ def load_environment(stack: str) -> EnvironmentSettings:
                 "gitopsAuthSecret", re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)?"), "must be a secret name"
             ),
         ),
-        acr_sku=reader.choice("acrSku", _ACR_SKUS),
+        acr_sku=acr_sku,
         log_retention_days=reader.integer("logRetentionDays", 30, 730),
         key_vault_retention_days=reader.integer("keyVaultRetentionDays", 7, 90),
         aks=AksSettings(
@@ -443,6 +529,10 @@ def load_environment(stack: str) -> EnvironmentSettings:
             desired_idle=reader.integer("agentDesiredIdle", 0, max_capacity),
             ssh_public_key=reader.string("agentSshPublicKey", _SSH_KEY, ssh_rule),
         ),
+        network=_network(reader, acr_sku),
+        alerts=_alerts(reader),
+        budget=_budget(reader),
+        defender_plans=reader.boolean("defenderPlans"),
     )
 
 

@@ -5,6 +5,7 @@ from the subscription so that two organisations using the same prefix do not col
 """
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from typing import ClassVar, Final
@@ -98,6 +99,20 @@ ONLINE_ENDPOINT = NameRule(
     re.compile(r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?"),
     "letters, digits and hyphens, starting with a letter",
 )
+_NETWORK_NAME = re.compile(r"[A-Za-z0-9][-\w.]*\w")
+VIRTUAL_NETWORK = NameRule(
+    "virtual network", 2, 64, _NETWORK_NAME, "letters, digits, -_. ending in a letter, digit or _"
+)
+NETWORK_RESOURCE = NameRule(
+    "network resource", 1, 80, _NETWORK_NAME, "letters, digits, -_. ending in a letter, digit or _"
+)
+ACTION_GROUP_SHORT_NAME = NameRule(
+    "action group short name", 1, 12, re.compile(r"[-\w]+"), "letters, digits, - and _"
+)
+BUDGET = NameRule("budget", 1, 63, re.compile(r"[-\w]+"), "letters, digits, - and _")
+ACR_AGENT_POOL = NameRule(
+    "ACR Tasks agent pool", 3, 20, re.compile(r"[A-Za-z0-9-]+"), "letters, digits and hyphens"
+)
 
 # Azure ML compute clusters are named within the workspace, so fixed names are unique.
 CPU_COMPUTE_CLUSTER: Final = ML_COMPUTE.check("cpu-cluster")
@@ -105,6 +120,11 @@ GPU_COMPUTE_CLUSTER: Final = ML_COMPUTE.check("gpu-cluster")
 AKS_SYSTEM_POOL: Final = AKS_NODE_POOL.check("system")
 AKS_GPU_POOL: Final = AKS_NODE_POOL.check("gpu")
 DVC_CONTAINER: Final = "dvc"
+# Builds run inside the VNet on this pool of the registry (`az acr build --agent-pool`) when it takes no
+# public traffic; named within the registry, so a fixed name is unique.
+ACR_TASKS_POOL: Final = ACR_AGENT_POOL.check("vnet-builds")
+# Each resource has one diagnostic setting to the environment's Log Analytics workspace, named alike.
+DIAGNOSTIC_SETTING: Final = "to-log-analytics"
 # The taint and label every GPU workload tolerates and selects; gitops/ and the template use the same.
 GPU_TAINT: Final = "sku=gpu:NoSchedule"
 GPU_NODE_LABEL: Final = ("accelerator", "nvidia")
@@ -129,10 +149,28 @@ class Names:
     prefix: str
     environment: str
     subscription_id: str
+    # Purge protection reserves a deleted vault's name for its retention period; the next generation
+    # gets a fresh name of the same length (README, "Key Vault lifecycle").
+    key_vault_generation: int = 1
 
     @property
     def _suffix(self) -> str:
         return unique_suffix(self.subscription_id, self.prefix, self.environment)
+
+    @property
+    def _key_vault_suffix(self) -> str:
+        """Generation 1 keeps the stack's suffix; each later one hashes in its number, skipping any suffix
+        an earlier generation had (four hex characters collide among a hundred generations)."""
+        taken = [self._suffix]
+        for generation in range(2, self.key_vault_generation + 1):
+            candidates = (
+                unique_suffix(
+                    self.subscription_id, self.prefix, self.environment, f"key-vault-{generation}-{n}"
+                )
+                for n in itertools.count()
+            )
+            taken.append(next(suffix for suffix in candidates if suffix not in taken))
+        return taken[-1]
 
     @property
     def _base(self) -> str:
@@ -152,7 +190,7 @@ class Names:
 
     @property
     def key_vault(self) -> str:
-        return KEY_VAULT.check(f"kv-{self._base}-{self._suffix}")
+        return KEY_VAULT.check(f"kv-{self._base}-{self._key_vault_suffix}")
 
     @property
     def container_registry(self) -> str:
@@ -181,6 +219,44 @@ class Names:
     @property
     def agent_scale_set(self) -> str:
         return VM_SCALE_SET.check(f"vmss-{self._base}-agents")
+
+    @property
+    def aks_identity(self) -> str:
+        """The AKS control plane's identity: it holds its rights on the subnet before the cluster exists."""
+        return MANAGED_IDENTITY.check(f"id-{self._base}-aks")
+
+    @property
+    def ml_compute_identity(self) -> str:
+        return MANAGED_IDENTITY.check(f"id-{self._base}-ml-compute")
+
+    @property
+    def virtual_network(self) -> str:
+        return VIRTUAL_NETWORK.check(f"vnet-{self._base}")
+
+    @property
+    def nat_gateway(self) -> str:
+        return NETWORK_RESOURCE.check(f"ng-{self._base}")
+
+    @property
+    def nat_public_ip(self) -> str:
+        return NETWORK_RESOURCE.check(f"pip-{self._base}-nat")
+
+    @property
+    def network_security_group(self) -> str:
+        return NETWORK_RESOURCE.check(f"nsg-{self._base}")
+
+    @property
+    def action_group(self) -> str:
+        return NETWORK_RESOURCE.check(f"ag-{self._base}")
+
+    @property
+    def action_group_short_name(self) -> str:
+        """What SMS and e-mail subjects show; 12 characters at most, so the prefix may be cut."""
+        return ACTION_GROUP_SHORT_NAME.check(f"{self.prefix}{self.environment}"[:12])
+
+    @property
+    def budget(self) -> str:
+        return BUDGET.check(f"budget-{self._base}")
 
     def workload_identity(self, slug: str) -> str:
         return MANAGED_IDENTITY.check(f"id-{self._base}-{slug}")
@@ -228,6 +304,14 @@ class Names:
                 "aks_node_resource_group",
                 "pipeline_identity",
                 "agent_scale_set",
+                "aks_identity",
+                "ml_compute_identity",
+                "virtual_network",
+                "nat_gateway",
+                "nat_public_ip",
+                "network_security_group",
+                "action_group",
+                "budget",
                 "variable_group",
                 "service_connection",
                 "agent_pool",
@@ -294,6 +378,11 @@ def deploy_branch(environment: str) -> str:
     """The branch of a project repository that Flux reconciles in `environment`: releases are commits there,
     so main keeps its review policies and each environment's history is its branch's log."""
     return f"deploy/{environment}"
+
+
+def private_endpoint(resource_name: str, group_id: str) -> str:
+    """One private endpoint per target and sub-resource (group id), e.g. pe-kv-mlops-dev-1a2b-vault."""
+    return NETWORK_RESOURCE.check(f"pe-{resource_name}-{group_id}")
 
 
 def project_namespace(slug: str) -> str:

@@ -1,17 +1,25 @@
 """What each stack declares: the shared stack once per organisation, an environment stack per environment."""
 
+import datetime
+
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from infra import config, naming, outputs
+from infra import address_plan, config, diagnostics, naming, outputs, private_link
 from infra.bootstrap.program import bootstrap_stack
+from infra.components.action_group import ActionGroup, ActionGroupArgs
 from infra.components.agents import Agents, AgentsArgs
 from infra.components.aks import Aks, AksArgs, FluxProject
+from infra.components.budget import Budget, BudgetArgs, first_of_month
+from infra.components.defender import DefenderPlans, DefenderPlansArgs
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
+from infra.components.diagnostic_settings import DiagnosticSettings, DiagnosticSettingsArgs, DiagnosticTarget
 from infra.components.ml_workspace import ComputeClusterSpec, MlWorkspace, MlWorkspaceArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
+from infra.components.network import Network, NetworkArgs
 from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs
+from infra.components.private_endpoints import PrivateEndpoints, PrivateEndpointsArgs, PrivateEndpointTarget
 from infra.components.project_pipelines import ProjectPipelines, ProjectPipelinesArgs
 from infra.components.registry import Registry, RegistryArgs
 from infra.components.secrets import Secrets, SecretsArgs
@@ -22,6 +30,7 @@ from infra.components.workload_identities import (
 )
 from infra.devops_users import approver_ids, build_service, user_ids
 from infra.pipeline_grants import GrantTargets, pipeline_grants, stack_references_needed
+from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER, ML_WORKSPACE, REGISTRY, STORAGE_ACCOUNT
 from infra.stacks import BOOTSTRAP, ENVIRONMENTS
 
 
@@ -110,6 +119,26 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             tags=tags,
         ),
     )
+    isolated = settings.network.isolated
+    net = Network(
+        "network",
+        NetworkArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            vnet_name=names.virtual_network,
+            nat_gateway_name=names.nat_gateway,
+            nat_public_ip_name=names.nat_public_ip,
+            security_group_name=names.network_security_group,
+            address_space=settings.network.address_space,
+            isolated=isolated,
+            private_dns_zones=private_link.zones() if isolated else (),
+            tags=tags,
+        ),
+    )
+
+    def subnet(name: str) -> pulumi.Output[str] | None:
+        return net.subnet_ids.apply(lambda ids: ids[name]) if isolated else None
+
     secrets = Secrets(
         "secrets",
         SecretsArgs(
@@ -118,6 +147,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             vault_name=names.key_vault,
             tenant_id=tenant_id,
             soft_delete_retention_days=settings.key_vault_retention_days,
+            private=isolated,
             secrets={
                 outputs.VARIABLE_RESOURCE_GROUP: group.name,
                 outputs.VARIABLE_WORKSPACE: names.ml_workspace,
@@ -134,6 +164,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             location=settings.location,
             registry_name=names.container_registry,
             sku=settings.acr_sku,
+            tasks_subnet_id=subnet(address_plan.ACR_TASKS),
             tags=tags,
         ),
     )
@@ -152,6 +183,9 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 ComputeClusterSpec(naming.CPU_COMPUTE_CLUSTER, settings.ml.cpu_vm_size, settings.ml.cpu_max),
                 ComputeClusterSpec(naming.GPU_COMPUTE_CLUSTER, settings.ml.gpu_vm_size, settings.ml.gpu_max),
             ),
+            subscription_id=settings.subscription_id,
+            compute_identity_name=names.ml_compute_identity,
+            private=isolated,
             tags=tags,
         ),
     )
@@ -185,6 +219,8 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 )
                 for p in settings.projects
             ],
+            node_subnet_id=subnet(address_plan.AKS_NODES),
+            control_plane_identity_name=names.aks_identity,
             tags=tags,
         ),
     )
@@ -258,6 +294,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             max_capacity=settings.agents.max_capacity,
             desired_idle=settings.agents.desired_idle,
             ssh_public_key=settings.agents.ssh_public_key,
+            subnet_id=net.subnet_ids.apply(lambda ids: ids[address_plan.AGENTS]),
             devops_project_id=devops_project_id,
             service_endpoint_id=pipeline.authorized_service_endpoint_id,
             tags=tags,
@@ -291,6 +328,71 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             ],
         ),
     )
+
+    if isolated:
+        PrivateEndpoints(
+            "private-endpoints",
+            PrivateEndpointsArgs(
+                resource_group_name=group.name,
+                location=settings.location,
+                subnet_id=subnet(address_plan.PRIVATE_ENDPOINTS),
+                zone_ids=net.zone_ids,
+                targets=[
+                    PrivateEndpointTarget(resource_name, resource_id, link)
+                    for resource_type, resource_name, resource_id in (
+                        (KEY_VAULT, names.key_vault, secrets.vault_id),
+                        (REGISTRY, names.container_registry, registry.registry_id),
+                        (STORAGE_ACCOUNT, names.storage_account, ml.storage_account_id),
+                        (ML_WORKSPACE, names.ml_workspace, ml.workspace_id),
+                    )
+                    for link in private_link.PRIVATE_LINK_GROUPS[resource_type]
+                ],
+                tags=tags,
+            ),
+        )
+    DiagnosticSettings(
+        "diagnostics",
+        DiagnosticSettingsArgs(
+            workspace_id=monitoring.workspace_id,
+            targets=[
+                DiagnosticTarget("vault", KEY_VAULT, secrets.vault_id),
+                DiagnosticTarget("registry", REGISTRY, registry.registry_id),
+                DiagnosticTarget("storage", STORAGE_ACCOUNT, ml.storage_account_id),
+                DiagnosticTarget("workspace", ML_WORKSPACE, ml.workspace_id),
+                DiagnosticTarget("aks", MANAGED_CLUSTER, aks.cluster_id),
+                DiagnosticTarget("logs", diagnostics.LOG_ANALYTICS, monitoring.workspace_id),
+                DiagnosticTarget("nsg", diagnostics.NETWORK_SECURITY_GROUP, net.security_group_id),
+                DiagnosticTarget("nat-ip", diagnostics.PUBLIC_IP, net.nat_public_ip_id),
+                DiagnosticTarget("vnet", private_link.VIRTUAL_NETWORK, net.vnet_id),
+            ],
+        ),
+    )
+    alerts = ActionGroup(
+        "alerts",
+        ActionGroupArgs(
+            resource_group_name=group.name,
+            group_name=names.action_group,
+            short_name=names.action_group_short_name,
+            emails=settings.alerts.emails,
+            teams_webhook_url=settings.alerts.teams_webhook_url,
+            tags=tags,
+        ),
+    )
+    Budget(
+        "budget",
+        BudgetArgs(
+            subscription_id=settings.subscription_id,
+            budget_name=names.budget,
+            amount=settings.budget.monthly_amount,
+            resource_group_names=[names.resource_group, names.aks_node_resource_group],
+            start_date=first_of_month(datetime.datetime.now(datetime.UTC).date()),
+            actual_thresholds=settings.budget.thresholds,
+            action_group_id=alerts.action_group_id,
+            emails=settings.alerts.emails,
+        ),
+    )
+    if settings.defender_plans:
+        DefenderPlans("defender", DefenderPlansArgs(subscription_id=settings.subscription_id))
 
     # Everything this stack tells the others and platform.json: one mapping, exported as it is.
     exported = {
@@ -329,6 +431,13 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             }
             for p in settings.projects
         },
+        outputs.NETWORK: {
+            outputs.NETWORK_ISOLATED: isolated,
+            # The scale-set agents sit in the environment's VNet and reach its private endpoints.
+            outputs.NETWORK_AGENT_POOL: agents.pool_name,
+            outputs.NETWORK_ACR_BUILD_POOL: registry.tasks_pool_name,
+        },
+        outputs.ACTION_GROUP_ID: alerts.action_group_id,
     }
     for key, value in exported.items():
         pulumi.export(key, value)

@@ -25,5 +25,6 @@ REQUIRED: Final = (
     "Microsoft.ManagedIdentity",
     "Microsoft.Network",
     "Microsoft.OperationalInsights",
+    "Microsoft.Security",
     "Microsoft.Storage",
 )

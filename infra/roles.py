@@ -24,6 +24,8 @@ CONTRIBUTOR: Final = "Contributor"
 KEY_VAULT_CRYPTO_USER: Final = "Key Vault Crypto User"
 KEY_VAULT_SECRETS_USER: Final = "Key Vault Secrets User"
 MONITORING_METRICS_PUBLISHER: Final = "Monitoring Metrics Publisher"
+# The AKS control plane's identity joins its nodes and internal load balancers to a subnet of our VNet.
+NETWORK_CONTRIBUTOR: Final = "Network Contributor"
 READER: Final = "Reader"
 RBAC_ADMINISTRATOR: Final = "Role Based Access Control Administrator"
 STORAGE_BLOB_DATA_CONTRIBUTOR: Final = "Storage Blob Data Contributor"
@@ -41,22 +43,23 @@ ASSIGNED_BY_ENVIRONMENTS: Final = (
     AZURE_ML_DATA_SCIENTIST,
     KEY_VAULT_SECRETS_USER,
     MONITORING_METRICS_PUBLISHER,
+    NETWORK_CONTRIBUTOR,
     READER,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
     STORAGE_BLOB_DATA_READER,
 )
 
-# The one custom role: what the project pipelines do with kubectl in their own namespace (make wait-rollout,
-# integration-aks), which no built-in role covers without write access to most of the namespace: the AKS RBAC
-# roles read no custom resources (Flagger canaries), and port-forwarding is authorised as pods/write. AKS maps
-# a request to `Microsoft.ContainerService/managedClusters/<group>/<resource>/<verb>` (Azure/AKS docs, "Use
-# Azure RBAC for Kubernetes authorization"; kubeguard/guard authz/providers/azure/rbac).
-# The other custom role: what `pulumi preview` does with the secrets provider's key (Key Vault data actions).
+# A custom role: what `pulumi preview` does with the secrets provider's key (Key Vault data actions).
 STATE_DECRYPT_DATA_ACTIONS: Final = (
     "Microsoft.KeyVault/vaults/keys/read",
     "Microsoft.KeyVault/vaults/keys/decrypt/action",
 )
 
+# Another custom role: what the project pipelines do with kubectl in their own namespace (make wait-rollout,
+# integration-aks), which no built-in role covers without write access to most of the namespace: the AKS RBAC
+# roles read no custom resources (Flagger canaries), and port-forwarding is authorised as pods/write. AKS maps
+# a request to `Microsoft.ContainerService/managedClusters/<group>/<resource>/<verb>` (Azure/AKS docs, "Use
+# Azure RBAC for Kubernetes authorization"; kubeguard/guard authz/providers/azure/rbac).
 PIPELINE_KUBE_ROLE_DATA_ACTIONS: Final = (
     "Microsoft.ContainerService/managedClusters/apps/deployments/read",
     "Microsoft.ContainerService/managedClusters/apps/replicasets/read",

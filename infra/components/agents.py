@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuredevops as azuredevops
-from pulumi_azure_native import compute, network
+from pulumi_azure_native import compute
 
 from infra.components import TYPE_PREFIX
 
@@ -26,6 +26,9 @@ class AgentsArgs:
     max_capacity: int
     desired_idle: int
     ssh_public_key: str
+    # The environment's agents subnet: outbound through its NAT gateway, nothing inbound, and a route to
+    # every private endpoint of the environment.
+    subnet_id: pulumi.Input[str]
     devops_project_id: pulumi.Input[str]
     service_endpoint_id: pulumi.Input[str]
     tags: Mapping[str, str]
@@ -41,68 +44,6 @@ class Agents(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:Agents", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        # Agents need outbound internet (Azure DevOps, package feeds) and nothing inbound: a NAT gateway
-        # gives explicit outbound now that Azure retires default outbound access for new subnets.
-        outbound_ip = network.PublicIPAddress(
-            f"{name}-outbound-ip",
-            public_ip_address_name=f"pip-{args.scale_set_name}",
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            sku=network.PublicIPAddressSkuArgs(name="Standard"),
-            public_ip_allocation_method="Static",
-            tags=tags,
-            opts=child,
-        )
-        nat = network.NatGateway(
-            f"{name}-nat",
-            nat_gateway_name=f"ng-{args.scale_set_name}",
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            sku=network.NatGatewaySkuArgs(name="Standard"),
-            public_ip_addresses=[network.SubResourceArgs(id=outbound_ip.id)],
-            tags=tags,
-            opts=child,
-        )
-        nsg = network.NetworkSecurityGroup(
-            f"{name}-nsg",
-            network_security_group_name=f"nsg-{args.scale_set_name}",
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            security_rules=[
-                network.SecurityRuleArgs(
-                    name="deny-internet-inbound",
-                    priority=4000,
-                    direction="Inbound",
-                    access="Deny",
-                    protocol="*",
-                    source_address_prefix="Internet",
-                    source_port_range="*",
-                    destination_address_prefix="*",
-                    destination_port_range="*",
-                )
-            ],
-            tags=tags,
-            opts=child,
-        )
-        vnet = network.VirtualNetwork(
-            f"{name}-vnet",
-            virtual_network_name=f"vnet-{args.scale_set_name}",
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            address_space=network.AddressSpaceArgs(address_prefixes=["10.60.0.0/24"]),
-            subnets=[
-                network.SubnetArgs(
-                    name="agents",
-                    address_prefix="10.60.0.0/24",
-                    nat_gateway=network.SubResourceArgs(id=nat.id),
-                    network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
-                    default_outbound_access=False,
-                )
-            ],
-            tags=tags,
-            opts=child,
-        )
-        subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if subnets else None)
         scale_set = compute.VirtualMachineScaleSet(
             f"{name}-vmss",
             vm_scale_set_name=args.scale_set_name,
@@ -153,7 +94,7 @@ class Agents(pulumi.ComponentResource):
                                 compute.VirtualMachineScaleSetIPConfigurationArgs(
                                     name="agents",
                                     primary=True,
-                                    subnet=compute.ApiEntityReferenceArgs(id=subnet_id),
+                                    subnet=compute.ApiEntityReferenceArgs(id=args.subnet_id),
                                 )
                             ],
                         )

@@ -4,9 +4,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, containerservice, kubernetesconfiguration
+from pulumi_azure_native import authorization, containerservice, kubernetesconfiguration, managedidentity
 
-from infra import gitops, naming, roles
+from infra import address_plan, gitops, naming, roles
 from infra.components import TYPE_PREFIX
 
 
@@ -42,6 +42,10 @@ class AksArgs:
     gitops_branch: str
     gitops_auth_secret: str
     projects: Sequence[FluxProject]
+    # Private cluster: nodes in this subnet of the environment's VNet, an API server reachable only from
+    # the VNet (the scale-set agents; `az aks command invoke` from elsewhere). None: public API server.
+    node_subnet_id: pulumi.Input[str] | None
+    control_plane_identity_name: str
     tags: Mapping[str, str]
 
 
@@ -53,6 +57,38 @@ class Aks(pulumi.ComponentResource):
     def __init__(self, name: str, args: AksArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Aks", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        private = args.node_subnet_id is not None
+        identity = containerservice.ManagedClusterIdentityArgs(
+            type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED
+        )
+        cluster_after: list[pulumi.Resource] = []
+        if private:
+            # In our VNet the control plane's identity joins nodes and internal load balancers to the subnet
+            # (subnets/join/action, learn.microsoft.com/azure/aks/concepts-identity): the right must exist
+            # before the cluster, so the identity is ours, not the cluster's system identity.
+            control_plane = managedidentity.UserAssignedIdentity(
+                f"{name}-control-plane-identity",
+                resource_name_=args.control_plane_identity_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                tags=dict(args.tags),
+                opts=child,
+            )
+            cluster_after.append(
+                authorization.RoleAssignment(
+                    f"{name}-control-plane-subnet",
+                    principal_id=control_plane.principal_id,
+                    principal_type="ServicePrincipal",
+                    role_definition_id=roles.definition_id(args.subscription_id, roles.NETWORK_CONTRIBUTOR),
+                    scope=args.node_subnet_id,
+                    description="The AKS control plane joins its nodes and load balancers to this subnet",
+                    opts=child,
+                )
+            )
+            identity = containerservice.ManagedClusterIdentityArgs(
+                type=containerservice.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[control_plane.id],
+            )
         cluster = containerservice.ManagedCluster(
             f"{name}-cluster",
             resource_name_=args.cluster_name,
@@ -62,8 +98,13 @@ class Aks(pulumi.ComponentResource):
             dns_prefix=args.cluster_name,
             kubernetes_version=args.kubernetes_version,
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier="Standard"),
-            identity=containerservice.ManagedClusterIdentityArgs(
-                type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED
+            identity=identity,
+            # Private: the API server has only a private endpoint in the nodes' VNet, its name in a zone AKS
+            # manages and links to that VNet ("system"); Flux runs in the cluster and is unaffected.
+            api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=private,
+                private_dns_zone="system" if private else None,
+                enable_private_cluster_public_fqdn=False if private else None,
             ),
             enable_rbac=True,
             # Entra ID is the only way in: no static kubeconfig credentials, authorisation by Azure RBAC.
@@ -89,6 +130,10 @@ class Aks(pulumi.ComponentResource):
                 network_dataplane="cilium",
                 network_policy="cilium",
                 load_balancer_sku="standard",
+                # Said outright once the nodes share a VNet whose ranges must not overlap them.
+                pod_cidr=address_plan.AKS_POD_CIDR if private else None,
+                service_cidr=address_plan.AKS_SERVICE_CIDR if private else None,
+                dns_service_ip=address_plan.AKS_DNS_SERVICE_IP if private else None,
             ),
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
@@ -111,11 +156,14 @@ class Aks(pulumi.ComponentResource):
                     max_count=args.system_max,
                     count=args.system_min,
                     type="VirtualMachineScaleSets",
+                    vnet_subnet_id=args.node_subnet_id,
                 )
             ],
             tags=dict(args.tags),
             # The autoscaler changes the node count; Pulumi must not fight it on every update.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles[0].count"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["agentPoolProfiles[0].count"], depends_on=cluster_after
+            ),
         )
         label_key, label_value = naming.GPU_NODE_LABEL
         containerservice.AgentPool(
@@ -137,6 +185,7 @@ class Aks(pulumi.ComponentResource):
             node_labels={label_key: label_value},
             gpu_profile=containerservice.GPUProfileArgs(driver="Install"),
             type="VirtualMachineScaleSets",
+            vnet_subnet_id=args.node_subnet_id,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
         )

@@ -43,6 +43,11 @@ def _storage(props: Mapping[str, Any]) -> Iterator[str]:
     yield from require_flag(props, "enableHttpsTrafficOnly", True, "HTTPS only must be on")
 
 
+def _storage_shared_key(props: Mapping[str, Any]) -> Iterator[str]:
+    # Unset means allowed (learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent).
+    yield from require_flag(props, "allowSharedKeyAccess", False, "shared-key access must be off")
+
+
 def _cluster_identity(props: Mapping[str, Any]) -> Iterator[str]:
     yield from require_flag(props, "oidcIssuerProfile.enabled", True, "the OIDC issuer must be on")
     yield from require_flag(
@@ -143,6 +148,12 @@ AZURE_POLICIES: Final = (
         "Storage accounts allow no public blob access, need TLS 1.2 or later and HTTPS only.",
         {STORAGE_ACCOUNT},
         _storage,
+    ),
+    resource_policy(
+        "storage-no-shared-key",
+        "Storage accounts take Entra ID only: shared-key (account key and SAS) access is off.",
+        {STORAGE_ACCOUNT},
+        _storage_shared_key,
     ),
     resource_policy(
         "aks-entra-workload-identity",

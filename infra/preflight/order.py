@@ -158,7 +158,7 @@ def check_providers(walk: Walk, runs: Mapping[str, StackRun]) -> None:
                 operation=f"register {name}",
                 resource=f"/subscriptions/{subscription}",
             )
-            if name in REGISTERED_BY_DEFAULT:
+            if name.lower() in {default.lower() for default in REGISTERED_BY_DEFAULT}:
                 walk.add(
                     Entry(**base, granted_by=Grant("registered by default", f"/subscriptions/{subscription}"))
                 )

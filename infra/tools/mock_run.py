@@ -127,6 +127,16 @@ _ARM_TYPES: Mapping[str, str] = {
     "network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
     "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "compute:VirtualMachineScaleSet": "Microsoft.Compute/virtualMachineScaleSets",
+    "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups"
+    ),
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks"
+    ),
+    "monitor:ActionGroup": "Microsoft.Insights/actionGroups",
+    "containerregistry:AgentPool": "Microsoft.ContainerRegistry/registries/{registryName}/agentPools",
 }
 # Extension resources live under the resource they extend.
 _EXTENSION_TYPES: Mapping[str, str] = {
@@ -134,6 +144,17 @@ _EXTENSION_TYPES: Mapping[str, str] = {
     "kubernetesconfiguration:FluxConfiguration": "Microsoft.KubernetesConfiguration/fluxConfigurations",
     "authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
     "authorization:RoleDefinition": "Microsoft.Authorization/roleDefinitions",
+    "monitor:DiagnosticSetting": "Microsoft.Insights/diagnosticSettings",
+    "consumption:Budget": "Microsoft.Consumption/budgets",
+    "security:Pricing": "Microsoft.Security/pricings",
+}
+# The input that names the resource an extension resource extends (the cluster's are several inputs).
+_EXTENDED_BY: Mapping[str, str] = {
+    "authorization:RoleAssignment": "scope",
+    "authorization:RoleDefinition": "scope",
+    "monitor:DiagnosticSetting": "resourceUri",
+    "consumption:Budget": "scope",
+    "security:Pricing": "scopeId",
 }
 
 
@@ -145,8 +166,8 @@ def _arm_id(subscription_id: str, inputs: Mapping[str, Any], type_: str, name: s
         return f"/subscriptions/{subscription_id}/resourceGroups/{name}"
     key = f"{module}:{kind}"
     if key in _EXTENSION_TYPES:
-        if key.startswith("authorization:"):
-            parent = str(inputs.get("scope", group_id))
+        if key in _EXTENDED_BY:
+            parent = "/" + str(inputs.get(_EXTENDED_BY[key], group_id)).strip("/")
             name = str(inputs.get("roleDefinitionId", name)) if kind == "RoleDefinition" else name
         else:
             parent = (
@@ -241,6 +262,17 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 {**subnet, "id": f"{resource_id}/subnets/{subnet.get('name')}"}
                 for subnet in inputs.get("subnets", [])
             ]
+        identity = inputs.get("identity")
+        if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+            # A resource takes its user-assigned identities as a list of ids; ARM answers with a map of
+            # id -> {principalId, clientId}, and the SDK's output types insist on that map.
+            state["identity"] = {
+                **identity,
+                "userAssignedIdentities": {
+                    uid: {"principalId": f"{uid}-principal-id", "clientId": f"{uid}-client-id"}
+                    for uid in identity["userAssignedIdentities"]
+                },
+            }
         return resource_id, state
 
     def _devops(self, type_: str, inputs: dict, logical: str) -> tuple[str, dict]:

@@ -12,9 +12,30 @@ from infra.tools.mock_run import DeclaredResource, PlatformMocks, RecordingMonit
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000123"
 
 
+class RequestMonitor(RecordingMonitor):
+    """Also keeps each registration request as sent: resource options and secret markers included."""
+
+    def __init__(self, platform_mocks: PlatformMocks) -> None:
+        super().__init__(platform_mocks)
+        self.requests: list[Any] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        self.requests.append(request)
+        return super().RegisterResource(request)
+
+
 class Recorder:
-    def __init__(self, monitor: RecordingMonitor) -> None:
+    def __init__(self, monitor: RequestMonitor) -> None:
         self._monitor = monitor
+
+    def requests(self, type_: str) -> list[Any]:
+        """Registration requests of resources of `type_`, as the engine would receive them."""
+        return [request for request in self._monitor.requests if request.type == type_]
+
+    def request(self, type_: str) -> Any:
+        found = self.requests(type_)
+        assert len(found) == 1, f"expected one {type_}, found {len(found)}"
+        return found[0]
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [resource for resource in self._monitor.declared if resource.type == type_]
@@ -32,7 +53,7 @@ class Recorder:
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
     mocks = PlatformMocks("dev", SUBSCRIPTION, references={})
-    monitor = RecordingMonitor(mocks)
+    monitor = RequestMonitor(mocks)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project="mlops-platform", stack="dev", preview=False, monitor=monitor)
     yield Recorder(monitor)

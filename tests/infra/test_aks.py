@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from infra import gitops, naming
+from infra import address_plan, gitops, naming, roles
 from infra.components.aks import Aks, AksArgs, FluxProject
 from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
 
@@ -15,7 +15,10 @@ PROJECTS = [
 ]
 
 
-def build(auth_secret: str = "") -> Aks:
+NODE_SUBNET = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"
+
+
+def build(auth_secret: str = "", node_subnet_id: str | None = None) -> Aks:
     return Aks(
         "aks",
         AksArgs(
@@ -38,6 +41,8 @@ def build(auth_secret: str = "") -> Aks:
             gitops_branch="main",
             gitops_auth_secret=auth_secret,
             projects=PROJECTS,
+            node_subnet_id=node_subnet_id,
+            control_plane_identity_name="id-mlops-dev-aks",
             tags=TAGS,
         ),
     )
@@ -76,7 +81,7 @@ def test_gpu_pool_autoscales_from_zero_with_taint_and_label(recorder: Recorder) 
 
 def test_kubelet_identity_gets_acr_pull_on_the_registry(recorder: Recorder) -> None:
     resolve(lambda: build().cluster_id)
-    (assignment,) = recorder.of_type("azure-native:authorization:RoleAssignment")
+    (assignment,) = recorder.of_type("azure-native:authorization:RoleAssignment")  # public: AcrPull only
     assert assignment.inputs["roleDefinitionId"].endswith("/7f951dda-4ed3-4680-a7ca-43fe172d538d")
     assert assignment.inputs["principalId"] == "aks-mlops-dev-kubelet-object-id"
     assert assignment.inputs["scope"].endswith("/registries/cr")
@@ -115,6 +120,52 @@ def test_git_credentials_come_from_a_cluster_secret_never_from_config(recorder: 
     for configuration in recorder.of_type("azure-native:kubernetesconfiguration:FluxConfiguration"):
         assert configuration.inputs["gitRepository"]["localAuthRef"] == "flux-git-auth"
         assert "configurationProtectedSettings" not in configuration.inputs
+
+
+def assert_private_api_server(cluster: Mapping[str, Any]) -> None:
+    access = cluster["apiServerAccessProfile"]
+    assert access["enablePrivateCluster"] is True
+    assert access["enablePrivateClusterPublicFQDN"] is False
+    assert "authorizedIPRanges" not in access
+
+
+def test_without_a_node_subnet_the_api_server_is_public_and_says_so(recorder: Recorder) -> None:
+    resolve(lambda: build().cluster_id)
+    cluster = recorder.one("azure-native:containerservice:ManagedCluster").inputs
+    assert cluster["apiServerAccessProfile"] == {"enablePrivateCluster": False}
+    assert cluster["identity"]["type"] == "SystemAssigned"
+    assert "vnetSubnetID" not in cluster["agentPoolProfiles"][0]
+
+
+def test_private_cluster_nodes_sit_in_the_subnet_its_identity_may_join(recorder: Recorder) -> None:
+    resolve(lambda: build(node_subnet_id=NODE_SUBNET).cluster_id)
+    cluster = recorder.one("azure-native:containerservice:ManagedCluster")
+    assert_private_api_server(cluster.inputs)
+    assert cluster.inputs["apiServerAccessProfile"]["privateDNSZone"] == "system"
+    assert cluster.inputs["agentPoolProfiles"][0]["vnetSubnetID"] == NODE_SUBNET
+    assert recorder.one("azure-native:containerservice:AgentPool").inputs["vnetSubnetID"] == NODE_SUBNET
+    (identity_id,) = cluster.inputs["identity"]["userAssignedIdentities"]
+    assert cluster.inputs["identity"]["type"] == "UserAssigned" and identity_id.endswith("/id-mlops-dev-aks")
+    network = cluster.inputs["networkProfile"]
+    assert (network["podCidr"], network["serviceCidr"], network["dnsServiceIP"]) == (
+        address_plan.AKS_POD_CIDR,
+        address_plan.AKS_SERVICE_CIDR,
+        address_plan.AKS_DNS_SERVICE_IP,
+    )
+    [subnet_grant] = [
+        a
+        for a in recorder.of_type("azure-native:authorization:RoleAssignment")
+        if a.inputs["roleDefinitionId"].endswith(roles.guid(roles.NETWORK_CONTRIBUTOR))
+    ]
+    assert subnet_grant.inputs["scope"] == NODE_SUBNET
+    assert subnet_grant.inputs["principalId"] == "id-mlops-dev-aks-principal-id"
+    # The right exists before the cluster that needs it.
+    assert subnet_grant.urn in cluster.dependencies
+
+
+def test_check_rejects_a_public_api_server() -> None:
+    with pytest.raises(AssertionError):
+        assert_private_api_server({"apiServerAccessProfile": {"enablePrivateCluster": False}})
 
 
 def test_check_rejects_a_gpu_pool_that_keeps_a_node() -> None:

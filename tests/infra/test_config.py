@@ -33,8 +33,11 @@ def checkout(tmp_path: Path, stack: str, edit: Edit, project_edit: Edit | None =
     return tmp_path
 
 
-def load(root: Path, stack: str) -> config.EnvironmentSettings | config.SharedSettings:
-    pulumi.runtime.set_all_config(stack_config.load(stack, root))
+def load(
+    root: Path, stack: str, secret_keys: list[str] | None = None
+) -> config.EnvironmentSettings | config.SharedSettings | config.BootstrapSettings:
+    # Secret keys are reset on every load: they outlive a test in the runtime's context otherwise.
+    pulumi.runtime.set_all_config(stack_config.load(stack, root), secret_keys or [])
     if stack == BOOTSTRAP:
         return config.load_bootstrap(stack, root)
     return config.load_environment(stack) if config.is_environment(stack) else config.load_shared(stack)
@@ -213,6 +216,77 @@ BAD_CONFIG = [
         None,
         ["projects", "must be a list"],
     ),
+    (
+        "isolation without a registry that takes private endpoints",
+        "dev",
+        setter(f"{P}:networkIsolation", True),
+        None,
+        ["acrSku = 'Standard'", "networkIsolation needs Premium"],
+    ),
+    (
+        "address space too small for the subnets",
+        "prod",
+        setter(f"{P}:networkAddressSpace", "10.60.0.0/24"),
+        None,
+        ["networkAddressSpace = '10.60.0.0/24'", "/22 or larger"],
+    ),
+    (
+        "address space over AKS's service range",
+        "qa",
+        setter(f"{P}:networkAddressSpace", "10.0.0.0/16"),
+        None,
+        ["overlaps AKS's range 10.0.0.0/16"],
+    ),
+    (
+        "public address space",
+        "dev",
+        setter(f"{P}:networkAddressSpace", "20.1.0.0/16"),
+        None,
+        ["private IPv4"],
+    ),
+    (
+        "nobody to alert",
+        "dev",
+        setter(f"{P}:alertEmails", []),
+        None,
+        ["alertEmails = []", "needs an alert receiver"],
+    ),
+    (
+        "alert address not an address",
+        "qa",
+        setter(f"{P}:alertEmails", ["oncall"]),
+        None,
+        ["e-mail addresses"],
+    ),
+    (
+        "webhook in plain text",
+        "prod",
+        setter(f"{P}:teamsWebhookUrl", "https://prod-01.westeurope.logic.azure.com/workflows/x?sig=abc"),
+        None,
+        ["teamsWebhookUrl is plain text", "pulumi config set --secret"],
+    ),
+    ("budget of nothing", "dev", setter(f"{P}:monthlyBudget", 0), None, ["monthlyBudget = 0", "from 1 to"]),
+    (
+        "thresholds not rising",
+        "dev",
+        setter(f"{P}:budgetAlertThresholds", [80, 50]),
+        None,
+        ["budgetAlertThresholds = [80, 50]", "rising percentages"],
+    ),
+    (
+        "more thresholds than a budget has notifications",
+        "qa",
+        setter(f"{P}:budgetAlertThresholds", [10, 20, 30, 40, 50]),
+        None,
+        ["1 to 4 rising"],
+    ),
+    (
+        "key vault generation out of range",
+        "prod",
+        setter(f"{P}:keyVaultGeneration", 0),
+        None,
+        ["keyVaultGeneration = 0", "from 1 to 99"],
+    ),
 ]
 
 
@@ -279,6 +353,9 @@ def test_stack_files_differ_only_in_decisions() -> None:
                 "amlCpuMaxNodes",
                 "amlGpuMaxNodes",
                 "agentMaxCapacity",
+                "networkIsolation",
+                "defenderPlans",
+                "monthlyBudget",
             )
         ),
     }
@@ -289,6 +366,31 @@ def test_stack_files_differ_only_in_decisions() -> None:
     keys = set().union(*files.values())
     differing = {key for key in keys if len({repr(f.get(key)) for f in files.values()}) > 1}
     assert differing <= decisions, f"stack files differ in non-decisions: {sorted(differing - decisions)}"
+
+
+WEBHOOK_KEY = f"{P}:teamsWebhookUrl"
+
+
+def test_a_secret_webhook_is_taken(tmp_path: Path) -> None:
+    url = "https://prod-01.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=abc"
+    root = checkout(tmp_path, "prod", setter(WEBHOOK_KEY, url))
+    settings = load(root, "prod", secret_keys=[WEBHOOK_KEY])
+    assert isinstance(settings, config.EnvironmentSettings)
+    assert settings.alerts.teams_webhook_url == url
+
+
+def test_a_bad_secret_is_reported_without_its_value(tmp_path: Path) -> None:
+    root = checkout(tmp_path, "prod", setter(WEBHOOK_KEY, "http://hooks.contoso.com/sig=hunter2"))
+    with pytest.raises(config.ConfigError) as raised:
+        load(root, "prod", secret_keys=[WEBHOOK_KEY])
+    assert str(raised.value) == f"Pulumi.prod.yaml: {WEBHOOK_KEY} (secret): must be an https:// URL"
+
+
+def test_isolation_follows_the_stack_files() -> None:
+    dev, qa, prod = (load(REPO_ROOT, stack) for stack in ("dev", "qa", "prod"))
+    assert isinstance(dev, config.EnvironmentSettings) and not dev.network.isolated
+    assert isinstance(qa, config.EnvironmentSettings) and qa.network.isolated and qa.acr_sku == "Premium"
+    assert isinstance(prod, config.EnvironmentSettings) and prod.network.isolated
 
 
 def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path) -> None:
@@ -330,3 +432,14 @@ def test_bootstrap_reads_each_environments_subscription_from_its_stack_file() ->
     for environment in ("dev", "qa", "prod"):
         stack_file = yaml.safe_load((REPO_ROOT / f"Pulumi.{environment}.yaml").read_text())["config"]
         assert settings.environments[environment].subscription_id == stack_file["azure-native:subscriptionId"]
+
+
+def test_a_recreated_stack_takes_a_fresh_vault_name_from_its_stack_file(tmp_path: Path) -> None:
+    committed = load(REPO_ROOT, "prod")
+    root = checkout(tmp_path, "prod", setter(f"{P}:keyVaultGeneration", 2))
+    recreated = load(root, "prod")
+    assert isinstance(committed, config.EnvironmentSettings) and isinstance(
+        recreated, config.EnvironmentSettings
+    )
+    assert recreated.names.key_vault != committed.names.key_vault
+    assert recreated.names.storage_account == committed.names.storage_account

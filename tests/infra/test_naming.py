@@ -83,3 +83,32 @@ def test_valid_slugs(slug: str) -> None:
 def test_invalid_slugs(slug: str) -> None:
     with pytest.raises(naming.NameRuleError):
         naming.check_slug(slug)
+
+
+def test_a_new_key_vault_generation_gets_a_fresh_name_of_the_same_length() -> None:
+    first = naming.Names("mlops", "prod", SUBSCRIPTION)
+    generations = [
+        naming.Names("mlops", "prod", SUBSCRIPTION, generation).key_vault for generation in range(1, 100)
+    ]
+    # Generation 1 is the name every existing stack already has.
+    assert (
+        generations[0]
+        == first.key_vault
+        == f"kv-mlops-prod-{naming.unique_suffix(SUBSCRIPTION, 'mlops', 'prod')}"
+    )
+    assert len(set(generations)) == len(generations), (
+        "a recreated stack would meet a vault that purge protection keeps"
+    )
+    assert {len(name) for name in generations} == {len(first.key_vault)}
+    # Only the vault moves: the other globally unique names keep theirs.
+    second = naming.Names("mlops", "prod", SUBSCRIPTION, 2)
+    assert (second.storage_account, second.container_registry) == (
+        first.storage_account,
+        first.container_registry,
+    )
+
+
+def test_private_endpoint_names_follow_the_network_rule() -> None:
+    assert naming.private_endpoint("kv-mlops-prod-1a2b", "vault") == "pe-kv-mlops-prod-1a2b-vault"
+    with pytest.raises(naming.NameRuleError, match="network resource name"):
+        naming.private_endpoint("x" * 80, "blob")

@@ -4,9 +4,10 @@ from collections import Counter
 
 import pytest
 
-from infra import config, gitops, outputs
+from infra import config, diagnostics, gitops, outputs
 from infra.stacks import ENVIRONMENTS, EVERY, SHARED
-from infra.tools.mock_run import StackRun, run_stacks
+from infra.tools import stack_config
+from infra.tools.mock_run import REPO_ROOT, StackRun, run_stacks
 
 FLUX = "azure-native:kubernetesconfiguration:FluxConfiguration"
 APPROVAL = "azuredevops:index/checkApproval:CheckApproval"
@@ -120,3 +121,55 @@ def test_environment_pipelines_are_those_of_the_shared_stack(runs: dict[str, Sta
 def test_unknown_stack_is_refused() -> None:
     with pytest.raises(config.ConfigError, match="not one of bootstrap, shared, dev, qa, prod"):
         config.is_environment("staging")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_network_output_says_where_pipelines_reach_the_environment(
+    runs: dict[str, StackRun], environment: str
+) -> None:
+    exported = runs[environment].outputs
+    isolated = stack_config.load(environment, REPO_ROOT)[f"{config.PROJECT}:networkIsolation"] == "true"
+    network = exported[outputs.NETWORK]
+    assert network[outputs.NETWORK_ISOLATED] is isolated
+    # The scale-set pool is the one whose agents sit in the environment's VNet.
+    assert network[outputs.NETWORK_AGENT_POOL] == exported[outputs.AGENT_POOL]
+    assert (network[outputs.NETWORK_ACR_BUILD_POOL] is not None) is isolated
+    assert exported[outputs.ACTION_GROUP_ID].endswith(f"/ag-mlops-{environment}")
+
+
+def test_committed_isolation_is_on_in_qa_and_prod_only(runs: dict[str, StackRun]) -> None:
+    isolated = {env: runs[env].outputs[outputs.NETWORK][outputs.NETWORK_ISOLATED] for env in ENVIRONMENTS}
+    assert isolated == {"dev": False, "qa": True, "prod": True}
+
+
+def test_every_declared_azure_type_is_diagnosed_or_says_why_not(runs: dict[str, StackRun]) -> None:
+    declared = {
+        r.type
+        for run in runs.values()
+        for r in run.resources
+        if r.custom and r.type.startswith("azure-native:")
+    }
+    undecided = declared - set(diagnostics.DIAGNOSED) - set(diagnostics.NOT_DIAGNOSED)
+    assert not undecided, (
+        f"add these to infra/diagnostics.py, DIAGNOSED or NOT_DIAGNOSED: {sorted(undecided)}"
+    )
+
+
+def test_one_stack_per_subscription_owns_its_defender_plans() -> None:
+    owners: dict[str, list[str]] = {}
+    for environment in ENVIRONMENTS:
+        values = stack_config.load(environment, REPO_ROOT)
+        if values[f"{config.PROJECT}:defenderPlans"] == "true":
+            owners.setdefault(values["azure-native:subscriptionId"], []).append(environment)
+    assert owners, "the committed stacks turn Defender on somewhere"
+    shared = {subscription: stacks for subscription, stacks in owners.items() if len(stacks) > 1}
+    assert not shared, f"two stacks would fight over one subscription's Defender plans: {shared}"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_each_environment_has_one_budget_and_one_action_group(
+    runs: dict[str, StackRun], environment: str
+) -> None:
+    counted = kinds(runs[environment])
+    assert counted["azure-native:consumption:Budget"] == 1
+    assert counted["azure-native:monitor:ActionGroup"] == 1

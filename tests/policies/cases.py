@@ -51,6 +51,7 @@ COMPLIANT: Final[dict[str, tuple[str, dict[str, Any]]]] = {
             "allowBlobPublicAccess": False,
             "minimumTlsVersion": "TLS1_2",
             "enableHttpsTrafficOnly": True,
+            "allowSharedKeyAccess": False,
         },
     ),
     "cluster": (
@@ -179,6 +180,9 @@ WEAKENED: Final[list[tuple[str, str, str, Any, str]]] = [
     ("storage-private-tls12-https", "storage", "allowBlobPublicAccess", True, "public blob access"),
     ("storage-private-tls12-https", "storage", "minimumTlsVersion", "TLS1_0", "TLS 1.2"),
     ("storage-private-tls12-https", "storage", "enableHttpsTrafficOnly", False, "HTTPS only"),
+    ("storage-no-shared-key", "storage", "allowSharedKeyAccess", True, "shared-key access must be off"),
+    # Unset is Azure's default, which allows shared keys.
+    ("storage-no-shared-key", "storage", "allowSharedKeyAccess", ..., "allowSharedKeyAccess is not set"),
     ("aks-entra-workload-identity", "cluster", "oidcIssuerProfile.enabled", False, "OIDC issuer"),
     (
         "aks-entra-workload-identity",

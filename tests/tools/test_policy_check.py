@@ -2,8 +2,18 @@
 
 import pytest
 
-from infra.policies.azure import AGENT_POOL, KEY_VAULT, ROLE_ASSIGNMENT
+from infra.diagnostics import DIAGNOSTIC_SETTING
+from infra.policies.azure import (
+    AGENT_POOL,
+    KEY_VAULT,
+    MANAGED_CLUSTER,
+    REGISTRY,
+    ROLE_ASSIGNMENT,
+    STORAGE_ACCOUNT,
+)
+from infra.policies.costs import BUDGET
 from infra.policies.environments import BRANCH_CONTROL
+from infra.private_link import PRIVATE_DNS_ZONE_GROUP, PRIVATE_ENDPOINT
 from infra.stacks import ALL
 from infra.tools.policy_check import Violation, check_stack, main
 from tests.tools.weaken import weaken
@@ -65,6 +75,88 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
             "Environment",
             "missing: CheckBranchControl",
         ),
+        (
+            "prod",
+            KEY_VAULT,
+            "properties.public_network_access",
+            "Enabled",
+            "public-network-access-off",
+            "keyvault:Vault",
+            "takes no public traffic",
+        ),
+        (
+            "qa",
+            MANAGED_CLUSTER,
+            "api_server_access_profile.enable_private_cluster",
+            False,
+            "public-network-access-off",
+            "containerservice:ManagedCluster",
+            "API server is private",
+        ),
+        (
+            # The workspace's endpoint points at nothing: the workspace is left without its private path.
+            "prod",
+            PRIVATE_ENDPOINT,
+            "private_link_service_connections",
+            [],
+            "private-endpoints-present",
+            "",
+            "no private endpoint for its",
+        ),
+        (
+            "qa",
+            REGISTRY,
+            "sku.name",
+            "Standard",
+            "private-endpoints-present",
+            "containerregistry:Registry",
+            "only on Premium registries",
+        ),
+        (
+            "qa",
+            PRIVATE_DNS_ZONE_GROUP,
+            "private_dns_zone_configs",
+            [],
+            "private-endpoints-present",
+            "",
+            "does not resolve privately",
+        ),
+        (
+            "dev",
+            DIAGNOSTIC_SETTING,
+            "logs",
+            [],
+            "diagnostic-settings",
+            "",
+            "into a Log Analytics workspace of this stack",
+        ),
+        (
+            "dev",
+            BUDGET,
+            "notifications",
+            {},
+            "budget-per-environment",
+            "resources:ResourceGroup",
+            "alerts nobody before the money is spent",
+        ),
+        (
+            "prod",
+            BUDGET,
+            "filter.dimensions.values",
+            ["rg-somewhere-else"],
+            "budget-per-environment",
+            "resources:ResourceGroup",
+            "no cost budget covers it",
+        ),
+        (
+            "dev",
+            STORAGE_ACCOUNT,
+            "allow_shared_key_access",
+            True,
+            "storage-no-shared-key",
+            "storage:StorageAccount",
+            "shared-key access must be off",
+        ),
     ],
     ids=[
         "vault-without-purge-protection",
@@ -72,6 +164,15 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
         "connection-with-secret",
         "subscription-role",
         "no-branch-control",
+        "public-vault-in-isolated-prod",
+        "public-api-server-in-isolated-qa",
+        "endpoints-to-nothing",
+        "standard-registry-with-endpoint",
+        "endpoint-names-not-in-zones",
+        "settings-without-logs",
+        "budget-without-notifications",
+        "budget-on-other-groups",
+        "storage-with-shared-keys",
     ],
 )
 def test_weakened_component_fails_with_its_policy(
