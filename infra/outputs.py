@@ -46,13 +46,13 @@ PROJECT_SERVICE_ACCOUNT: Final = "service_account"
 PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: Final = "workload_identity_client_id"
 PROJECT_ONLINE_ENDPOINT: Final = "online_endpoint"
 
-# Network isolation (README, "Networking"): {NETWORK_ISOLATED, NETWORK_AGENT_POOL, NETWORK_ACR_BUILD_POOL}.
-# A pipeline step that touches an isolated environment's Key Vault, registry, storage, workspace or AKS API
-# runs on NETWORK_AGENT_POOL, whose agents sit in the environment's VNet; hosted agents reach only public
-# endpoints. `az acr build` passes `--agent-pool NETWORK_ACR_BUILD_POOL` when it is not null.
+# Network isolation (README, "Networking"): {NETWORK_ISOLATED, NETWORK_ACR_BUILD_POOL}. A pipeline step that
+# touches an isolated environment's Key Vault, registry, storage, workspace or AKS API runs on AGENT_POOL,
+# whose agents sit in the environment's VNet; hosted agents reach only public endpoints (the preflight checks
+# it, infra/preflight/reach.py). `az acr build` passes `--agent-pool NETWORK_ACR_BUILD_POOL` when it is not
+# null.
 NETWORK: Final = "network"
 NETWORK_ISOLATED: Final = "isolated"
-NETWORK_AGENT_POOL: Final = "agent_pool"
 NETWORK_ACR_BUILD_POOL: Final = "acr_build_agent_pool"
 # The environment's Azure Monitor action group: alert rules send to it (e-mail, Teams).
 ACTION_GROUP_ID: Final = "action_group_id"

@@ -31,6 +31,8 @@ class GrantTargets:
     cluster_id: pulumi.Input[str]
     namespaces: Sequence[str]
     kube_role_guid: pulumi.Input[str]
+    # Whether the environment's variable group links its vault (not in a network-isolated environment).
+    vault_linked: bool
     previous_registry_id: pulumi.Input[str] | None
     first_dvc_container_id: pulumi.Input[str] | None
 
@@ -52,15 +54,16 @@ def pipeline_grants(environment: str, targets: GrantTargets) -> dict[str, RoleGr
             roles.AZURE_ML_DATA_SCIENTIST,
             "make aml-train, model-validation, register-aml, export-model; blue-green and integration-aml",
         ),
-        "secrets-user": grant(
-            targets.vault_id,
-            roles.KEY_VAULT_SECRETS_USER,
-            "Azure DevOps reads the linked variable group's secrets through this connection",
-        ),
         "aks-user": grant(
             targets.cluster_id, roles.AKS_CLUSTER_USER, "make kube-login (az aks get-credentials)"
         ),
     }
+    if targets.vault_linked:
+        grants["secrets-user"] = grant(
+            targets.vault_id,
+            roles.KEY_VAULT_SECRETS_USER,
+            "Azure DevOps reads the linked variable group's secrets through this connection",
+        )
     for namespace in targets.namespaces:
         grants[f"kube-{namespace}"] = RoleGrant(
             pulumi.Output.from_input(targets.cluster_id).apply(

@@ -139,6 +139,13 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     def subnet(name: str) -> pulumi.Output[str] | None:
         return net.subnet_ids.apply(lambda ids: ids[name]) if isolated else None
 
+    # The environment's names, which are not secret: the vault holds them with the secrets, and a variable
+    # group that cannot link the vault (network-isolated) carries them as plain values.
+    plain_variables = {
+        outputs.VARIABLE_RESOURCE_GROUP: group.name,
+        outputs.VARIABLE_WORKSPACE: names.ml_workspace,
+        outputs.VARIABLE_LOCATION: settings.location,
+    }
     secrets = Secrets(
         "secrets",
         SecretsArgs(
@@ -149,9 +156,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             soft_delete_retention_days=settings.key_vault_retention_days,
             private=isolated,
             secrets={
-                outputs.VARIABLE_RESOURCE_GROUP: group.name,
-                outputs.VARIABLE_WORKSPACE: names.ml_workspace,
-                outputs.VARIABLE_LOCATION: settings.location,
+                **plain_variables,
                 outputs.VARIABLE_APP_INSIGHTS_CONNECTION: monitoring.app_insights_connection_string,
             },
             tags=tags,
@@ -268,6 +273,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                     cluster_id=aks.cluster_id,
                     namespaces=[naming.project_namespace(p.slug) for p in settings.projects],
                     kube_role_guid=bootstrap.require_output(outputs.PIPELINE_KUBE_ROLE),
+                    vault_linked=not isolated,
                     previous_registry_id=(
                         references["previous"].require_output(outputs.ACR_ID)
                         if "previous" in references
@@ -306,8 +312,9 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             devops_project_id=devops_project_id,
             environment_name=names.devops_environment,
             variable_group_name=names.variable_group,
-            key_vault_name=secrets.vault_name,
+            key_vault_name=None if isolated else secrets.vault_name,
             secret_names=outputs.VARIABLE_GROUP_VARIABLES,
+            plain_variables=plain_variables,
             service_endpoint_id=pipeline.authorized_service_endpoint_id,
             agent_queue_id=agents.queue_id,
             protected=settings.protected,
@@ -433,8 +440,6 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
         },
         outputs.NETWORK: {
             outputs.NETWORK_ISOLATED: isolated,
-            # The scale-set agents sit in the environment's VNet and reach its private endpoints.
-            outputs.NETWORK_AGENT_POOL: agents.pool_name,
             outputs.NETWORK_ACR_BUILD_POOL: registry.tasks_pool_name,
         },
         outputs.ACTION_GROUP_ID: alerts.action_group_id,

@@ -1,7 +1,7 @@
 """Azure DevOps side of one environment: the variable group linked to Key Vault, the environment
 with its checks, and the authorizations of the onboarded projects' pipelines."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -29,9 +29,14 @@ class DevOpsEnvironmentArgs:
     devops_project_id: pulumi.Input[str]
     environment_name: str
     variable_group_name: str
-    key_vault_name: pulumi.Input[str]
-    # Key Vault secret names the variable group exposes as pipeline variables.
+    # The vault the variable group links to, with the secret names it exposes as pipeline variables; None in
+    # a network-isolated environment, whose vault Azure DevOps cannot reach: it lists a linked vault's secrets
+    # from its own public addresses (microsoft/terraform-provider-azuredevops, resource_variable_group.go,
+    # searchAzureKVSecrets; "RBAC key vaults behind private endpoints are not supported",
+    # variable-groups-link-secrets.md). Then `plain_variables` are the group's values, none of them secret.
+    key_vault_name: pulumi.Input[str] | None
     secret_names: Sequence[str]
+    plain_variables: Mapping[str, pulumi.Input[str]]
     service_endpoint_id: pulumi.Input[str]
     agent_queue_id: pulumi.Input[int]
     protected: bool
@@ -50,17 +55,34 @@ class DevOpsEnvironment(pulumi.ComponentResource):
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:DevOpsEnvironment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        linked = args.key_vault_name is not None
         variable_group = azuredevops.VariableGroup(
             f"{name}-variables",
             project_id=args.devops_project_id,
             name=args.variable_group_name,
-            description="Linked to the environment's Key Vault (managed by Pulumi); values live only there.",
+            description=(
+                "Linked to the environment's Key Vault (managed by Pulumi); values live only there."
+                if linked
+                else "The environment's names (managed by Pulumi); its vault is private: steps on the "
+                "environment's scale-set pool read secrets with AzureKeyVault@2."
+            ),
             # Only pipelines authorised below may use the group.
             allow_access=False,
-            key_vault=azuredevops.VariableGroupKeyVaultArgs(
-                name=args.key_vault_name, service_endpoint_id=args.service_endpoint_id
+            key_vault=(
+                azuredevops.VariableGroupKeyVaultArgs(
+                    name=args.key_vault_name, service_endpoint_id=args.service_endpoint_id
+                )
+                if linked
+                else None
             ),
-            variables=[azuredevops.VariableGroupVariableArgs(name=secret) for secret in args.secret_names],
+            variables=(
+                [azuredevops.VariableGroupVariableArgs(name=secret) for secret in args.secret_names]
+                if linked
+                else [
+                    azuredevops.VariableGroupVariableArgs(name=key, value=value)
+                    for key, value in args.plain_variables.items()
+                ]
+            ),
             opts=child,
         )
         environment = azuredevops.Environment(

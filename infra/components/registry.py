@@ -48,6 +48,10 @@ class Registry(pulumi.ComponentResource):
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
             public_network_access=DISABLED if private else ENABLED,
+            # Trusted Azure services (ACR's own import from the environment before, Azure ML) still reach a
+            # registry whose public access is off (container-registry/allow-access-trusted-services.md);
+            # "AzureServices" is ARM's default, stated so a later change shows in the plan.
+            network_rule_bypass_options="AzureServices",
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )

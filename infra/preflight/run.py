@@ -24,9 +24,6 @@ from infra.tools import platform_json
 from infra.tools.mock_run import REPO_ROOT, StackRun, run_stacks
 
 SERVING_TARGETS = ("aks", "aml-endpoint")
-# What Microsoft-hosted ubuntu-24.04 agents have (actions/runner-images, images/ubuntu/Ubuntu2404-Readme.md):
-# the Azure CLI, kubectl, git, Python, make, curl, jq. Not kubelogin (actions/runner-images#14752, open).
-HOSTED_TOOLS = frozenset({"az", "kubectl", "git", "python3", "make", "curl", "jq", "bash"})
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def walk_project(walk: Walk, project: Project, label: str) -> None:
     project_makefile = makefile.parse(project.root / "Makefile")
     for key, path in naming.PROJECT_PIPELINE_FILES.items():
         pipeline = expand(project.root / path, root=project.root)
-        walk_pipeline(walk, project, key, pipeline, f"{label} {path}", project_makefile, HOSTED_TOOLS)
+        walk_pipeline(walk, project, key, pipeline, f"{label} {path}", project_makefile)
 
 
 def unused_assignments(platform: Platform, walk: Walk) -> list[Assignment]:

@@ -20,6 +20,7 @@ from infra.preflight.azure_pipelines import job_steps, script_text, stages
 from infra.preflight.checks import Entry, Grant
 from infra.preflight.platform import Located, Platform, ServiceConnection
 from infra.preflight.rbac import Assignment, narrowest_grant
+from infra.preflight.reach import Agent, agent_of, unreachable
 
 TOKEN = "$(System.AccessToken)"
 # Tasks that only act on the agent or on the run's own artifacts.
@@ -63,6 +64,7 @@ class StepContext:
     step: str
     connection: ServiceConnection | None
     devops_identity: str | None
+    agent: Agent | None = None
 
 
 def resolve(platform: Platform, kind: str, arguments: Sequence[str]) -> tuple[Located | None, str, str]:
@@ -136,6 +138,11 @@ def azure_entry(walk: Walk, context: StepContext, declaration: makefile.Declarat
     if assignment is None:
         walk.add(Entry(**base, granted_by=None, problem="no role assignment grants it"))
         return
+    if context.agent is not None and located is not None:
+        path = unreachable(walk.platform, context.agent, located, declaration.operation, declaration.plane)
+        if path:
+            walk.add(Entry(**base, granted_by=None, problem=path), assignment)
+            return
     walk.add(Entry(**base, granted_by=Grant(assignment.role.name, assignment.scope)), assignment)
 
 
@@ -195,7 +202,7 @@ def _tool_entries(
     walk: Walk,
     context: StepContext,
     targets: Sequence[makefile.Target],
-    hosted_tools: frozenset[str],
+    agent: Agent,
     installed: set[str],
 ) -> None:
     for target in targets:
@@ -206,8 +213,8 @@ def _tool_entries(
                 tool = declaration.operation
                 if tool in installed:
                     grant: Grant | None = Grant(f"installed by make {target.name}", "the job's agent")
-                elif tool in hosted_tools:
-                    grant = Grant("preinstalled", "Microsoft-hosted ubuntu-24.04")
+                elif tool in agent.tools:
+                    grant = Grant("preinstalled", agent.label)
                 else:
                     grant = None
                 rule_entry(
@@ -216,7 +223,7 @@ def _tool_entries(
                     f"run {tool}",
                     "the agent",
                     grant,
-                    "" if grant else f"{tool} is not on the agent and no earlier target installs it",
+                    "" if grant else f"{tool} is not on {agent.label} and no earlier target installs it",
                 )
 
 
@@ -226,7 +233,7 @@ def walk_step(
     step: Mapping[str, Any],
     project: Project,
     project_makefile: makefile.Makefile,
-    hosted_tools: frozenset[str],
+    agent: Agent,
     installed: set[str],
     after_failure: bool,
 ) -> None:
@@ -244,6 +251,16 @@ def walk_step(
         return
     if script is None:
         return
+    if task in CLOUD_TASKS:
+        # AzureCLI@2 signs in with the Azure CLI on the agent before the script runs.
+        rule_entry(
+            walk,
+            context,
+            "run az",
+            "the agent",
+            Grant("preinstalled", agent.label) if "az" in agent.tools else None,
+            "" if "az" in agent.tools else f"AzureCLI@2 needs az, which is not on {agent.label}",
+        )
     invocations = list(makefile.make_invocations(script))
     leftover = script
     for marker in _UNDECLARED:
@@ -269,7 +286,7 @@ def walk_step(
                     None,
                     "the target declares no `#@` operations",
                 )
-        _tool_entries(walk, context, reached, hosted_tools, installed)
+        _tool_entries(walk, context, reached, agent, installed)
         for target in reached:
             for declaration in target.declarations:
                 bound = declaration.bind(bound_variables)
@@ -322,7 +339,6 @@ def walk_pipeline(
     pipeline: Mapping[str, Any],
     label: str,
     project_makefile: makefile.Makefile,
-    hosted_tools: frozenset[str],
 ) -> None:
     pipeline_id = project.pipeline_ids[key]
     default_stack = "shared"
@@ -359,6 +375,7 @@ def walk_pipeline(
                     f"condition `{job_condition}` names no status function, so it replaces succeeded()",
                 )
             pool = job.get("pool") or pipeline.get("pool") or {}
+            agent = agent_of(walk.platform, pool)
             if isinstance(pool, Mapping) and pool.get("name"):
                 found = devops.queue_for_pool(walk.platform, str(pool["name"]))
                 outcome = (
@@ -396,6 +413,7 @@ def walk_pipeline(
                     name,
                     connection,
                     project.build_service_name if (_maps_token(step) or persisted) else None,
+                    agent,
                 )
                 if connection is not None:
                     outcome = devops.authorized(walk.platform, pipeline_id, "endpoint", connection.id)
@@ -422,9 +440,7 @@ def walk_pipeline(
                         f"condition `{step_condition}` names no status function, so it replaces succeeded()",
                     )
                 after_failure = stage_after_failure or conditions.may_run_after_failure(step_condition)
-                walk_step(
-                    walk, context, step, project, project_makefile, hosted_tools, installed, after_failure
-                )
+                walk_step(walk, context, step, project, project_makefile, agent, installed, after_failure)
 
 
 def _authorization_entry(

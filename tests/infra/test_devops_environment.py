@@ -11,15 +11,21 @@ CHECK_TYPES = {
 }
 
 
-def build(protected: bool, approvers: tuple[str, ...] = ()) -> DevOpsEnvironment:
+PLAIN = {"resourceGroup": "rg-mlops-qa", "wsName": "mlw-mlops-qa", "location": "westeurope"}
+
+
+def build(
+    protected: bool, approvers: tuple[str, ...] = (), vault: str | None = "kv-mlops-qa-1a2b"
+) -> DevOpsEnvironment:
     return DevOpsEnvironment(
         "devops",
         DevOpsEnvironmentArgs(
             devops_project_id="project-id",
             environment_name="qa" if protected else "dev",
             variable_group_name="vg-mlops-qa",
-            key_vault_name="kv-mlops-qa-1a2b",
+            key_vault_name=vault,
             secret_names=outputs.VARIABLE_GROUP_VARIABLES,
+            plain_variables=PLAIN,
             service_endpoint_id="endpoint-id",
             agent_queue_id=7,
             protected=protected,
@@ -41,6 +47,15 @@ def test_variable_group_is_linked_to_key_vault_and_holds_no_values(recorder: Rec
     assert all(set(v) == {"name"} for v in group["variables"])
     assert group["allowAccess"] is False
     assert name == "vg-mlops-qa"
+
+
+def test_an_unlinked_group_carries_the_names_and_no_secret(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=False, vault=None).variable_group_name)
+    group = recorder.one("azuredevops:index/variableGroup:VariableGroup").inputs
+    assert group.get("keyVault") is None
+    assert {v["name"]: v["value"] for v in group["variables"]} == PLAIN
+    assert not any(v.get("isSecret") for v in group["variables"])
+    assert outputs.VARIABLE_APP_INSIGHTS_CONNECTION not in PLAIN
 
 
 def test_unprotected_environment_has_no_checks(recorder: Recorder) -> None:

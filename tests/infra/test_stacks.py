@@ -131,8 +131,6 @@ def test_network_output_says_where_pipelines_reach_the_environment(
     isolated = stack_config.load(environment, REPO_ROOT)[f"{config.PROJECT}:networkIsolation"] == "true"
     network = exported[outputs.NETWORK]
     assert network[outputs.NETWORK_ISOLATED] is isolated
-    # The scale-set pool is the one whose agents sit in the environment's VNet.
-    assert network[outputs.NETWORK_AGENT_POOL] == exported[outputs.AGENT_POOL]
     assert (network[outputs.NETWORK_ACR_BUILD_POOL] is not None) is isolated
     assert exported[outputs.ACTION_GROUP_ID].endswith(f"/ag-mlops-{environment}")
 

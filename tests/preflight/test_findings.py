@@ -74,6 +74,28 @@ def test_kubectl_without_kubernetes_data_actions_is_refused(runs, rendered) -> N
     assert all("/namespaces/" in e.resource for e in problems)
 
 
+def test_a_hosted_agent_touching_a_private_endpoint_is_refused(runs, rendered, tmp_path: Path) -> None:
+    project = copy_tree(rendered["aks"], tmp_path / "project")
+    edit(
+        project / ".azure-pipelines" / "templates" / "deploy-stage.yml",
+        "pool: ${{ parameters.environment.pool }}",
+        "pool: {vmImage: ubuntu-24.04}",
+    )
+    problems = [e for e in refused(walk_rendered(runs, project)) if "no network path" in e.problem]
+    assert {e.stack for e in problems} == {"qa", "prod"}
+    assert all("wait-rollout" in e.step and "Microsoft-hosted" in e.problem for e in problems)
+    assert all("private API server" in e.problem for e in problems)
+
+
+def test_a_job_on_another_environments_pool_is_refused(runs, rendered, tmp_path: Path) -> None:
+    project = copy_tree(rendered["aml-endpoint"], tmp_path / "project")
+    drift = project / ".azure-pipelines" / "drift.yml"
+    pools = yaml.safe_load(drift.read_text())["stages"][0]["jobs"][0]["pool"]
+    edit(drift, f"name: {pools['name']}", f"name: {pools['name'].replace('prod', 'qa')}")
+    problems = [e for e in refused(walk_rendered(runs, project)) if "no network path" in e.problem]
+    assert problems and all(e.stack == "prod" and "drift" in e.pipeline for e in problems)
+
+
 def test_kubelogin_used_without_installing_it_is_refused(runs, rendered, tmp_path: Path) -> None:
     project = copy_tree(rendered["aks"], tmp_path / "project")
     edit(project / "Makefile", "#@ installs kubelogin\n", "")
