@@ -9,6 +9,7 @@ is the one pinned. To move to a newer upstream release, change `commit` (and `re
 import argparse
 import hashlib
 import json
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -64,10 +65,47 @@ def role_definitions(raw: Iterable[Mapping[str, Any]], header: str, supplement: 
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
 
 
+# A section of the workspace-based Application Insights schema page: `#### <table>`, `Legacy table: <name>`,
+# then a table of `|classic column|type|workspace column|type|` rows.
+_TABLE_SECTION = re.compile(r"^#### (?P<table>App\w+)\s*\n+Legacy table: (?P<legacy>\w+)\s*\n", re.MULTILINE)
+_ROW = re.compile(r"^\|(?P<classic>[^|]+)\|(?P<classic_type>[^|]*)\|(?P<column>[^|]+)\|(?P<type>[^|]*)\|\s*$")
+
+
+def app_tables(page: str, header: str, tables: Iterable[str]) -> bytes:
+    """The columns of the named Application Insights tables, in the workspace (Log Analytics) schema and the
+    classic one, from the page that maps one onto the other (convert-classic-resource.md, "Table schemas").
+    Columns the page marks "(removed)" exist in the classic schema only."""
+    sections = {match.group("table"): match for match in _TABLE_SECTION.finditer(page)}
+    workspace: dict[str, Any] = {}
+    classic: dict[str, Any] = {}
+    for table in tables:
+        if table not in sections:
+            raise SystemExit(f"the page has no section for table {table}")
+        match = sections[table]
+        end = page.find("\n#", match.end())
+        columns: dict[str, str] = {}
+        legacy: dict[str, str] = {}
+        for line in page[match.end() : end if end != -1 else len(page)].splitlines():
+            row = _ROW.match(line.strip())
+            if row is None or row.group("classic").startswith((":", "ApplicationInsights")):
+                continue
+            name = row.group("classic").strip("` ")
+            legacy[name] = row.group("classic_type").strip().lower()
+            column = row.group("column").strip("` \\")
+            if column != "(removed)":
+                columns[column] = row.group("type").strip().lower()
+        workspace[table] = {"classic": match.group("legacy"), "columns": dict(sorted(columns.items()))}
+        classic[match.group("legacy")] = {"columns": dict(sorted(legacy.items()))}
+    document = {"source": header, "workspace": workspace, "classic": classic}
+    return (json.dumps(document, indent=1) + "\n").encode()
+
+
 def build(pin: Mapping[str, Any], upstream: bytes) -> bytes:
     if pin.get("transform") == "roles":
         supplement = json.loads((VENDOR / pin["supplement"]).read_text())
         return role_definitions(json.loads(upstream), pin["header"], supplement)
+    if pin.get("transform") == "app-tables":
+        return app_tables(upstream.decode(), pin["header"], pin["tables"])
     return upstream
 
 

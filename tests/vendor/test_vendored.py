@@ -88,3 +88,23 @@ def test_vendor_readmes_name_every_pinned_commit() -> None:
     text = "\n".join(path.read_text() for path in Path(refresh.VENDOR).rglob("README.md"))
     for pin in refresh.pins():
         assert pin["commit"][:8] in text, pin["path"]
+
+
+def test_app_tables_take_both_schemas_and_drop_removed_columns() -> None:
+    page = (
+        "#### AppMetrics\n\nLegacy table: customMetrics\n\n"
+        "|ApplicationInsights|Type|LogAnalytics|Type|\n|:---|:---|:---|:---|\n"
+        "|cloud_RoleName|string|AppRoleName|string|\n|`iKey`|string|`IKey`|string|\n"
+        "|value|real|(removed)||\n|valueSum|real|Sum|real|\n\n#### AppOther\n\nLegacy table: other\n\n"
+        "|x|string|X|string|\n"
+    )
+    document = json.loads(refresh.app_tables(page, "header", ["AppMetrics"]))
+    assert document["workspace"] == {
+        "AppMetrics": {
+            "classic": "customMetrics",
+            "columns": {"AppRoleName": "string", "IKey": "string", "Sum": "real"},
+        }
+    }
+    assert document["classic"]["customMetrics"]["columns"]["value"] == "real"
+    with pytest.raises(SystemExit, match="AppMissing"):
+        refresh.app_tables(page, "header", ["AppMissing"])
