@@ -17,12 +17,14 @@ STACKS := bootstrap shared dev qa prod
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .checkov-venv
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
+# The KQL check (infra/kql.py) runs Kusto.Language, Microsoft's KQL parser, compiled to JavaScript, with node.
+KUSTO := infra/kusto/node_modules/.installed
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Pulumi's SDKs are large: cached bytecode makes every later run of the program several times faster.
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template checkov bench bench-serving vendor-refresh preflight bench-preflight bootstrap pr-comment tag-template \
+	bench-policy bench-template checkov kusto bench bench-serving vendor-refresh preflight bench-preflight bootstrap pr-comment tag-template \
 	update-summary
 
 help:
@@ -53,6 +55,13 @@ $(CHECKOV): | $(UV)
 
 checkov: $(CHECKOV)
 
+$(KUSTO): infra/kusto/package.json infra/kusto/package-lock.json
+	@command -v npm > /dev/null || { echo "the KQL check needs Node.js 18+ and npm: apt-get install nodejs npm" >&2; exit 1; }
+	npm ci --prefix infra/kusto --no-audit --no-fund --silent
+	touch $@
+
+kusto: $(KUSTO)
+
 #@ local
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -77,7 +86,7 @@ demo: platform-json
 	@echo "step results: $(DEMO)/artifacts/*.json"
 
 #@ local
-test: setup lint $(CHECKOV)
+test: setup lint $(CHECKOV) $(KUSTO)
 	$(PY) -m pytest
 
 # The delivery path, offline, against Azure's and Azure DevOps' real rules: every operation of every pipeline

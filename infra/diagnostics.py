@@ -95,6 +95,10 @@ NOT_DIAGNOSED: Final[dict[str, str]] = {
     "azure-native:storage:BlobContainer": "logged by the account's blob service",
     DIAGNOSTIC_SETTING: "is itself the setting",
     "azure-native:monitor:ActionGroup": "no resource logs; notifications are in the activity log",
+    "azure-native:monitor:ScheduledQueryRule": (
+        "no resource logs; fired alerts are in the alert history, failed evaluations in its Resource Health"
+    ),
+    "azure-native:applicationinsights:Workbook": "no resource logs; changes are in the activity log",
     "azure-native:consumption:Budget": "no resource logs",
     "azure-native:security:Pricing": "no resource logs; a subscription setting",
 }

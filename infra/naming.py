@@ -110,6 +110,11 @@ ACTION_GROUP_SHORT_NAME = NameRule(
     "action group short name", 1, 12, re.compile(r"[-\w]+"), "letters, digits, - and _"
 )
 BUDGET = NameRule("budget", 1, 63, re.compile(r"[-\w]+"), "letters, digits, - and _")
+# ARM names exclude <>%&:\?/; a log search alert rule that runs with an identity excludes ";" too
+# (learn.microsoft.com/azure/azure-monitor/alerts/alerts-create-log-alert-rule, "Alert rule name").
+LOG_ALERT_RULE = NameRule(
+    "log search alert rule", 1, 260, re.compile(r"[^<>%&:\\?/;#*{}]+"), "no <>%&:\\?/;#*{} characters"
+)
 ACR_AGENT_POOL = NameRule(
     "ACR Tasks agent pool", 3, 20, re.compile(r"[A-Za-z0-9-]+"), "letters, digits and hyphens"
 )
@@ -258,6 +263,11 @@ class Names:
     def budget(self) -> str:
         return BUDGET.check(f"budget-{self._base}")
 
+    @property
+    def alerts_identity(self) -> str:
+        """The identity the environment's log search alert rules query the workspace with."""
+        return MANAGED_IDENTITY.check(f"id-{self._base}-alerts")
+
     def workload_identity(self, slug: str) -> str:
         return MANAGED_IDENTITY.check(f"id-{self._base}-{slug}")
 
@@ -311,6 +321,7 @@ class Names:
                 "nat_public_ip",
                 "network_security_group",
                 "action_group",
+                "alerts_identity",
                 "budget",
                 "variable_group",
                 "service_connection",
@@ -372,6 +383,11 @@ class PlatformNames:
         return KEY_VAULT.check(f"kv-{self.prefix}-st-{self._state_suffix}")
 
     state_key: ClassVar[str] = "pulumi-state"
+
+
+def alert_rule(slug: str, key: str) -> str:
+    """A project's alert rule: unique within the environment's resource group."""
+    return LOG_ALERT_RULE.check(f"{slug}-{key}")
 
 
 def deploy_branch(environment: str) -> str:

@@ -56,6 +56,15 @@ NETWORK_ISOLATED: Final = "isolated"
 NETWORK_ACR_BUILD_POOL: Final = "acr_build_agent_pool"
 # The environment's Azure Monitor action group: alert rules send to it (e-mail, Teams).
 ACTION_GROUP_ID: Final = "action_group_id"
+# Where the projects' services and pipelines send telemetry (with Entra ID: local auth is off). Not a secret:
+# "Ikey unique identifiers aren't security tokens or security keys, and aren't considered secrets"
+# (learn.microsoft.com/azure/azure-monitor/app/connection-strings).
+APP_INSIGHTS_CONNECTION_STRING: Final = "app_insights_connection_string"
+# The Log Analytics workspace the alert rules and the workbook query; a later environment's workbook reads
+# the first one's for training.
+LOG_ANALYTICS_ID: Final = "log_analytics_id"
+# The environment's Azure Monitor workbook (infra/workbook.py).
+WORKBOOK_ID: Final = "workbook_id"
 
 
 # Key Vault secrets that the environment's variable group exposes to project pipelines as variables.
@@ -76,6 +85,8 @@ DEVOPS_PROJECT: Final = "devops_project"
 DEVOPS_PROJECT_ID: Final = "devops_project_id"
 # {project slug: {"main": id, "retrain": id, "drift": id}}
 PIPELINES: Final = "pipelines"
+# The telemetry contract (infra/telemetry.py contract()): names the projects send and the platform queries.
+TELEMETRY: Final = "telemetry"
 # Subject descriptor of the project's build service: the identity of every pipeline's job token.
 DEVOPS_BUILD_SERVICE: Final = "devops_build_service"
 

@@ -24,6 +24,7 @@ class GrantTargets:
 
     subscription_id: str
     registry_id: pulumi.Input[str]
+    app_insights_id: pulumi.Input[str]
     workspace_id: pulumi.Input[str]
     storage_account_id: pulumi.Input[str]
     dvc_container_id: pulumi.Input[str]
@@ -56,6 +57,14 @@ def pipeline_grants(environment: str, targets: GrantTargets) -> dict[str, RoleGr
         ),
         "aks-user": grant(
             targets.cluster_id, roles.AKS_CLUSTER_USER, "make kube-login (az aks get-credentials)"
+        ),
+        # Application Insights has local auth off: ingestion takes Entra ID tokens of identities that hold
+        # this role on the resource ("Although the Monitoring Metrics Publisher role says 'metrics,' it will
+        # publish all telemetry", learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication).
+        "telemetry-publisher": grant(
+            targets.app_insights_id,
+            roles.MONITORING_METRICS_PUBLISHER,
+            "make notify-failure (the pipeline_failed event); the training and drift steps' telemetry",
         ),
     }
     if targets.vault_linked:

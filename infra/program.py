@@ -5,11 +5,12 @@ import datetime
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from infra import address_plan, config, diagnostics, naming, outputs, private_link
+from infra import address_plan, alerts, config, diagnostics, naming, outputs, private_link, telemetry
 from infra.bootstrap.program import bootstrap_stack
 from infra.components.action_group import ActionGroup, ActionGroupArgs
 from infra.components.agents import Agents, AgentsArgs
 from infra.components.aks import Aks, AksArgs, FluxProject
+from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.budget import Budget, BudgetArgs, first_of_month
 from infra.components.defender import DefenderPlans, DefenderPlansArgs
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
@@ -23,6 +24,7 @@ from infra.components.private_endpoints import PrivateEndpoints, PrivateEndpoint
 from infra.components.project_pipelines import ProjectPipelines, ProjectPipelinesArgs
 from infra.components.registry import Registry, RegistryArgs
 from infra.components.secrets import Secrets, SecretsArgs
+from infra.components.workbook import Workbook, WorkbookArgs
 from infra.components.workload_identities import (
     ProjectServiceAccount,
     WorkloadIdentities,
@@ -71,6 +73,7 @@ def shared_stack(settings: config.SharedSettings) -> None:
         outputs.DEVOPS_PROJECT_ID: project.project_id,
         outputs.PIPELINES: pipelines,
         outputs.DEVOPS_BUILD_SERVICE: service,
+        outputs.TELEMETRY: telemetry.contract(),
     }
     for key, value in exported.items():
         pulumi.export(key, value)
@@ -266,6 +269,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 GrantTargets(
                     subscription_id=settings.subscription_id,
                     registry_id=registry.registry_id,
+                    app_insights_id=monitoring.app_insights_id,
                     workspace_id=ml.workspace_id,
                     storage_account_id=ml.storage_account_id,
                     dvc_container_id=ml.dvc_container_id,
@@ -374,7 +378,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             ],
         ),
     )
-    alerts = ActionGroup(
+    action_group = ActionGroup(
         "alerts",
         ActionGroupArgs(
             resource_group_name=group.name,
@@ -382,6 +386,37 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             short_name=names.action_group_short_name,
             emails=settings.alerts.emails,
             teams_webhook_url=settings.alerts.teams_webhook_url,
+            tags=tags,
+        ),
+    )
+    AlertRules(
+        "alert-rules",
+        AlertRulesArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            subscription_id=settings.subscription_id,
+            identity_name=names.alerts_identity,
+            workspace_id=monitoring.workspace_id,
+            action_group_id=action_group.action_group_id,
+            rules=alerts.environment_rules([p.slug for p in settings.projects]),
+            tags=tags,
+        ),
+    )
+    dashboard = Workbook(
+        "workbook",
+        WorkbookArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            prefix=names.prefix,
+            environment=settings.environment,
+            slugs=[p.slug for p in settings.projects],
+            workspace_id=monitoring.workspace_id,
+            training_workspace_id=(
+                references["first"].require_output(outputs.LOG_ANALYTICS_ID)
+                if "first" in references
+                else monitoring.workspace_id
+            ),
+            app_insights_id=monitoring.app_insights_id,
             tags=tags,
         ),
     )
@@ -394,7 +429,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             resource_group_names=[names.resource_group, names.aks_node_resource_group],
             start_date=first_of_month(datetime.datetime.now(datetime.UTC).date()),
             actual_thresholds=settings.budget.thresholds,
-            action_group_id=alerts.action_group_id,
+            action_group_id=action_group.action_group_id,
             emails=settings.alerts.emails,
         ),
     )
@@ -442,7 +477,13 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             outputs.NETWORK_ISOLATED: isolated,
             outputs.NETWORK_ACR_BUILD_POOL: registry.tasks_pool_name,
         },
-        outputs.ACTION_GROUP_ID: alerts.action_group_id,
+        outputs.ACTION_GROUP_ID: action_group.action_group_id,
+        # Not a secret (infra/outputs.py): the projects' services and pipelines send telemetry to it.
+        outputs.APP_INSIGHTS_CONNECTION_STRING: pulumi.Output.unsecret(
+            monitoring.app_insights_connection_string
+        ),
+        outputs.LOG_ANALYTICS_ID: monitoring.workspace_id,
+        outputs.WORKBOOK_ID: dashboard.workbook_id,
     }
     for key, value in exported.items():
         pulumi.export(key, value)

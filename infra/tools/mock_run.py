@@ -136,6 +136,8 @@ _ARM_TYPES: Mapping[str, str] = {
         "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks"
     ),
     "monitor:ActionGroup": "Microsoft.Insights/actionGroups",
+    "monitor:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules",
+    "applicationinsights:Workbook": "Microsoft.Insights/workbooks",
     "containerregistry:AgentPool": "Microsoft.ContainerRegistry/registries/{registryName}/agentPools",
 }
 # Extension resources live under the resource they extend.
@@ -190,6 +192,8 @@ _NAME_ARGUMENTS = {
     "VirtualMachineScaleSet": "vmScaleSetName",
     "BlobContainer": "containerName",
     "PublicIPAddress": "publicIpAddressName",
+    "ScheduledQueryRule": "ruleName",
+    "Workbook": "resourceName",
 }
 
 

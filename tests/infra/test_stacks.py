@@ -49,8 +49,14 @@ def test_environment_stack_exports_only_named_keys_and_no_secret(
     project = exported[outputs.PROJECTS]["credit-scoring"]
     assert set(project) <= OUTPUT_KEYS
     assert all(value not in (None, "") for value in exported.values())
-    # Only non-secret identifiers leave a stack; the connection string stays in Key Vault.
-    assert "InstrumentationKey" not in str(exported)
+    # Only non-secret identifiers leave a stack. The Application Insights connection string is one ("Ikey
+    # unique identifiers aren't security tokens or security keys", connection-strings.md) because ingestion
+    # takes Entra ID tokens only; it leaves under its own key and nowhere else.
+    others = {key: value for key, value in exported.items() if key != outputs.APP_INSIGHTS_CONNECTION_STRING}
+    assert "InstrumentationKey" not in str(others)
+    assert "InstrumentationKey=" in exported[outputs.APP_INSIGHTS_CONNECTION_STRING]
+    [component] = runs[environment].of_type("azure-native:applicationinsights:Component")
+    assert component.inputs["disableLocalAuth"] is True, "it may leave only while local auth is off"
 
 
 def test_every_stack_exports_the_same_keys(runs: dict[str, StackRun]) -> None:
