@@ -4,6 +4,7 @@ from typing import Final
 
 from pulumi_policy import Policy
 
+from infra.policies.alerts import ALERT_POLICIES, ALERTS_WIRED_POLICY
 from infra.policies.azure import AZURE_POLICIES
 from infra.policies.costs import BUDGET_POLICY
 from infra.policies.devops import DEVOPS_RESOURCE_POLICIES
@@ -21,4 +22,6 @@ POLICIES: Final[list[Policy]] = [
     PRIVATE_ENDPOINTS_POLICY,
     DIAGNOSTIC_SETTINGS_POLICY,
     BUDGET_POLICY,
+    *ALERT_POLICIES,
+    ALERTS_WIRED_POLICY,
 ]

@@ -3,7 +3,7 @@
 from typing import Any, Final
 
 from infra import roles
-from infra.policies import azure
+from infra.policies import alerts, azure
 from infra.policies.devops import VARIABLE_GROUP
 from tests.policies.support import TAGS
 
@@ -157,6 +157,48 @@ COMPLIANT: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     ),
 }
 
+ACTION_GROUP_ID: Final = (
+    "/subscriptions/s/resourceGroups/rg-mlops-dev/providers/Microsoft.Insights/actionGroups/ag"
+)
+COMPLIANT.update(
+    {
+        "action-group": (
+            alerts.ACTION_GROUP,
+            {
+                "tags": TAGS,
+                "enabled": True,
+                "groupShortName": "mlopsdev",
+                "emailReceivers": [{"name": "oncall", "emailAddress": "oncall@contoso.com"}],
+                "webhookReceivers": [],
+            },
+        ),
+        "log-alert": (
+            alerts.SCHEDULED_QUERY_RULE,
+            {
+                "tags": TAGS,
+                "kind": "LogAlert",
+                "enabled": True,
+                "scopes": [
+                    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w"
+                ],
+                "criteria": {"allOf": [{"query": "AppRequests", "timeAggregation": "Count"}]},
+                "identity": {"type": "UserAssigned", "userAssignedIdentities": ["/id"]},
+                "actions": {"actionGroups": [ACTION_GROUP_ID]},
+            },
+        ),
+        "metric-alert": (
+            alerts.METRIC_ALERT,
+            {
+                "tags": TAGS,
+                "enabled": True,
+                "severity": 2.0,
+                "windowSize": "PT15M",
+                "actions": [{"actionGroupId": ACTION_GROUP_ID}],
+            },
+        ),
+    }
+)
+
 # (policy, case, dotted path, weakened value or ... to remove it, phrase of the rule in the message)
 WEAKENED: Final[list[tuple[str, str, str, Any, str]]] = [
     ("key-vault-rbac-purge-protection", "key-vault", "properties.enableRbacAuthorization", False, "RBAC"),
@@ -306,4 +348,14 @@ WEAKENED: Final[list[tuple[str, str, str, Any, str]]] = [
         {"name": "deployKey", "isSecret": True, "value": "v"},
         "without a Key Vault link",
     ),
+    ("action-group-notifies", "action-group", "enabled", False, "must be enabled"),
+    ("action-group-notifies", "action-group", "emailReceivers", [], "has no receiver"),
+    ("log-alert-rule-notifies", "log-alert", "enabled", False, "must be enabled"),
+    ("log-alert-rule-notifies", "log-alert", "enabled", ..., "must be enabled"),
+    ("log-alert-rule-notifies", "log-alert", "actions.actionGroups", [], "sends to no action group"),
+    ("log-alert-rule-notifies", "log-alert", "actions", ..., "sends to no action group"),
+    ("log-alert-rule-notifies", "log-alert", "identity", ..., "managed identity"),
+    ("log-alert-rule-notifies", "log-alert", "identity.type", "None", "managed identity"),
+    ("metric-alert-rule-notifies", "metric-alert", "enabled", False, "must be enabled"),
+    ("metric-alert-rule-notifies", "metric-alert", "actions", [], "sends to no action group"),
 ]

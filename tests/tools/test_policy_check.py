@@ -3,6 +3,7 @@
 import pytest
 
 from infra.diagnostics import DIAGNOSTIC_SETTING
+from infra.policies.alerts import SCHEDULED_QUERY_RULE
 from infra.policies.azure import (
     AGENT_POOL,
     KEY_VAULT,
@@ -19,6 +20,7 @@ from infra.tools.policy_check import Violation, check_stack, main
 from tests.tools.weaken import weaken
 
 SERVICE_CONNECTION = "azuredevops:index/serviceEndpointAzureRM:ServiceEndpointAzureRM"
+ELSEWHERE = "/subscriptions/s/resourceGroups/rg-other/providers/Microsoft.Insights/actionGroups/ag-other"
 
 
 @pytest.mark.parametrize("stack", ALL)
@@ -157,6 +159,24 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
             "storage:StorageAccount",
             "shared-key access must be off",
         ),
+        (
+            "dev",
+            SCHEDULED_QUERY_RULE,
+            "enabled",
+            False,
+            "log-alert-rule-notifies",
+            "monitor:ScheduledQueryRule",
+            "the alert rule must be enabled",
+        ),
+        (
+            "qa",
+            SCHEDULED_QUERY_RULE,
+            "actions.action_groups",
+            [ELSEWHERE],
+            "environment-alerts-wired",
+            "monitor:ScheduledQueryRule",
+            "not an action group of this stack",
+        ),
     ],
     ids=[
         "vault-without-purge-protection",
@@ -173,6 +193,8 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
         "budget-without-notifications",
         "budget-on-other-groups",
         "storage-with-shared-keys",
+        "disabled-alert-rule",
+        "alert-rule-to-another-group",
     ],
 )
 def test_weakened_component_fails_with_its_policy(
