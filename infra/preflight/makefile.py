@@ -9,10 +9,13 @@ directly above its rule, one operation a line:
     #@ tool kubelogin
     #@ installs kubelogin
     #@ local
+    #@ notifies
 
 `action` and `data` are Azure RBAC control- and data-plane operations on the resource the `on` clause names
 (kinds: see `resources.py`); `devops` an Azure DevOps permission; `tool` a command the agent must have and
-`installs` one the target puts there; `local` says the target touches nothing outside the agent. A target with
+`installs` one the target puts there; `local` says the target touches nothing outside the agent; `notifies`
+marks a failure notifier, the one kind of target allowed to write after a failure, and then only the
+operations in `walk.NOTIFIER_OPERATIONS` (telemetry to Application Insights). A target with
 no `#@` line is an error for the preflight whenever a pipeline step reaches it, so a new step cannot be added
 without saying what it needs.
 """
@@ -24,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PLANES = ("action", "data", "devops", "tool", "installs", "local")
+PLANES = ("action", "data", "devops", "tool", "installs", "local", "notifies")
 _RULE = re.compile(r"^(?P<targets>[A-Za-z0-9_.%/$()-][^:=]*?)\s*:(?!=)\s*(?P<prerequisites>[^=;]*)$")
 _ASSIGNMENT = re.compile(
     r"^(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>\?=|:=|=)\s*(?P<value>.*)$"
@@ -62,7 +65,11 @@ class Target:
 
     @property
     def declared(self) -> bool:
-        return bool(self.declarations)
+        return any(declaration.plane != "notifies" for declaration in self.declarations)
+
+    @property
+    def notifier(self) -> bool:
+        return any(declaration.plane == "notifies" for declaration in self.declarations)
 
 
 @dataclass(frozen=True)
@@ -103,10 +110,10 @@ def parse_declaration(line: str, where: str) -> Declaration:
     if not words or words[0] not in PLANES:
         raise DeclarationError(f"{where}: `#@ {line}` must start with one of {', '.join(PLANES)}")
     plane = words[0]
-    if plane == "local":
+    if plane in ("local", "notifies"):
         if len(words) != 1:
-            raise DeclarationError(f"{where}: `#@ local` takes nothing after it")
-        return Declaration("local", "")
+            raise DeclarationError(f"{where}: `#@ {plane}` takes nothing after it")
+        return Declaration(plane, "")
     if len(words) < 2:
         raise DeclarationError(f"{where}: `#@ {plane}` needs an operation")
     operation = words[1]

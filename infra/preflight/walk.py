@@ -29,6 +29,18 @@ CLOUD_TASKS = frozenset({"AzureCLI@2"})
 # Commands a script may not run outside a make target: what they do could not be declared.
 _UNDECLARED = ("az ", "kubectl ", "git push", "dvc ", "curl ", "pulumi ")
 GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+# What a failure notifier (`#@ notifies`) may still do after a failure: send telemetry to Application
+# Insights, which an alert rule turns into a notification. Nothing else it declares is allowed then.
+NOTIFIER_OPERATIONS = frozenset({"Microsoft.Insights/Telemetry/Write"})
+
+
+def _writes_after_failure(target: makefile.Target, declaration: makefile.Declaration) -> bool:
+    """Whether running this declared operation after a failure is refused."""
+    if declaration.plane not in ("action", "data", "devops") or declaration.operation.endswith("/read"):
+        return False
+    return not (
+        target.notifier and declaration.plane == "data" and declaration.operation in NOTIFIER_OPERATIONS
+    )
 
 
 @dataclass(frozen=True)
@@ -290,11 +302,7 @@ def walk_step(
         for target in reached:
             for declaration in target.declarations:
                 bound = declaration.bind(bound_variables)
-                if (
-                    after_failure
-                    and bound.plane in ("action", "data", "devops")
-                    and not bound.operation.endswith("/read")
-                ):
+                if after_failure and _writes_after_failure(target, bound):
                     rule_entry(
                         walk,
                         context,
@@ -374,6 +382,9 @@ def walk_pipeline(
                     None,
                     f"condition `{job_condition}` names no status function, so it replaces succeeded()",
                 )
+            job_after_failure = conditions.may_run_after_failure(job_condition) and conditions.names_status(
+                job_condition
+            )
             pool = job.get("pool") or pipeline.get("pool") or {}
             agent = agent_of(walk.platform, pool)
             if isinstance(pool, Mapping) and pool.get("name"):
@@ -439,7 +450,11 @@ def walk_pipeline(
                         None,
                         f"condition `{step_condition}` names no status function, so it replaces succeeded()",
                     )
-                after_failure = stage_after_failure or conditions.may_run_after_failure(step_condition)
+                after_failure = (
+                    stage_after_failure
+                    or job_after_failure
+                    or conditions.may_run_after_failure(step_condition)
+                )
                 walk_step(walk, context, step, project, project_makefile, agent, installed, after_failure)
 
 

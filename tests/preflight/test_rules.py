@@ -178,3 +178,19 @@ def test_make_invocations_see_variables_and_command_substitutions() -> None:
         (["champion-version"], {"WORKSPACE": "w"}),
         (["build-image"], {"ACR": "a", "TAG": "$(imageTag)", "MODEL": "$v"}),
     ]
+
+
+def test_a_failure_notifier_is_declared_and_still_says_what_it_does(tmp_path) -> None:
+    text = (
+        "#@ notifies\n"
+        "#@ data Microsoft.Insights/Telemetry/Write on app-insights $(APP_INSIGHTS)\n"
+        "notify:\n\ttrue\n\n"
+        "#@ notifies\n"
+        "bare:\n\ttrue\n"
+    )
+    parsed = makefile.parse(tmp_path / "Makefile", text)
+    assert parsed.targets["notify"].notifier and parsed.targets["notify"].declared
+    # `#@ notifies` alone says nothing of what the target does: it is not a declaration of its operations.
+    assert parsed.targets["bare"].notifier and not parsed.targets["bare"].declared
+    with pytest.raises(makefile.DeclarationError, match="takes nothing after it"):
+        makefile.parse(tmp_path / "Makefile", "#@ notifies everyone\nx:\n")
