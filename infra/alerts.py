@@ -210,7 +210,7 @@ def project_rules(slug: str) -> list[AlertRule]:
         AlertRule(
             key="pipeline-failed",
             slug=slug,
-            description=f"a pipeline run of {slug} failed; the alert names its pipeline, stage and run",
+            description=f"a pipeline run of {slug} failed; the alert names its pipeline, stages and run",
             severity=WARNING,
             frequency=EVENT_FREQUENCY,
             window=EVENT_WINDOW,
@@ -219,12 +219,12 @@ def project_rules(slug: str) -> list[AlertRule]:
                 f"{telemetry.EVENTS_TABLE}\n{_ingested_since_last_run()}\n"
                 f"| where {role} and Name == {_quote(telemetry.PIPELINE_FAILED.name)}\n"
                 "| project TimeGenerated, Pipeline = tostring(Properties.pipeline), "
-                "Stage = tostring(Properties.stage), RunUrl = tostring(Properties.run_url)"
+                "Stages = tostring(Properties.stages), RunUrl = tostring(Properties.run_url)"
             ),
             time_aggregation="Count",
             operator="GreaterThan",
             threshold=0,
-            dimensions=("Pipeline", "Stage", "RunUrl"),
+            dimensions=("Pipeline", "Stages", "RunUrl"),
         ),
     ]
 

@@ -113,9 +113,11 @@ MODEL_TRAINED: Final = Event(
 )
 PIPELINE_FAILED: Final = Event(
     "pipeline_failed",
-    ("pipeline", "run_id", "run_url", "stage", "environment", "source_branch"),
+    ("pipeline", "run_id", "run_url", "stages", "environment", "source_branch"),
     (),
-    "one per failed stage group of a project pipeline, sent by its failure-notification stage",
+    "one per environment whose stages failed in a run of a project pipeline, sent by the pipeline's "
+    "notification stage for that environment; `stages` lists the stages it watches (comma-separated), "
+    "`pipeline` is the pipeline's key (main, retrain, drift)",
 )
 EVENTS: Final = (DRIFT_CHECKED, MODEL_TRAINED, PIPELINE_FAILED)
 

@@ -95,7 +95,7 @@ def project_queries(slug: str) -> dict[str, tuple[str, str, str]]:
             "table",
             f"{telemetry.EVENTS_TABLE}\n| where {role} and Name == {_quote(telemetry.PIPELINE_FAILED.name)}\n"
             "| project TimeGenerated, Pipeline = tostring(Properties.pipeline), "
-            "Stage = tostring(Properties.stage), RunUrl = tostring(Properties.run_url)\n"
+            "Stages = tostring(Properties.stages), RunUrl = tostring(Properties.run_url)\n"
             "| order by TimeGenerated desc",
         ),
     }

@@ -98,7 +98,7 @@ def test_event_rules_are_stateless_and_read_what_arrived_since_their_last_run() 
 
 def test_a_pipeline_failure_alert_names_the_run() -> None:
     [failed] = [rule for rule in alerts.project_rules("churn") if rule.key == "pipeline-failed"]
-    assert failed.dimensions == ("Pipeline", "Stage", "RunUrl")
+    assert failed.dimensions == ("Pipeline", "Stages", "RunUrl")
     for dimension in failed.dimensions:
         assert f"{dimension} = " in failed.query
 

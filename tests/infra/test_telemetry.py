@@ -19,7 +19,7 @@ def test_contract_lists_every_metric_and_event_once() -> None:
 def test_every_metric_and_event_carries_the_model_or_the_run() -> None:
     for metric in telemetry.METRICS:
         assert {telemetry.MODEL_NAME, telemetry.MODEL_VERSION} <= set(metric.dimensions), metric.name
-    assert {"pipeline", "run_url", "stage"} <= set(telemetry.PIPELINE_FAILED.properties)
+    assert {"pipeline", "run_url", "stages"} <= set(telemetry.PIPELINE_FAILED.properties)
     assert "data_version" in telemetry.MODEL_TRAINED.properties
     assert "threshold" in telemetry.DRIFT_PSI.dimensions
 
