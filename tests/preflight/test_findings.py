@@ -148,6 +148,55 @@ def test_retraining_queued_on_failure_is_refused(runs, rendered, tmp_path: Path)
     assert problems and "can run after a failure" in problems[0].problem
 
 
+def test_failure_notifications_send_telemetry_with_the_environments_grant(runs, rendered) -> None:
+    entries = walk_rendered(runs, rendered["aks"])
+    sent = [e for e in entries if e.operation == "Microsoft.Insights/Telemetry/Write"]
+    # One notification stage per environment in the main and retraining pipelines, one in the drift pipeline.
+    assert {(e.pipeline, e.stage) for e in sent} == {
+        *(
+            (pipeline, f"Notify_{env}")
+            for pipeline in ("azure-pipelines.yml", ".azure-pipelines/retrain.yml")
+            for env in ALL
+            if env != "shared"
+        ),
+        (".azure-pipelines/drift.yml", "Notify_prod"),
+    }
+    assert all(e.ok and e.granted_by.role == "Monitoring Metrics Publisher" for e in sent)
+    assert all(e.stack == e.stage.removeprefix("Notify_") for e in sent)
+
+
+def test_a_failure_step_that_is_not_a_declared_notifier_is_refused(runs, rendered, tmp_path: Path) -> None:
+    project = copy_tree(rendered["aks"], tmp_path / "project")
+    edit(project / "Makefile", "#@ notifies\n", "")
+    problems = [
+        e for e in _refusals(walk_rendered(runs, project), "notify-failure") if e.stage == "Notify_dev"
+    ]
+    assert problems and all("can run after a failure" in e.problem for e in problems)
+
+
+def test_a_notifier_may_write_nothing_but_telemetry_after_a_failure(runs, rendered, tmp_path: Path) -> None:
+    project = copy_tree(rendered["aks"], tmp_path / "project")
+    edit(
+        project / "Makefile",
+        "#@ data Microsoft.Insights/Telemetry/Write on app-insights $(APP_INSIGHTS)\n",
+        "#@ data Microsoft.Insights/Telemetry/Write on app-insights $(APP_INSIGHTS)\n"
+        "#@ data Microsoft.Insights/Metrics/Write on app-insights $(APP_INSIGHTS)\n",
+    )
+    problems = [e for e in refused(walk_rendered(runs, project)) if e.stage == "Notify_qa"]
+    assert [e.operation for e in problems] == ["Microsoft.Insights/Metrics/Write only after success"] * 2
+
+
+def test_a_job_that_runs_after_a_failure_counts_as_its_steps(runs, rendered, tmp_path: Path) -> None:
+    project = copy_tree(rendered["aks"], tmp_path / "project")
+    edit(
+        project / ".azure-pipelines" / "drift.yml",
+        "      - job: Drift_Check\n",
+        "      - job: Drift_Check\n        condition: failed()\n",
+    )
+    problems = [e for e in refused(walk_rendered(runs, project)) if "queue-retrain" in e.resource]
+    assert problems and "can run after a failure" in problems[0].problem
+
+
 def test_a_target_without_declarations_is_refused(runs, rendered, tmp_path: Path) -> None:
     project = copy_tree(rendered["aks"], tmp_path / "project")
     edit(project / "Makefile", '# Needs "Queue builds"', "# Needs")
