@@ -144,7 +144,6 @@ _ARM_TYPES: Mapping[str, str] = {
 # Extension resources live under the resource they extend.
 _EXTENSION_TYPES: Mapping[str, str] = {
     "kubernetesconfiguration:Extension": "Microsoft.KubernetesConfiguration/extensions",
-    "kubernetesconfiguration:FluxConfiguration": "Microsoft.KubernetesConfiguration/fluxConfigurations",
     "authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
     "authorization:RoleDefinition": "Microsoft.Authorization/roleDefinitions",
 }
