@@ -121,7 +121,6 @@ class AgentSettings:
 class GitOps:
     repository_url: str
     branch: str
-    auth_secret: str
 
 
 @dataclass(frozen=True)
@@ -502,9 +501,6 @@ def load_environment(stack: str) -> EnvironmentSettings:
         gitops=GitOps(
             repository_url=f"{devops.organization_url}/{devops.project}/_git/{devops.platform_repository}",
             branch=reader.string("gitopsBranch", re.compile(r"[-\w./]+"), "must be a branch name"),
-            auth_secret=reader.string(
-                "gitopsAuthSecret", re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)?"), "must be a secret name"
-            ),
         ),
         acr_sku=acr_sku,
         log_retention_days=reader.integer("logRetentionDays", 30, 730),

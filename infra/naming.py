@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
+from infra import gitops
 from infra.stacks import ENVIRONMENTS
 
 PREFIX_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*$")
@@ -86,9 +87,6 @@ MANAGED_IDENTITY = NameRule(
 VM_SCALE_SET = NameRule("VM scale set", 1, 64, re.compile(r"[A-Za-z0-9][-\w.]*[\w]"), "letters, digits, -_.")
 K8S_NAME = NameRule(
     "Kubernetes namespace", 1, 63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "a DNS-1123 label"
-)
-FLUX_CONFIGURATION = NameRule(
-    "Flux configuration", 1, 30, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "lowercase DNS label"
 )
 # Managed online endpoint names are unique per Azure region, across all customers ("Endpoint names must be
 # unique within an Azure region"); the SDK checks 3-32 characters (azure-ai-ml constants/_endpoint.py).
@@ -357,6 +355,10 @@ class PlatformNames:
     def service_connection(self, stack: str, preview: bool = False) -> str:
         return platform_service_connection(self.prefix, stack, preview)
 
+    def flux_identity(self, environment: str) -> str:
+        """The identity Flux's source-controller in `environment`'s cluster reads Azure Repos with."""
+        return MANAGED_IDENTITY.check(f"id-{self.prefix}-flux-{environment}")
+
     @property
     def state_resource_group(self) -> str:
         return RESOURCE_GROUP.check(f"rg-{self.prefix}-pulumi-state")
@@ -393,10 +395,6 @@ def project_service_account(slug: str) -> str:
     return K8S_NAME.check(slug)
 
 
-def project_flux_configuration(slug: str) -> str:
-    return FLUX_CONFIGURATION.check(slug)
-
-
 # The branch that holds reviewed code in every repository: pipelines build it, its policies guard it.
 MAIN_REF: Final = "refs/heads/main"
 # An onboarded project's pipelines: key (as in the shared stack's `pipelines` output) -> YAML file in its
@@ -431,7 +429,8 @@ def check_slug(slug: str) -> None:
             f"at most {SLUG_MAX_LENGTH} characters"
         )
     project_namespace(slug)
-    project_flux_configuration(slug)
+    # The project's Flux objects in its namespace are named after it (infra/gitops.py).
+    K8S_NAME.check(gitops.project_kustomization(slug))
     for environment in ENVIRONMENTS:
         names = Names("a", environment, "")
         names.workload_identity(slug)

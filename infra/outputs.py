@@ -88,6 +88,18 @@ PLATFORM_PIPELINES: Final = "platform_pipelines"
 # The Pulumi state container and the secrets provider's key (infra/bootstrap/state_backend.sh creates them).
 STATE_CONTAINER_ID: Final = "state_container_id"
 STATE_KEY_ID: Final = "state_key_id"
+# In-cluster bootstrap (infra/components/cluster_gitops.py):
+# {KubeRole key (infra/roles.py): GUID} of the custom roles the pipeline identities hold in their cluster.
+PLATFORM_KUBE_ROLES: Final = "platform_kube_roles"
+# {stack: principal id} of each platform stack's deploy identity (`pulumi up`) and preview identity.
+DEPLOY_PRINCIPAL_IDS: Final = "deploy_principal_ids"
+PREVIEW_PRINCIPAL_IDS: Final = "preview_principal_ids"
+# {environment: {FLUX_IDENTITY_*}}: the identity Flux reads Azure Repos with (in the project's Readers).
+FLUX_IDENTITIES: Final = "flux_identities"
+FLUX_IDENTITY_CLIENT_ID: Final = "client_id"
+FLUX_IDENTITY_NAME: Final = "name"
+FLUX_IDENTITY_RESOURCE_GROUP: Final = "resource_group"
+FLUX_IDENTITY_SUBSCRIPTION_ID: Final = "subscription_id"
 
 # platform.json: {PLATFORM_SHARED: {shared outputs}, PLATFORM_ENVIRONMENTS: {env: {environment outputs}}}.
 # Its top-level keys are copier questions, so `copier copy --data-file platform.json` answers them.

@@ -9,8 +9,9 @@ from infra import address_plan, config, diagnostics, naming, outputs, private_li
 from infra.bootstrap.program import bootstrap_stack
 from infra.components.action_group import ActionGroup, ActionGroupArgs
 from infra.components.agents import Agents, AgentsArgs
-from infra.components.aks import Aks, AksArgs, FluxProject
+from infra.components.aks import Aks, AksArgs
 from infra.components.budget import Budget, BudgetArgs, first_of_month
+from infra.components.cluster_gitops import ClusterGitOps, ClusterGitOpsArgs, FluxProject
 from infra.components.defender import DefenderPlans, DefenderPlansArgs
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
@@ -89,6 +90,21 @@ def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output
     return pipelines.apply(pick)
 
 
+def _for_environment(published: pulumi.Output, environment: str, what: str) -> pulumi.Output:
+    """One environment's entry of a bootstrap output keyed by environment, or one clear line."""
+
+    def pick(entries: dict) -> object:
+        try:
+            return entries[environment]
+        except (KeyError, TypeError):
+            raise pulumi.RunError(
+                f"the bootstrap stack has no {what} for {environment!r}: set {environment}'s subscription in "
+                f"Pulumi.{environment}.yaml, then run `pulumi up -s {BOOTSTRAP}` before this stack"
+            ) from None
+
+    return published.apply(pick)
+
+
 def environment_stack(settings: config.EnvironmentSettings) -> None:
     names = settings.names
     tags = settings.tags
@@ -97,6 +113,9 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     devops_project_id = shared.require_output(outputs.DEVOPS_PROJECT_ID)
     shared_pipelines = shared.require_output(outputs.PIPELINES)
     bootstrap = pulumi.StackReference(BOOTSTRAP, stack_name=settings.stack_name(BOOTSTRAP))
+    flux_identity = _for_environment(
+        bootstrap.require_output(outputs.FLUX_IDENTITIES), settings.environment, "Flux identity"
+    )
     # Earlier environments this one reads from: the previous one (promotion) and the first one (data).
     needed = stack_references_needed(settings.environment)
     earlier = {
@@ -212,9 +231,37 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             subscription_id=settings.subscription_id,
             registry_id=registry.registry_id,
             log_analytics_workspace_id=monitoring.workspace_id,
-            gitops_repository_url=settings.gitops.repository_url,
-            gitops_branch=settings.gitops.branch,
-            gitops_auth_secret=settings.gitops.auth_secret,
+            flux_client_id=flux_identity.apply(lambda identity: identity[outputs.FLUX_IDENTITY_CLIENT_ID]),
+            node_subnet_id=subnet(address_plan.AKS_NODES),
+            control_plane_identity_name=names.aks_identity,
+            tags=tags,
+        ),
+    )
+    ClusterGitOps(
+        "gitops",
+        ClusterGitOpsArgs(
+            environment=settings.environment,
+            subscription_id=settings.subscription_id,
+            resource_group_name=group.name,
+            cluster_name=aks.cluster_name,
+            cluster_id=aks.cluster_id,
+            kubernetes_version=settings.aks.kubernetes_version,
+            oidc_issuer_url=aks.oidc_issuer_url,
+            flux_extension_id=aks.flux_extension_id,
+            flux_identity=flux_identity,
+            kube_role_guids=bootstrap.require_output(outputs.PLATFORM_KUBE_ROLES),
+            deploy_principal_id=_for_environment(
+                bootstrap.require_output(outputs.DEPLOY_PRINCIPAL_IDS),
+                settings.environment,
+                "deploy identity",
+            ),
+            preview_principal_id=_for_environment(
+                bootstrap.require_output(outputs.PREVIEW_PRINCIPAL_IDS),
+                settings.environment,
+                "preview identity",
+            ),
+            repository_url=settings.gitops.repository_url,
+            branch=settings.gitops.branch,
             projects=[
                 FluxProject(
                     p.slug,
@@ -224,9 +271,6 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 )
                 for p in settings.projects
             ],
-            node_subnet_id=subnet(address_plan.AKS_NODES),
-            control_plane_identity_name=names.aks_identity,
-            tags=tags,
         ),
     )
     workloads = WorkloadIdentities(

@@ -7,6 +7,7 @@ administrator (`make bootstrap`, README "Deploying for real").
   needs, and access to the state backend (blob data, and the Key Vault key of the secrets provider);
 - those identities as members of the Azure DevOps project (administrators to deploy, readers to preview);
 - the custom role the project pipelines hold in their Kubernetes namespaces;
+- what the environment stacks' in-cluster bootstrap needs from an administrator (bootstrap/in_cluster.py);
 - this repository's pipelines, the policies on its main branch, the `shared` environment with its approval.
 
 Everything the other stacks need from here reaches them through a StackReference.
@@ -18,6 +19,7 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from infra import naming, outputs, providers, roles
+from infra.bootstrap import in_cluster
 from infra.components.devops_member import DevOpsMember, DevOpsMemberArgs
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
 from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs, RoleGrant
@@ -108,7 +110,13 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
     def grant(subscription_id: str, scope: str, role: str, description: str, condition: str | None = None):
         return RoleGrant(scope, roles.definition_id(subscription_id, role), description, condition)
 
-    environment_roles = [roles.guid(role) for role in roles.ASSIGNED_BY_ENVIRONMENTS] + [kube_role_guid]
+    platform_kube_roles = in_cluster.platform_kube_roles(settings)
+    environment_roles = [
+        *(roles.guid(role) for role in roles.ASSIGNED_BY_ENVIRONMENTS),
+        kube_role_guid,
+        *platform_kube_roles.values(),
+    ]
+    principal_ids: dict[bool, dict[str, pulumi.Output[str]]] = {False: {}, True: {}}
     across_roles = [roles.guid(role) for role in ASSIGNED_ACROSS_ENVIRONMENTS]
     connections: dict[str, list[pulumi.Output[str]]] = {key: [] for key in (*DEPLOYING, *PREVIEWING)}
     for stack in ALL:
@@ -212,6 +220,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
             )
             for key in PREVIEWING if preview else DEPLOYING:
                 connections[key].append(identity.service_endpoint_id)
+            principal_ids[preview][stack] = identity.principal_id
 
     pipelines = PlatformPipelines(
         "platform",
@@ -230,6 +239,12 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         outputs.PLATFORM_PIPELINES: pipelines.pipeline_ids,
         outputs.STATE_CONTAINER_ID: state_container_id,
         outputs.STATE_KEY_ID: state_key_id,
+        outputs.PLATFORM_KUBE_ROLES: platform_kube_roles,
+        outputs.DEPLOY_PRINCIPAL_IDS: principal_ids[False],
+        outputs.PREVIEW_PRINCIPAL_IDS: principal_ids[True],
+        outputs.FLUX_IDENTITIES: in_cluster.flux_identities(
+            settings, group.name, project.project_id, principal_ids[False], principal_ids[True]
+        ),
     }
     for key, value in exported.items():
         pulumi.export(key, value)

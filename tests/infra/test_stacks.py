@@ -9,7 +9,7 @@ from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import stack_config
 from infra.tools.mock_run import REPO_ROOT, StackRun, run_stacks
 
-FLUX = "azure-native:kubernetesconfiguration:FluxConfiguration"
+GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"
 APPROVAL = "azuredevops:index/checkApproval:CheckApproval"
 BRANCH_CONTROL = "azuredevops:index/checkBranchControl:CheckBranchControl"
 
@@ -88,14 +88,14 @@ def test_protected_environments_have_exactly_one_approval_and_dev_none(runs: dic
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_one_flux_configuration_per_project_plus_the_cluster(
-    runs: dict[str, StackRun], environment: str
-) -> None:
-    settings_projects = 1
-    configurations = runs[environment].of_type(FLUX)
-    assert len(configurations) == settings_projects + 1
-    names = sorted(c.inputs["fluxConfigurationName"] for c in configurations)
-    assert names == sorted(["credit-scoring", gitops.FLUX_SOURCE])
+def test_one_flux_source_per_project_plus_the_platform(runs: dict[str, StackRun], environment: str) -> None:
+    sources = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.inputs["spec"]
+        for r in runs[environment].of_type(GIT_REPOSITORY)
+    }
+    assert set(sources) == {(gitops.FLUX_NAMESPACE, gitops.FLUX_SOURCE), ("credit-scoring", "credit-scoring")}
+    assert sources[("credit-scoring", "credit-scoring")]["ref"] == {"branch": f"deploy/{environment}"}
+    assert all(spec["provider"] == gitops.GIT_PROVIDER for spec in sources.values())
 
 
 def test_every_child_is_named_after_its_component(runs: dict[str, StackRun]) -> None:
