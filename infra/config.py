@@ -16,7 +16,7 @@ import pulumi
 import yaml
 
 from infra import address_plan, naming
-from infra.stacks import BOOTSTRAP, ENVIRONMENTS, SHARED
+from infra.stacks import ALL, BOOTSTRAP, ENVIRONMENTS, SHARED
 
 PROJECT: Final = "mlops-platform"
 AZURE: Final = "azure-native"
@@ -194,11 +194,19 @@ class BootstrapSettings:
     approvers: tuple[str, ...]
     branch_min_reviewers: int
     environments: dict[str, EnvironmentTarget]
+    # The platform's own resource group holds identities only (no charge); its budget alerts these addresses
+    # if anything billable ever lands there.
+    budget: Budget
+    alert_emails: tuple[str, ...]
 
     @property
     def protected(self) -> dict[str, bool]:
         """Environment -> whether its deployments need an approval, as its stack file says."""
         return {name: target.protected for name, target in self.environments.items()}
+
+    @property
+    def deploy_approvals(self) -> dict[str, bool]:
+        return deploy_approvals(self.environments)
 
     @property
     def names(self) -> naming.PlatformNames:
@@ -392,7 +400,7 @@ def load_shared(stack: str) -> SharedSettings:
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 
 
-def _environment_targets(root: Path) -> dict[str, EnvironmentTarget]:
+def environment_targets(root: Path = REPO_ROOT) -> dict[str, EnvironmentTarget]:
     """Each environment's subscription and region, read from its stack file: one place for each."""
     targets = {}
     for environment in ENVIRONMENTS:
@@ -410,6 +418,13 @@ def _environment_targets(root: Path) -> dict[str, EnvironmentTarget]:
             subscription, location, values.get(f"{PROJECT}:protected") is True
         )
     return targets
+
+
+def deploy_approvals(environments: dict[str, EnvironmentTarget]) -> dict[str, bool]:
+    """Platform stack -> whether `pulumi up` of it waits for an approval (its `platform-<stack>` environment):
+    the shared stack always, as it changes every environment's Azure DevOps side; an environment stack as its
+    own `protected` setting says."""
+    return {stack: environments[stack].protected if stack in environments else True for stack in ALL}
 
 
 def _approvers(reader: _Reader, devops: DevOps) -> tuple[str, ...]:
@@ -451,8 +466,17 @@ def load_bootstrap(stack: str, root: Path = REPO_ROOT) -> BootstrapSettings:
         devops=devops,
         approvers=approvers,
         branch_min_reviewers=reader.integer("branchPolicyMinReviewers", 1, 10),
-        environments=_environment_targets(root),
+        environments=environment_targets(root),
+        budget=_budget(reader),
+        alert_emails=_bootstrap_emails(reader),
     )
+
+
+def _bootstrap_emails(reader: _Reader) -> tuple[str, ...]:
+    emails = reader.strings("alertEmails", _EMAIL.fullmatch, "must be a list of e-mail addresses")
+    if not emails:
+        raise reader.fail("alertEmails", [], "the platform's budget needs an e-mail address to alert")
+    return emails
 
 
 def load_environment(stack: str) -> EnvironmentSettings:

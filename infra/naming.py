@@ -360,6 +360,10 @@ class PlatformNames:
         return MANAGED_IDENTITY.check(f"id-{self.prefix}-flux-{environment}")
 
     @property
+    def budget(self) -> str:
+        return BUDGET.check(f"budget-{self.prefix}-platform")
+
+    @property
     def state_resource_group(self) -> str:
         return RESOURCE_GROUP.check(f"rg-{self.prefix}-pulumi-state")
 

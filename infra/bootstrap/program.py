@@ -13,6 +13,7 @@ administrator (`make bootstrap`, README "Deploying for real").
 Everything the other stacks need from here reaches them through a StackReference.
 """
 
+import datetime
 import uuid
 
 import pulumi
@@ -20,6 +21,7 @@ from pulumi_azure_native import authorization, resources
 
 from infra import naming, outputs, providers, roles
 from infra.bootstrap import in_cluster
+from infra.components.budget import Budget, BudgetArgs, first_of_month
 from infra.components.devops_member import DevOpsMember, DevOpsMemberArgs
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
 from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs, RoleGrant
@@ -67,6 +69,20 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         resource_group_name=names.resource_group,
         location=settings.location,
         tags=settings.tags,
+    )
+    Budget(
+        "budget",
+        BudgetArgs(
+            subscription_id=settings.subscription_id,
+            budget_name=names.budget,
+            amount=settings.budget.monthly_amount,
+            resource_group_names=[names.resource_group],
+            start_date=first_of_month(datetime.datetime.now(datetime.UTC).date()),
+            actual_thresholds=settings.budget.thresholds,
+            action_group_id=None,
+            emails=settings.alert_emails,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[group]),
     )
 
     kube_role_guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/pipeline-kube"))
@@ -231,7 +247,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
             approver_ids=approver_ids(project.project_id, settings.approvers),
             build_service=build_service(settings.devops.organization_url, settings.devops.project),
             connections=connections,
-            stacks={stack: settings.protected.get(stack, True) for stack in ALL},
+            stacks=settings.deploy_approvals,
         ),
     )
     exported = {

@@ -21,6 +21,11 @@ ROLE_ASSIGNMENT: Final = "azure-native:authorization:RoleAssignment"
 
 # A resource group or anything below it; subscriptions, management groups and "/" are wider.
 _RESOURCE_GROUP_SCOPE: Final = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+(/.+)?$", re.IGNORECASE)
+_SUBSCRIPTION_SCOPE: Final = re.compile(r"^/subscriptions/[^/]+/?$", re.IGNORECASE)
+# What a platform stack's own identities hold on a whole subscription (the bootstrap stack, README "Deploying
+# for real"): `pulumi up` creates resource groups, so its deploy identity needs Contributor there, with the
+# right to assign only the roles its condition lists; previews read. Nothing else is subscription-wide.
+_SUBSCRIPTION_ROLES: Final = (roles.CONTRIBUTOR, roles.READER, roles.RBAC_ADMINISTRATOR)
 _TLS_1_2_OR_LATER: Final = ("TLS1_2", "TLS1_3")
 
 
@@ -119,9 +124,25 @@ def _scale_set(props: Mapping[str, Any]) -> Iterator[str]:
         yield f"password login must be off ({os_profile}.adminPassword is set)"
 
 
+def _subscription_wide(props: Mapping[str, Any]) -> Iterator[str]:
+    role = str(at(props, "roleDefinitionId") or "").rstrip("/").lower()
+    allowed = {roles.guid(name): name for name in _SUBSCRIPTION_ROLES}
+    name = next((allowed[guid] for guid in allowed if role.endswith(guid)), None)
+    if name is None:
+        yield (
+            "on a whole subscription only "
+            + ", ".join(_SUBSCRIPTION_ROLES)
+            + f" may be assigned; elsewhere the scope must be a resource group or narrower (role is {role!r})"
+        )
+    elif name == roles.RBAC_ADMINISTRATOR and not at(props, "condition"):
+        yield f"{name} on a subscription needs a condition that limits the roles it may assign"
+
+
 def _role_assignment(props: Mapping[str, Any]) -> Iterator[str]:
     scope = at(props, "scope")
-    if not isinstance(scope, str) or not _RESOURCE_GROUP_SCOPE.match(scope):
+    if isinstance(scope, str) and _SUBSCRIPTION_SCOPE.match(scope):
+        yield from _subscription_wide(props)
+    elif not isinstance(scope, str) or not _RESOURCE_GROUP_SCOPE.match(scope):
         yield f"the scope must be a resource group or narrower (scope is {shown(scope)})"
     role = at(props, "roleDefinitionId")
     if not isinstance(role, str):
@@ -187,7 +208,8 @@ AZURE_POLICIES: Final = (
     ),
     resource_policy(
         "role-assignment-resource-group-not-owner",
-        "Role assignments are scoped to a resource group or narrower, and never grant Owner.",
+        "Role assignments are scoped to a resource group or narrower, and never grant Owner; on a whole "
+        "subscription only Contributor, Reader and a conditioned Role Based Access Control Administrator.",
         {ROLE_ASSIGNMENT},
         _role_assignment,
     ),

@@ -12,6 +12,12 @@ SERVICE_ENDPOINT_GENERIC: Final = "azuredevops:index/serviceEndpointGeneric:Serv
 RESOURCE_GROUP: Final = "azure-native:resources:ResourceGroup"
 CONTRIBUTOR: Final = "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"
 OWNER: Final = f"/providers/Microsoft.Authorization/roleDefinitions/{roles.guid(roles.OWNER)}"
+RBAC_ADMINISTRATOR: Final = (
+    f"/providers/Microsoft.Authorization/roleDefinitions/{roles.guid(roles.RBAC_ADMINISTRATOR)}"
+)
+USER_ACCESS_ADMINISTRATOR: Final = (
+    f"/providers/Microsoft.Authorization/roleDefinitions/{roles.guid('User Access Administrator')}"
+)
 GPU_POOL: Final = {
     "name": "gpu",
     "vmSize": "Standard_NC4as_T4_v3",
@@ -109,6 +115,18 @@ COMPLIANT: Final[dict[str, tuple[str, dict[str, Any]]]] = {
             "roleDefinitionId": f"/subscriptions/00000000-0000-0000-0000-0000000000d1{CONTRIBUTOR}",
             "principalId": "p",
             "principalType": "ServicePrincipal",
+        },
+    ),
+    # The bootstrap's delegation: a deploy identity may assign only the roles its condition lists.
+    "subscription-role-assignment": (
+        azure.ROLE_ASSIGNMENT,
+        {
+            "scope": "/subscriptions/00000000-0000-0000-0000-0000000000d1",
+            "roleDefinitionId": f"/subscriptions/00000000-0000-0000-0000-0000000000d1{RBAC_ADMINISTRATOR}",
+            "principalId": "p",
+            "principalType": "ServicePrincipal",
+            "condition": "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'}))))",
+            "conditionVersion": "2.0",
         },
     ),
     "service-connection": (
@@ -238,7 +256,20 @@ WEAKENED: Final[list[tuple[str, str, str, Any, str]]] = [
         "P@ssw0rd!",
         "adminPassword is set",
     ),
-    ("role-assignment-resource-group-not-owner", "role-assignment", "scope", "/subscriptions/0000", "scope"),
+    (
+        "role-assignment-resource-group-not-owner",
+        "subscription-role-assignment",
+        "roleDefinitionId",
+        USER_ACCESS_ADMINISTRATOR,
+        "on a whole subscription only",
+    ),
+    (
+        "role-assignment-resource-group-not-owner",
+        "subscription-role-assignment",
+        "condition",
+        ...,
+        "needs a condition",
+    ),
     (
         "role-assignment-resource-group-not-owner",
         "role-assignment",
