@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from . import inference
 from .schema import LABEL, SENSITIVE
 from .settings import DECISION_THRESHOLD, LATENCY_P95_MS, MIN_DISPARATE_IMPACT, QUALITY_METRIC, QUALITY_MIN
 
@@ -90,12 +88,8 @@ class Evaluation:
         return all(gate.passed for gate in self.gates)
 
 
-def evaluate(model: xgb.XGBClassifier, test: pd.DataFrame) -> Evaluation:
-    model = inference.for_scoring(model)
-
-    def predict(records: pd.DataFrame) -> np.ndarray:
-        return inference.predict(model, records)
-
+def evaluate(predict: Callable[[pd.DataFrame], np.ndarray], test: pd.DataFrame) -> Evaluation:
+    """The gates of a model given as its prediction function of raw records (inference.predict)."""
     probabilities = predict(test)
     metrics = classification_metrics(test[LABEL.name], probabilities)
     rates = approval_rates(test, probabilities)
