@@ -78,9 +78,9 @@ def test_make_serve_serves_on_the_port_given(stamped) -> None:
     assert make(project, "setup").returncode == 0
     model = project / "artifacts" / "entrypoint-test-model"
     train = (
-        "import sys, mlflow; from pathlib import Path; from credit_scoring import data; "
-        "from credit_scoring.train import fit; "
-        "mlflow.xgboost.save_model(fit(data.load(Path('data/sample.csv')), 'cpu'), sys.argv[1])"
+        "import sys; from pathlib import Path; from credit_scoring import data; "
+        "from credit_scoring.train import fit, save_model; frame = data.load(Path('data/sample.csv')); "
+        "save_model(fit(frame, 'cpu').get_booster(), frame.head(3), Path(sys.argv[1]))"
     )
     subprocess.run([project / ".venv" / "bin" / "python", "-c", train, model], cwd=project, check=True)
     port = free_port()

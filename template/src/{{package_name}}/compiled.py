@@ -134,9 +134,8 @@ def verify(trees: Trees, probe: Probe) -> float:
     return difference
 
 
-def build(folder: Path) -> Path:
-    """Compiles the C code in `folder` into LIBRARY there and verifies it against the probe; the library
-    is removed again if it answers otherwise than the model."""
+def compile_library(folder: Path) -> Path:
+    """LIBRARY in `folder`, from the C code TL2cgen wrote there (its recipe lists the sources)."""
     compiler = shutil.which(COMPILER)
     if compiler is None:
         raise ModelMismatch(f"no {COMPILER} on PATH: the compiled path needs a C compiler where it is built")
@@ -145,6 +144,13 @@ def build(folder: Path) -> Path:
     library = folder / LIBRARY
     command = [compiler, *COMPILE_FLAGS, "-o", str(library), *sources, "-lm"]
     subprocess.run(command, check=True, capture_output=True, text=True)
+    return library
+
+
+def build(folder: Path) -> Path:
+    """Compiles the C code in `folder` into LIBRARY there and verifies it against the probe; the library
+    is removed again if it answers otherwise than the model."""
+    library = compile_library(folder)
     try:
         difference = verify(Trees(library), Probe.read(folder))
     except ModelMismatch:

@@ -123,7 +123,7 @@ def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
     import pandera.errors
 
     from . import data, drift
-    from .schema import FEATURE_SCHEMA
+    from .tables import FEATURE_SCHEMA
 
     if not current.exists():
         raise StepFailed(f"no current records at {current}")
@@ -203,7 +203,8 @@ def describe(step: str, content: dict | None) -> str:
             return f"{rows} rows, default rate {rate}, data version {content['version'][:12]}"
         case "train":
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in content["metrics"].items())
-            return f"on {content['device']} in {content['seconds']} s: {metrics}"
+            served = f"served by the {content['scorer']} path"
+            return f"on {content['device']} in {content['seconds']} s, {served}: {metrics}"
         case "evaluate":
             failed = [gate["name"] for gate in content["gates"] if not gate["passed"]]
             return "all gates passed" if not failed else "FAILED: " + ", ".join(failed)

@@ -121,6 +121,8 @@ class Protocol:
     # The status of a body that cannot be scored, and the protocol's error body for (field, error).
     unscorable: int
     error_body: Callable[[str, str], bytes]
+    # Triton's client sends its JSON without a content type; the protocol's body is JSON whatever it says.
+    untyped_is_json: bool = False
 
 
 class ScoringService:
@@ -141,7 +143,10 @@ class ScoringService:
                 self._score, 422, lambda field, error: score_error([{"field": field, "error": error}])
             ),
             f"{MODEL_PATH}/infer": Protocol(
-                self._infer, 400, lambda field, error: oip.error_body(f"{field}: {error}")
+                self._infer,
+                400,
+                lambda field, error: oip.error_body(f"{field}: {error}"),
+                untyped_is_json=True,
             ),
             invocations.PATH: Protocol(
                 self._invocations, 400, lambda field, error: invocations.error_body(f"{field}: {error}")
@@ -192,7 +197,7 @@ class ScoringService:
         records: list[Any] = []
         request_id = None
         try:
-            request_id = self._accepted(scope)
+            request_id = self._accepted(scope, JSON if protocol.untyped_is_json else b"none")
             message = await receive()
             # One message is the common case: uvicorn hands over a body that arrived in one read whole.
             if message["type"] == "http.request" and not message.get("more_body", False):
@@ -227,7 +232,7 @@ class ScoringService:
         if outcome is SCORED and self.on_scored is not None:
             self.on_scored(Scored(request_id, self.settings.model_version, records, probabilities, decisions))
 
-    def _accepted(self, scope: Scope) -> str | None:
+    def _accepted(self, scope: Scope, untyped: bytes) -> str | None:
         """The request's id, once the method and the headers allow scoring; Refused otherwise."""
         if scope["method"] != "POST":
             raise Refused(405, "method", f"{scope['method']} is not allowed: use POST", [(b"allow", b"POST")])
@@ -235,7 +240,7 @@ class ScoringService:
             raise Refused(503, "model", "not loaded yet")
         # Names are lower case (the server sees to it). A declared length past the limit needs no check of
         # its own: reading the body stops at the limit.
-        content_type = b"none"
+        content_type = untyped
         request_id = None
         for name, value in scope["headers"]:
             if name == b"content-type":
