@@ -14,9 +14,15 @@ from pathlib import Path
 from typing import Protocol
 
 from . import compiled
-from .schema import FEATURE_NAMES
+from .schema import DECISIONS, FEATURE_NAMES
+from .settings import DECISION_THRESHOLD
 
 log = logging.getLogger(__name__)
+
+
+def decision(probability: float) -> str:
+    """What a probability means for the applicant: DECISIONS[0] below the threshold, else DECISIONS[1]."""
+    return DECISIONS[probability >= DECISION_THRESHOLD]
 
 
 class Scorer(Protocol):

@@ -33,8 +33,8 @@ import msgspec
 from . import invocations, oip, payload, scorer
 from .metrics import CONTENT_TYPE, ERROR, REFUSED, SCORED, Metrics
 from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
-from .schema import DECISIONS, ID
-from .settings import CHAMPION_ALIAS, DECISION_THRESHOLD, MODEL_NAME, PROJECT, Paths, ServerSettings
+from .schema import ID
+from .settings import CHAMPION_ALIAS, MODEL_NAME, PROJECT, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,6 @@ class Scored:
     records: list[Any]  # payload.Record structs
     probabilities: list[float]
     decisions: list[str]
-
-
-def decision(probability: float) -> str:
-    return DECISIONS[probability >= DECISION_THRESHOLD]
 
 
 def score_error(detail: list[dict[str, str]]) -> bytes:
@@ -258,7 +254,7 @@ class ScoringService:
     def _scored(self, records: list[Any], probabilities: list[float], decisions: list[str]) -> None:
         rows = [msgspec.structs.astuple(record) for record in records]
         probabilities += self.scorer.probabilities(rows)  # type: ignore[union-attr]
-        decisions += map(decision, probabilities)
+        decisions += map(scorer.decision, probabilities)
 
     def _score(
         self, body: bytes, _: "ScoringService", probabilities: list[float], decisions: list[str]
