@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
@@ -49,12 +50,14 @@ class CreditModel(mlflow.pyfunc.PythonModel):
 
     def predict(
         self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: Any = None
-    ) -> pd.Series:
+    ) -> np.ndarray:
+        """One probability per record: an array, which MLflow's scoring server answers as a plain list
+        (`{"predictions": [0.07, ...]}`), as the service's /invocations does."""
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         if missing := [name for name in FEATURE_NAMES if name not in frame.columns]:
             raise ValueError(f"records lack the columns {missing}")
         inputs = features.build(frame[list(FEATURE_NAMES)]).to_numpy()
-        return pd.Series(self.booster.inplace_predict(inputs), index=frame.index, name=SCORE.name)
+        return self.booster.inplace_predict(inputs).astype(np.float64)
 
 
 def options(booster_file: Path, example: pd.DataFrame, compiled: Path | None) -> dict[str, Any]:

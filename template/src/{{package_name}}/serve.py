@@ -113,7 +113,7 @@ class Protocol:
     """How one scoring route reads a body and writes its answer and its refusals."""
 
     # From the body to (answer, records); the records' probabilities and decisions come in as lists to fill.
-    answer: Callable[[bytes, "ScoringService", list[float], list[str]], tuple[bytes, list[Any]]]
+    answer: Callable[[bytes, list[float], list[str]], tuple[bytes, list[Any]]]
     # The status of a body that cannot be scored, and the protocol's error body for (field, error).
     unscorable: int
     error_body: Callable[[str, str], bytes]
@@ -202,7 +202,7 @@ class ScoringService:
                     raise too_large()
             else:
                 body = await read_body(message, receive)
-            body, records = protocol.answer(body, self, probabilities, decisions)
+            body, records = protocol.answer(body, probabilities, decisions)
             outcome, status = SCORED, 200
         except Refused as refusal:
             outcome, status, headers = REFUSED, refusal.status, refusal.headers
@@ -257,7 +257,7 @@ class ScoringService:
         decisions += map(scorer.decision, probabilities)
 
     def _score(
-        self, body: bytes, _: "ScoringService", probabilities: list[float], decisions: list[str]
+        self, body: bytes, probabilities: list[float], decisions: list[str]
     ) -> tuple[bytes, list[Any]]:
         records = payload.decode(body)
         self._scored(records, probabilities, decisions)
@@ -272,14 +272,14 @@ class ScoringService:
         return payload.encode(ScoreResponse(self.model_uri, predictions)), records
 
     def _infer(
-        self, body: bytes, _: "ScoringService", probabilities: list[float], decisions: list[str]
+        self, body: bytes, probabilities: list[float], decisions: list[str]
     ) -> tuple[bytes, list[Any]]:
         request, records = oip.decode(body)
         self._scored(records, probabilities, decisions)
         return oip.answer(request, MODEL_NAME, self.settings.model_version, probabilities, decisions), records
 
     def _invocations(
-        self, body: bytes, _: "ScoringService", probabilities: list[float], decisions: list[str]
+        self, body: bytes, probabilities: list[float], decisions: list[str]
     ) -> tuple[bytes, list[Any]]:
         records = invocations.decode(body)
         self._scored(records, probabilities, decisions)
