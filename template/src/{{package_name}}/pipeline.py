@@ -61,13 +61,14 @@ def train(paths: Paths) -> dict:
 def evaluate(paths: Paths) -> dict:
     import mlflow
 
-    from . import data, inference
+    from . import data, inference, scorer
     from .evaluate import evaluate as evaluate_model
 
     training = read(paths, "train")
     mlflow.set_tracking_uri(paths.tracking_uri)
     model = inference.load(training["model_uri"])
-    result = evaluate_model(partial(inference.predict, model), data.split(data.load(paths.data)).test)
+    served = partial(scorer.of_frame, scorer.load(training["model_uri"]))
+    result = evaluate_model(partial(inference.predict, model), data.split(data.load(paths.data)).test, served)
     content = {
         "metrics": result.metrics,
         "approval_rates": result.approval_rates,

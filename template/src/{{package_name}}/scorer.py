@@ -11,11 +11,14 @@ MLflow, pandas and the model's own libraries: the compiled path starts without t
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import compiled
 from .schema import DECISIONS, FEATURE_NAMES
 from .settings import DECISION_THRESHOLD
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,11 @@ class GenericScorer:
         frame = pd.DataFrame([record[: len(FEATURE_NAMES)] for record in records], columns=FEATURE_NAMES)
         answers = self.model.predict(frame)
         return [round(float(value), compiled.PROBABILITY_DIGITS) for value in list(answers)]
+
+
+def of_frame(scorer: Scorer, records: "pd.DataFrame") -> list[float]:
+    """The scorer's probabilities of a table of records (the latency gate times the served path)."""
+    return scorer.probabilities(list(records[list(FEATURE_NAMES)].itertuples(index=False, name=None)))
 
 
 def local_folder(model_uri: str) -> Path:
