@@ -26,6 +26,8 @@ from .schema import FEATURE_NAMES, FEATURES, SCORE
 # Names of the model's artifacts (folders under the MLflow model's `artifacts/`).
 BOOSTER_ARTIFACT = "booster"
 BOOSTER_FILE = "booster.ubj"
+# Where the model sits in its training run's artifacts.
+LOGGED_FOLDER = "model"
 # MLflow's column types for the schema's Python types.
 MLFLOW_TYPES = {int: "long", float: "double", str: "string"}
 PACKAGE = Path(__file__).resolve().parent
@@ -87,6 +89,17 @@ def save(target: Path, booster_file: Path, example: pd.DataFrame, compiled: Path
     return target
 
 
-def log(booster_file: Path, example: pd.DataFrame, compiled: Path | None) -> str:
-    """The model logged to the active MLflow run; returns its URI."""
-    return mlflow.pyfunc.log_model(name="model", **options(booster_file, example, compiled)).model_uri
+def log(booster_file: Path, example: pd.DataFrame, compiled: Path | None, work: Path) -> str:
+    """The model logged to the active MLflow run as the folder `save` writes; returns its runs:/ URI.
+
+    Not `mlflow.pyfunc.log_model`: from MLflow 3 it first creates a "logged model", an endpoint Azure ML's
+    tracking server does not have (404 on /api/2.0/mlflow/logged-models, Azure/azure-sdk-for-python#44896;
+    Azure ML's own examples log the saved folder instead, Azure/azureml-examples#3885). A runs:/ folder that
+    holds an MLmodel file registers without a logged model (mlflow.register_model).
+    """
+    folder = save(work / LOGGED_FOLDER, booster_file, example, compiled)
+    mlflow.log_artifacts(str(folder), artifact_path=LOGGED_FOLDER)
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("log() needs an active MLflow run")
+    return f"runs:/{run.info.run_id}/{LOGGED_FOLDER}"

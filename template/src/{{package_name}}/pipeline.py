@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from .errors import StepFailed
-from .settings import CHAMPION_ALIAS, MODEL_NAME, STEP_FILES, Paths
+from .settings import CHAMPION, MODEL_NAME, STEP_FILES, Paths
 
 
 def write(paths: Paths, step: str, content: dict) -> Path:
@@ -154,7 +154,7 @@ def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
 
 def drift_outcome(paths: Paths) -> str:
     """What the last drift check found, for the pipeline: only DRIFT queues retraining."""
-    return str(read(paths, "drift.json", "drift")["outcome"])
+    return str(read(paths, "drift")["outcome"])
 
 
 def serve_smoke(paths: Paths) -> dict:
@@ -163,8 +163,12 @@ def serve_smoke(paths: Paths) -> dict:
     from . import smoke
 
     registration = paths.artifacts / STEP_FILES["register"]
-    registered = registration.exists() and json.loads(registration.read_text())["registered"]
-    model_uri = f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}" if registered else read(paths, "train")["model_uri"]
+    decision = json.loads(registration.read_text()) if registration.exists() else {}
+    model_uri = (
+        f"models:/{MODEL_NAME}/{decision['version']}"
+        if decision.get("registered")
+        else read(paths, "train")["model_uri"]
+    )
     content = smoke.run(model_uri, pd.read_csv(paths.data).head(3))
     write(paths, "smoke", content)
     return content
@@ -180,7 +184,7 @@ def champion_version(paths: Paths) -> str:
     mlflow.set_tracking_uri(paths.tracking_uri)
     version = current(MlflowClient())
     if version is None:
-        raise StepFailed(f"no {CHAMPION_ALIAS} of {MODEL_NAME} in the registry: run the training pipeline")
+        raise StepFailed(f"no {CHAMPION} of {MODEL_NAME} in the registry: run the training pipeline")
     return version
 
 

@@ -34,7 +34,7 @@ from . import invocations, oip, payload, scorer
 from .metrics import CONTENT_TYPE, ERROR, REFUSED, SCORED, Metrics
 from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
 from .schema import ID
-from .settings import CHAMPION_ALIAS, MODEL_NAME, PROJECT, Paths, ServerSettings
+from .settings import CHAMPION, MODEL_NAME, PROJECT, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,19 @@ def too_large() -> Refused:
 
 
 def default_model_uri() -> str:
-    return os.environ.get("MODEL_URI", f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}")
+    """MODEL_URI, or else the registry's champion, looked up when the service starts."""
+    return os.environ.get("MODEL_URI", CHAMPION)
+
+
+def champion_model_uri() -> str:
+    from mlflow import MlflowClient
+
+    from .registry import champion_uri
+
+    uri = champion_uri(MlflowClient())
+    if uri is None:
+        raise RuntimeError(f"no {CHAMPION} of {MODEL_NAME} in the registry: set MODEL_URI or register a model")
+    return uri
 
 
 async def read_body(message: MutableMapping[str, Any], receive: Receive) -> bytes:
@@ -350,6 +362,8 @@ class ScoringService:
             import mlflow
 
             mlflow.set_tracking_uri(Paths.from_env().tracking_uri)
+            if self.model_uri == CHAMPION:
+                self.model_uri = champion_model_uri()
         self.scorer = scorer.load(self.model_uri, self.settings.scorer)
         self._drain_on_sigterm()
         self.metrics.start_flushing()

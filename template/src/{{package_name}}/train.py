@@ -133,7 +133,7 @@ def model_parts(booster: xgb.Booster, example: pd.DataFrame, work: Path) -> tupl
 def log_model(booster: xgb.Booster, example: pd.DataFrame, work: Path) -> tuple[str, str]:
     """The pyfunc model logged to the active run: its URI, and which scorer the service will choose."""
     booster_file, code = model_parts(booster, example, work)
-    return registered_model.log(booster_file, example, code), "generic" if code is None else "compiled"
+    return registered_model.log(booster_file, example, code, work), "generic" if code is None else "compiled"
 
 
 def save_model(booster: xgb.Booster, example: pd.DataFrame, target: Path) -> Path:
