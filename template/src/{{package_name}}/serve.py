@@ -99,7 +99,7 @@ def champion_model_uri() -> str:
 
     uri = champion_uri(MlflowClient())
     if uri is None:
-        raise RuntimeError(f"no {CHAMPION} of {MODEL_NAME} in the registry: set MODEL_URI or register a model")
+        raise RuntimeError(f"no {CHAMPION} of {MODEL_NAME} in the registry: register one or set MODEL_URI")
     return uri
 
 
