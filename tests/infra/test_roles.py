@@ -32,9 +32,9 @@ def test_environment_stacks_assign_only_the_roles_the_bootstrap_lets_them() -> N
     runs = run_stacks(("bootstrap", "shared", "dev", "qa", "prod"))
     definitions = roles.RoleDefinitions.load()
     allowed = {roles.guid(name) for name in roles.ASSIGNED_BY_ENVIRONMENTS}
-    custom = str(runs["bootstrap"].outputs["pipeline_kube_role"])
+    custom = {str(runs["bootstrap"].outputs[key]) for key in ("pipeline_kube_role", "agent_network_role")}
     for environment in ("dev", "qa", "prod"):
         for assignment in runs[environment].of_type("azure-native:authorization:RoleAssignment"):
             guid = str(assignment.inputs["roleDefinitionId"]).rpartition("/")[2]
-            assert guid in allowed | {custom}, (environment, assignment.name, guid)
+            assert guid in allowed | custom, (environment, assignment.name, guid)
     assert all(definitions.by_name(name) for name in roles.ASSIGNED_BY_ENVIRONMENTS)
