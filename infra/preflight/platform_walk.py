@@ -5,6 +5,15 @@ resource the stack declares, an update writes each of them (a role assignment is
 the deploying identity's delegation condition must allow for that role), and both read (`up` also writes) the
 stack's state and use the secrets provider's key. Azure DevOps objects are managed through the identity's
 membership of the project's groups (the bootstrap stack's DevOpsMember).
+
+Creating a Managed DevOps Pool also checks, as the deploying identity: "join" on the subnet its agents go to
+(Azure Resource Manager's linked access check, LinkedAuthorizationFailed otherwise), and in Azure DevOps the
+right to create an organisation agent pool: "the account you use to sign in to the Azure subscription ... is
+used to create a corresponding agent pool in your Azure DevOps organization ... Organization-level Agent pools
+administrator" (managed-devops-pools/prerequisites.md; PoolProvisioningFailed "does not have Manage
+permissions", MicrosoftDocs/azure-devops-docs#14299). That role is granted by hand (README): the provider's
+organisation-level security role assignment assigns Reader instead (microsoft/terraform-provider-azuredevops
+#1592, open). The preflight holds the identity to being a user of the organisation, which that role needs.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra import naming, outputs
+from infra import managed_devops_pools, naming, outputs
 from infra.platform_pipelines import FILES, PREVIEWING
 from infra.preflight import conditions, devops, makefile
 from infra.preflight.azure_pipelines import expand, job_steps, script_text, stages
@@ -32,6 +41,8 @@ BLOB_READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/rea
 BLOB_WRITE = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
 KEY_DECRYPT = "Microsoft.KeyVault/vaults/keys/decrypt/action"
 KEY_ENCRYPT = "Microsoft.KeyVault/vaults/keys/encrypt/action"
+SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action"
+AGENT_POOL_ADMINISTRATOR = "organisation Agent pools Administrator (granted by hand, README)"
 PROJECT_ADMINISTRATORS = "Project Administrators"
 READERS = "Readers"
 _GUID_LIST = re.compile(r"GuidEquals\s*\{([^}]*)\}")
@@ -79,12 +90,21 @@ class PulumiStep:
     connection: ServiceConnection | None
 
 
+SERVICE_PRINCIPAL_ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+
+
+def organisation_users(platform: Platform) -> set[str]:
+    """Principals the stacks make users of the Azure DevOps organisation (a service principal entitlement)."""
+    return {
+        str(resource.inputs.get("originId"))
+        for _stack, resource in platform.of_type(SERVICE_PRINCIPAL_ENTITLEMENT)
+    }
+
+
 def memberships(platform: Platform) -> dict[str, set[str]]:
     """Principal -> the Azure DevOps project groups it is a member of (bootstrap DevOpsMember)."""
     by_descriptor: dict[str, str] = {}
-    for _stack, resource in platform.of_type(
-        "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
-    ):
+    for _stack, resource in platform.of_type(SERVICE_PRINCIPAL_ENTITLEMENT):
         by_descriptor[f"aad.{resource.inputs.get('originId')}"] = str(resource.inputs.get("originId"))
     groups: dict[str, set[str]] = {}
     for _stack, resource in platform.of_type("azuredevops:index/groupMembership:GroupMembership"):
@@ -205,6 +225,27 @@ def walk_pulumi(walk: Walk, step: PulumiStep, run: StackRun, state: Mapping[str,
             _role_assignment(walk, step, resource.inputs)
         else:
             _azure(walk, step, operation_of(resource.id, "write" if write else "read"), resource.id)
+        if write and resource.type == managed_devops_pools.POOL:
+            _managed_pool(walk, step, resource.inputs)
+
+
+def _managed_pool(walk: Walk, step: PulumiStep, inputs: Mapping[str, Any]) -> None:
+    subnet = (inputs.get("fabricProfile", {}).get("networkProfile") or {}).get("subnetId")
+    if subnet:
+        _azure(walk, step, SUBNET_JOIN, str(subnet))
+    connection = step.connection
+    identity = f"{connection.name} ({connection.identity_name})" if connection else "no identity"
+    member = connection is not None and connection.principal in organisation_users(walk.platform)
+    walk.add(
+        Entry(
+            **_base(step, identity, "devops create organisation agent pool", str(inputs.get("poolName"))),
+            granted_by=Grant(AGENT_POOL_ADMINISTRATOR, "Azure DevOps organisation") if member else None,
+            problem=""
+            if member
+            else "the identity is no user of the Azure DevOps organisation, so it cannot hold Agent pools "
+            "Administrator: Managed DevOps Pools creates the agent pool as the identity creating the pool",
+        )
+    )
 
 
 def _connection(platform: Platform, step: Mapping[str, Any]) -> ServiceConnection | None:
