@@ -43,7 +43,7 @@ class AksArgs:
     gitops_auth_secret: str
     projects: Sequence[FluxProject]
     # Private cluster: nodes in this subnet of the environment's VNet, an API server reachable only from
-    # the VNet (the environment's pool agents; `az aks command invoke` from elsewhere). None: public API server.
+    # the VNet (its pool's agents; `az aks command invoke` from elsewhere). None: public API server.
     node_subnet_id: pulumi.Input[str] | None
     control_plane_identity_name: str
     tags: Mapping[str, str]
