@@ -157,3 +157,23 @@ def test_a_deploy_identity_outside_the_organisation_cannot_create_the_pool(runs)
     problems = [e for e in refused(_platform_walk(broken)) if "agent pool" in e.operation]
     assert [e.resource for e in problems] == [_pool_name(runs, "qa")]
     assert "no user of the Azure DevOps organisation" in problems[0].problem
+
+
+def test_a_deploy_identity_not_delegated_the_agent_network_role_cannot_assign_it(runs) -> None:
+    guid = str(runs["bootstrap"].outputs[outputs.AGENT_NETWORK_ROLE]).replace("-", "")
+
+    def undelegated(resource):
+        condition = str(resource.inputs.get("condition") or "")
+        if resource.type != ROLE_ASSIGNMENT or guid not in condition:
+            return resource
+        inputs = {**resource.inputs, "condition": condition.replace(f", {guid}", "")}
+        return dataclasses.replace(resource, inputs=inputs)
+
+    problems = [
+        e
+        for e in refused(_platform_walk(mutate(runs, "bootstrap", lambda r: True, undelegated)))
+        if e.pipeline == "pipelines/deploy.yml"
+    ]
+    assert {e.stack for e in problems} == {"dev", "qa", "prod"}
+    assert all("Managed DevOps Pools agents subnet" in e.operation for e in problems)
+    assert all("delegation condition" in e.problem for e in problems)
