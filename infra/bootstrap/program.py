@@ -6,7 +6,8 @@ administrator (`make bootstrap`, README "Deploying for real").
   DevOps service connection (no secret), with the least roles `pulumi up` / `pulumi preview` of that stack
   needs, and access to the state backend (blob data, and the Key Vault key of the secrets provider);
 - those identities as members of the Azure DevOps project (administrators to deploy, readers to preview);
-- the custom role the project pipelines hold in their Kubernetes namespaces;
+- the custom roles the project pipelines hold in their Kubernetes namespaces and Managed DevOps Pools' service
+  principal holds on each environment's VNet;
 - what the environment stacks' in-cluster bootstrap needs from an administrator (bootstrap/in_cluster.py);
 - this repository's pipelines, the policies on its main branch, the `shared` environment with its approval.
 
@@ -98,6 +99,19 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         # only the administrator running this stack holds.
     )
 
+    # Azure's only built-in role with these actions is Network Contributor, which would also let the service
+    # rewrite the VNet; the environment stacks assign this one to it instead.
+    agent_network_role_guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/agent-network"))
+    authorization.RoleDefinition(
+        "agent-network-role",
+        role_definition_id=agent_network_role_guid,
+        role_name=f"{settings.prefix} Managed DevOps Pools agents subnet",
+        description="What Managed DevOps Pools (DevOpsInfrastructure) needs to put agents in a subnet",
+        scope=subscription,
+        permissions=[authorization.PermissionArgs(actions=list(roles.MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS))],
+        assignable_scopes=[f"/subscriptions/{t.subscription_id}" for t in settings.environments.values()],
+    )
+
     # Previews decrypt the stack's config secrets and must change nothing: the built-in roles that decrypt
     # (Key Vault Crypto User, Officer) can also update keys, and Crypto Service Encryption User only wraps
     # (gocloud's azurekeyvault keeper calls Encrypt/Decrypt), so previews hold this role instead.
@@ -130,6 +144,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
     environment_roles = [
         *(roles.guid(role) for role in roles.ASSIGNED_BY_ENVIRONMENTS),
         kube_role_guid,
+        agent_network_role_guid,
         *platform_kube_roles.values(),
     ]
     principal_ids: dict[bool, dict[str, pulumi.Output[str]]] = {False: {}, True: {}}
@@ -252,6 +267,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
     )
     exported = {
         outputs.PIPELINE_KUBE_ROLE: kube_role_guid,
+        outputs.AGENT_NETWORK_ROLE: agent_network_role_guid,
         outputs.PLATFORM_PIPELINES: pipelines.pipeline_ids,
         outputs.STATE_CONTAINER_ID: state_container_id,
         outputs.STATE_KEY_ID: state_key_id,

@@ -5,7 +5,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from infra import roles
-from infra.config import GPU_VM_SIZE
+from infra.config import AGENT_MAX_CONCURRENCY, GPU_VM_SIZE
+from infra.managed_devops_pools import POOL
 from infra.policies.props import at, items, number
 from infra.policies.rules import require_flag, require_value, resource_policy, shown
 
@@ -16,7 +17,6 @@ MANAGED_CLUSTER: Final = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL: Final = "azure-native:containerservice:AgentPool"
 ML_WORKSPACE: Final = "azure-native:machinelearningservices:Workspace"
 ML_COMPUTE: Final = "azure-native:machinelearningservices:Compute"
-SCALE_SET: Final = "azure-native:compute:VirtualMachineScaleSet"
 ROLE_ASSIGNMENT: Final = "azure-native:authorization:RoleAssignment"
 
 # A resource group or anything below it; subscriptions, management groups and "/" are wider.
@@ -106,22 +106,28 @@ def _ml_compute(props: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-def _scale_set(props: Mapping[str, Any]) -> Iterator[str]:
-    # Azure DevOps starts and stops these agents itself; Azure must not add, upgrade or log in to any.
-    capacity = at(props, "sku.capacity")
-    if number(capacity) != 0:
-        yield f"capacity must be 0, Azure DevOps scales the agents (sku.capacity is {shown(capacity)})"
-    yield from require_flag(props, "overprovision", False, "overprovisioning must be off")
-    yield from require_value(props, "upgradePolicy.mode", ("Manual",), "upgrades must be manual")
-    os_profile = "virtualMachineProfile.osProfile"
-    yield from require_flag(
-        props,
-        f"{os_profile}.linuxConfiguration.disablePasswordAuthentication",
-        True,
-        "password login must be off",
-    )
-    if at(props, f"{os_profile}.adminPassword") is not None:
-        yield f"password login must be off ({os_profile}.adminPassword is set)"
+def _managed_pool(props: Mapping[str, Any]) -> Iterator[str]:
+    """A pool's agents cost money only while they run: bounded, started per job, none on standby."""
+    concurrency = number(at(props, "maximumConcurrency"))
+    if concurrency is None or concurrency > AGENT_MAX_CONCURRENCY:
+        yield (
+            f"at most {AGENT_MAX_CONCURRENCY} agents at once "
+            f"(maximumConcurrency is {shown(at(props, 'maximumConcurrency'))})"
+        )
+    # A stateful agent keeps what one job left (files, credentials) for the next: "Stateless pools ... are
+    # recommended by security experts as a defense against supply chain attacks" (configure-scaling.md).
+    yield from require_value(props, "agentProfile.kind", ("Stateless",), "agents must be stateless")
+    # Standby agents run, and bill, while no job waits; without a predictions profile there are none
+    # ("Omit the ResourcePredictionsProfile section to disable standby agents", configure-scaling.md).
+    for path in ("agentProfile.resourcePredictionsProfile", "agentProfile.resourcePredictions"):
+        if at(props, path) is not None:
+            yield f"no standby agents: the pool scales from 0 ({path} is set)"
+    for organization in items(at(props, "organizationProfile.organizations")):
+        if at(organization, "openAccess") is True:
+            yield (
+                f"the pool is open to every project of {at(organization, 'url')}: list the projects that "
+                "use it (openAccess is True)"
+            )
 
 
 def _subscription_wide(props: Mapping[str, Any]) -> Iterator[str]:
@@ -201,10 +207,11 @@ AZURE_POLICIES: Final = (
         _ml_compute,
     ),
     resource_policy(
-        "scale-set-agents-locked-down",
-        "Scale-set agent pools: capacity 0, overprovisioning off, manual upgrades, password login off.",
-        {SCALE_SET},
-        _scale_set,
+        "managed-devops-pool-scale-from-zero",
+        f"Managed DevOps Pools: at most {AGENT_MAX_CONCURRENCY} agents, stateless, no standby agents, "
+        "open to the listed projects only.",
+        {POOL},
+        _managed_pool,
     ),
     resource_policy(
         "role-assignment-resource-group-not-owner",

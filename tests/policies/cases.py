@@ -2,7 +2,7 @@
 
 from typing import Any, Final
 
-from infra import roles
+from infra import managed_devops_pools, roles
 from infra.policies import azure
 from infra.policies.devops import VARIABLE_GROUP
 from tests.policies.support import TAGS
@@ -93,18 +93,22 @@ COMPLIANT: Final[dict[str, tuple[str, dict[str, Any]]]] = {
             },
         },
     ),
-    "scale-set": (
-        azure.SCALE_SET,
+    "managed-pool": (
+        managed_devops_pools.POOL,
         {
             "tags": TAGS,
-            "sku": {"name": "Standard_NC4as_T4_v3", "capacity": 0.0},
-            "overprovision": False,
-            "upgradePolicy": {"mode": "Manual"},
-            "virtualMachineProfile": {
-                "osProfile": {
-                    "adminUsername": "azureuser",
-                    "linuxConfiguration": {"disablePasswordAuthentication": True},
-                }
+            "maximumConcurrency": 2.0,
+            "agentProfile": {"kind": "Stateless"},
+            "fabricProfile": {
+                "kind": "Vmss",
+                "sku": {"name": "Standard_D2ads_v5"},
+                "images": [{"wellKnownImageName": "ubuntu-24.04/latest"}],
+            },
+            "organizationProfile": {
+                "kind": "AzureDevOps",
+                "organizations": [
+                    {"url": "https://dev.azure.com/contoso", "projects": ["ml-platform"], "openAccess": False}
+                ],
             },
         },
     ),
@@ -233,28 +237,22 @@ WEAKENED: Final[list[tuple[str, str, str, Any, str]]] = [
         1.0,
         "0 nodes",
     ),
-    ("scale-set-agents-locked-down", "scale-set", "sku.capacity", 1.0, "capacity must be 0"),
-    ("scale-set-agents-locked-down", "scale-set", "overprovision", True, "overprovisioning"),
+    ("managed-devops-pool-scale-from-zero", "managed-pool", "maximumConcurrency", 21.0, "at most 20 agents"),
+    ("managed-devops-pool-scale-from-zero", "managed-pool", "maximumConcurrency", ..., "at most 20 agents"),
+    ("managed-devops-pool-scale-from-zero", "managed-pool", "agentProfile.kind", "Stateful", "stateless"),
     (
-        "scale-set-agents-locked-down",
-        "scale-set",
-        "upgradePolicy.mode",
-        "Automatic",
-        "upgrades must be manual",
+        "managed-devops-pool-scale-from-zero",
+        "managed-pool",
+        "agentProfile.resourcePredictionsProfile",
+        {"kind": "Automatic"},
+        "no standby agents",
     ),
     (
-        "scale-set-agents-locked-down",
-        "scale-set",
-        "virtualMachineProfile.osProfile.linuxConfiguration.disablePasswordAuthentication",
-        False,
-        "password login",
-    ),
-    (
-        "scale-set-agents-locked-down",
-        "scale-set",
-        "virtualMachineProfile.osProfile.adminPassword",
-        "P@ssw0rd!",
-        "adminPassword is set",
+        "managed-devops-pool-scale-from-zero",
+        "managed-pool",
+        "organizationProfile.organizations.0.openAccess",
+        True,
+        "open to every project",
     ),
     (
         "role-assignment-resource-group-not-owner",
