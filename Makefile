@@ -24,8 +24,8 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template checkov kusto bench bench-serving vendor-refresh preflight bench-preflight bootstrap pr-comment tag-template \
-	update-summary
+	bench-policy bench-template checkov kusto bench bench-serving vendor-refresh preflight bench-preflight bootstrap \
+	pr-comment tag-template update-summary kubelogin
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -155,6 +155,15 @@ tag-template: setup
 update-summary: setup
 	@test -n "$(STACK)" || { echo "usage: make update-summary STACK=<stack>" >&2; exit 2; }
 	pulumi stack history --stack $(STACK) --json | $(PY) pipelines/scripts/update_summary.py $(STACK)
+
+# The environment stacks' Kubernetes provider signs in to AKS through kubelogin (infra/kubeconfig.py), which
+# Microsoft-hosted agents do not have (actions/runner-images#14752): pipelines/templates/pulumi-steps.yml runs
+# this before Pulumi and puts $(KUBE_BIN) on the PATH.
+KUBE_BIN := $(TOOLS)/kube
+#@ installs kubelogin
+kubelogin:
+	az aks install-cli --install-location $(KUBE_BIN)/kubectl --kubelogin-install-location $(KUBE_BIN)/kubelogin \
+		--only-show-errors
 
 bench-policy: setup
 	$(PY) -m tests.benchmarks.bench_policy_check $(if $(BASE),--base "$(BASE)")

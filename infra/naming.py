@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
+from infra import gitops
 from infra.stacks import ENVIRONMENTS
 
 PREFIX_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*$")
@@ -83,12 +84,21 @@ AKS_NODE_POOL = NameRule(
 MANAGED_IDENTITY = NameRule(
     "managed identity", 3, 128, re.compile(r"[A-Za-z0-9][-\w]*"), "letters, digits, - and _"
 )
-VM_SCALE_SET = NameRule("VM scale set", 1, 64, re.compile(r"[A-Za-z0-9][-\w.]*[\w]"), "letters, digits, -_.")
+# A Managed DevOps Pool's name is also its Azure DevOps agent pool's name, and unique across Azure: "3 and
+# 44 characters ... globally unique" (azure-devops-docs managed-devops-pools/quickstart-arm-template.md); the
+# 2025-01-21 API's pattern is ^[a-zA-Z0-9][a-zA-Z0-9-.]*$ (Azure/bicep-types-az, devopsinfrastructure
+# types.md).
+MANAGED_DEVOPS_POOL = NameRule(
+    "Managed DevOps Pool", 3, 44, re.compile(r"[A-Za-z0-9][-A-Za-z0-9.]*"), "letters, digits, - and ."
+)
+# Microsoft.DevCenter names (Azure/bicep-types-az, generated/devcenter types.md): devcenters 3-26
+# ^[a-zA-Z0-9][a-zA-Z0-9-]{2,25}$, projects 3-63 ^[a-zA-Z0-9][a-zA-Z0-9-_.]{2,62}$.
+DEV_CENTER = NameRule("Dev Center", 3, 26, re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*"), "letters, digits and -")
+DEV_CENTER_PROJECT = NameRule(
+    "Dev Center project", 3, 63, re.compile(r"[A-Za-z0-9][-\w.]*"), "letters, digits, -, _ and ."
+)
 K8S_NAME = NameRule(
     "Kubernetes namespace", 1, 63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "a DNS-1123 label"
-)
-FLUX_CONFIGURATION = NameRule(
-    "Flux configuration", 1, 30, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "lowercase DNS label"
 )
 # Managed online endpoint names are unique per Azure region, across all customers ("Endpoint names must be
 # unique within an Azure region"); the SDK checks 3-32 characters (azure-ai-ml constants/_endpoint.py).
@@ -222,8 +232,12 @@ class Names:
         return MANAGED_IDENTITY.check(f"id-{self._base}-pipelines")
 
     @property
-    def agent_scale_set(self) -> str:
-        return VM_SCALE_SET.check(f"vmss-{self._base}-agents")
+    def dev_center(self) -> str:
+        return DEV_CENTER.check(f"dc-{self._base}")
+
+    @property
+    def dev_center_project(self) -> str:
+        return DEV_CENTER_PROJECT.check(f"dcp-{self._base}-agents")
 
     @property
     def aks_identity(self) -> str:
@@ -289,9 +303,17 @@ class Names:
     def service_connection(self) -> str:
         return f"sc-{self._base}"
 
+    # Managed DevOps Pools: one Azure resource and one Azure DevOps agent pool of the same name, unique across
+    # Azure (hence the suffix).
     @property
     def agent_pool(self) -> str:
-        return f"pool-{self._base}-gpu"
+        """The environment's pool: the jobs that touch its resources (in its VNet when isolated)."""
+        return MANAGED_DEVOPS_POOL.check(f"pool-{self._base}-{self._suffix}")
+
+    @property
+    def gpu_agent_pool(self) -> str:
+        """The GPU pool where a stack asks for one: the projects' CUDA sanity training."""
+        return MANAGED_DEVOPS_POOL.check(f"pool-{self._base}-gpu-{self._suffix}")
 
     @property
     def devops_environment(self) -> str:
@@ -313,7 +335,8 @@ class Names:
                 "aks_cluster",
                 "aks_node_resource_group",
                 "pipeline_identity",
-                "agent_scale_set",
+                "dev_center",
+                "dev_center_project",
                 "aks_identity",
                 "ml_compute_identity",
                 "virtual_network",
@@ -326,6 +349,7 @@ class Names:
                 "variable_group",
                 "service_connection",
                 "agent_pool",
+                "gpu_agent_pool",
                 "devops_environment",
             )
         }
@@ -368,6 +392,14 @@ class PlatformNames:
     def service_connection(self, stack: str, preview: bool = False) -> str:
         return platform_service_connection(self.prefix, stack, preview)
 
+    def flux_identity(self, environment: str) -> str:
+        """The identity Flux's source-controller in `environment`'s cluster reads Azure Repos with."""
+        return MANAGED_IDENTITY.check(f"id-{self.prefix}-flux-{environment}")
+
+    @property
+    def budget(self) -> str:
+        return BUDGET.check(f"budget-{self.prefix}-platform")
+
     @property
     def state_resource_group(self) -> str:
         return RESOURCE_GROUP.check(f"rg-{self.prefix}-pulumi-state")
@@ -409,10 +441,6 @@ def project_service_account(slug: str) -> str:
     return K8S_NAME.check(slug)
 
 
-def project_flux_configuration(slug: str) -> str:
-    return FLUX_CONFIGURATION.check(slug)
-
-
 # The branch that holds reviewed code in every repository: pipelines build it, its policies guard it.
 MAIN_REF: Final = "refs/heads/main"
 # An onboarded project's pipelines: key (as in the shared stack's `pipelines` output) -> YAML file in its
@@ -424,6 +452,9 @@ PROJECT_PIPELINE_FILES: Final = {
 }
 # Those whose delivery stages deploy (bound to the environments); the others only run on schedule.
 DEPLOYING_PIPELINES: Final = ("main", "retrain")
+# Those whose sanity training runs on the first environment's GPU pool when the project trains on GPU
+# (template/.azure-pipelines/templates/sanity-train.yml, included by azure-pipelines.yml only).
+GPU_PIPELINES: Final = ("main",)
 
 
 def project_pipeline_names(slug: str) -> dict[str, str]:
@@ -447,7 +478,8 @@ def check_slug(slug: str) -> None:
             f"at most {SLUG_MAX_LENGTH} characters"
         )
     project_namespace(slug)
-    project_flux_configuration(slug)
+    # The project's Flux objects in its namespace are named after it (infra/gitops.py).
+    K8S_NAME.check(gitops.project_kustomization(slug))
     for environment in ENVIRONMENTS:
         names = Names("a", environment, "")
         names.workload_identity(slug)

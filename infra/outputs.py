@@ -32,7 +32,10 @@ APP_INSIGHTS_ID: Final = "app_insights_id"
 VARIABLE_GROUP: Final = "variable_group"
 SERVICE_CONNECTION: Final = "service_connection"
 DEVOPS_ENVIRONMENT: Final = "devops_environment"
+# The environment's Managed DevOps Pool (deploy and drift jobs, in its VNet), and its GPU pool for the CUDA
+# sanity training ("" where the stack has none).
 AGENT_POOL: Final = "agent_pool"
+GPU_AGENT_POOL: Final = "gpu_agent_pool"
 # How a GPU workload lands on the AKS GPU pool: a Kubernetes nodeSelector and toleration.
 GPU_NODE_SELECTOR: Final = "gpu_node_selector"
 GPU_TOLERATION: Final = "gpu_toleration"
@@ -94,11 +97,25 @@ DEVOPS_BUILD_SERVICE: Final = "devops_build_service"
 # The bootstrap stack exports these.
 # GUID of the custom role the project pipelines hold in their Kubernetes namespaces (infra/roles.py).
 PIPELINE_KUBE_ROLE: Final = "pipeline_kube_role"
+# GUID of the custom role Managed DevOps Pools' service principal holds on each VNet (infra/roles.py).
+AGENT_NETWORK_ROLE: Final = "agent_network_role"
 # {pipeline key (infra/platform_pipelines.py): definition id} of this repository's own pipelines.
 PLATFORM_PIPELINES: Final = "platform_pipelines"
 # The Pulumi state container and the secrets provider's key (infra/bootstrap/state_backend.sh creates them).
 STATE_CONTAINER_ID: Final = "state_container_id"
 STATE_KEY_ID: Final = "state_key_id"
+# In-cluster bootstrap (infra/components/cluster_gitops.py):
+# {KubeRole key (infra/roles.py): GUID} of the custom roles the pipeline identities hold in their cluster.
+PLATFORM_KUBE_ROLES: Final = "platform_kube_roles"
+# {stack: principal id} of each platform stack's deploy identity (`pulumi up`) and preview identity.
+DEPLOY_PRINCIPAL_IDS: Final = "deploy_principal_ids"
+PREVIEW_PRINCIPAL_IDS: Final = "preview_principal_ids"
+# {environment: {FLUX_IDENTITY_*}}: the identity Flux reads Azure Repos with (in the project's Readers).
+FLUX_IDENTITIES: Final = "flux_identities"
+FLUX_IDENTITY_CLIENT_ID: Final = "client_id"
+FLUX_IDENTITY_NAME: Final = "name"
+FLUX_IDENTITY_RESOURCE_GROUP: Final = "resource_group"
+FLUX_IDENTITY_SUBSCRIPTION_ID: Final = "subscription_id"
 
 # platform.json: {PLATFORM_SHARED: {shared outputs}, PLATFORM_ENVIRONMENTS: {env: {environment outputs}}}.
 # Its top-level keys are copier questions, so `copier copy --data-file platform.json` answers them.

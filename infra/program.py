@@ -5,13 +5,25 @@ import datetime
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from infra import address_plan, alerts, config, diagnostics, naming, outputs, private_link, telemetry
+from infra import (
+    address_plan,
+    alerts,
+    config,
+    diagnostics,
+    managed_devops_pools,
+    naming,
+    outputs,
+    private_link,
+    roles,
+    telemetry,
+)
 from infra.bootstrap.program import bootstrap_stack
 from infra.components.action_group import ActionGroup, ActionGroupArgs
-from infra.components.agents import Agents, AgentsArgs
-from infra.components.aks import Aks, AksArgs, FluxProject
+from infra.components.agents import Agents, AgentsArgs, GpuPoolArgs
+from infra.components.aks import Aks, AksArgs
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.budget import Budget, BudgetArgs, first_of_month
+from infra.components.cluster_gitops import ClusterGitOps, ClusterGitOpsArgs, FluxProject
 from infra.components.defender import DefenderPlans, DefenderPlansArgs
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
@@ -92,6 +104,21 @@ def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output
     return pipelines.apply(pick)
 
 
+def _for_environment(published: pulumi.Output, environment: str, what: str) -> pulumi.Output:
+    """One environment's entry of a bootstrap output keyed by environment, or one clear line."""
+
+    def pick(entries: dict) -> object:
+        try:
+            return entries[environment]
+        except (KeyError, TypeError):
+            raise pulumi.RunError(
+                f"the bootstrap stack has no {what} for {environment!r}: set {environment}'s subscription in "
+                f"Pulumi.{environment}.yaml, then run `pulumi up -s {BOOTSTRAP}` before this stack"
+            ) from None
+
+    return published.apply(pick)
+
+
 def environment_stack(settings: config.EnvironmentSettings) -> None:
     names = settings.names
     tags = settings.tags
@@ -100,6 +127,9 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     devops_project_id = shared.require_output(outputs.DEVOPS_PROJECT_ID)
     shared_pipelines = shared.require_output(outputs.PIPELINES)
     bootstrap = pulumi.StackReference(BOOTSTRAP, stack_name=settings.stack_name(BOOTSTRAP))
+    flux_identity = _for_environment(
+        bootstrap.require_output(outputs.FLUX_IDENTITIES), settings.environment, "Flux identity"
+    )
     # Earlier environments this one reads from: the previous one (promotion) and the first one (data).
     needed = stack_references_needed(settings.environment)
     earlier = {
@@ -215,9 +245,37 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             subscription_id=settings.subscription_id,
             registry_id=registry.registry_id,
             log_analytics_workspace_id=monitoring.workspace_id,
-            gitops_repository_url=settings.gitops.repository_url,
-            gitops_branch=settings.gitops.branch,
-            gitops_auth_secret=settings.gitops.auth_secret,
+            flux_client_id=flux_identity.apply(lambda identity: identity[outputs.FLUX_IDENTITY_CLIENT_ID]),
+            node_subnet_id=subnet(address_plan.AKS_NODES),
+            control_plane_identity_name=names.aks_identity,
+            tags=tags,
+        ),
+    )
+    ClusterGitOps(
+        "gitops",
+        ClusterGitOpsArgs(
+            environment=settings.environment,
+            subscription_id=settings.subscription_id,
+            resource_group_name=group.name,
+            cluster_name=aks.cluster_name,
+            cluster_id=aks.cluster_id,
+            kubernetes_version=settings.aks.kubernetes_version,
+            oidc_issuer_url=aks.oidc_issuer_url,
+            flux_extension_id=aks.flux_extension_id,
+            flux_identity=flux_identity,
+            kube_role_guids=bootstrap.require_output(outputs.PLATFORM_KUBE_ROLES),
+            deploy_principal_id=_for_environment(
+                bootstrap.require_output(outputs.DEPLOY_PRINCIPAL_IDS),
+                settings.environment,
+                "deploy identity",
+            ),
+            preview_principal_id=_for_environment(
+                bootstrap.require_output(outputs.PREVIEW_PRINCIPAL_IDS),
+                settings.environment,
+                "preview identity",
+            ),
+            repository_url=settings.gitops.repository_url,
+            branch=settings.gitops.branch,
             projects=[
                 FluxProject(
                     p.slug,
@@ -227,9 +285,6 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 )
                 for p in settings.projects
             ],
-            node_subnet_id=subnet(address_plan.AKS_NODES),
-            control_plane_identity_name=names.aks_identity,
-            tags=tags,
         ),
     )
     workloads = WorkloadIdentities(
@@ -293,20 +348,32 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             tags=tags,
         ),
     )
+    gpu = settings.agents.gpu
     agents = Agents(
         "agents",
         AgentsArgs(
             resource_group_name=group.name,
             location=settings.location,
-            scale_set_name=names.agent_scale_set,
+            subscription_id=settings.subscription_id,
+            dev_center_name=names.dev_center,
+            dev_center_project_name=names.dev_center_project,
             pool_name=names.agent_pool,
             vm_size=settings.agents.vm_size,
-            max_capacity=settings.agents.max_capacity,
-            desired_idle=settings.agents.desired_idle,
-            ssh_public_key=settings.agents.ssh_public_key,
+            max_concurrency=settings.agents.max_concurrency,
             subnet_id=net.subnet_ids.apply(lambda ids: ids[address_plan.AGENTS]),
+            vnet_id=net.vnet_id,
+            gpu=(
+                GpuPoolArgs(names.gpu_agent_pool, gpu.vm_size, gpu.max_concurrency, gpu.image_id)
+                if gpu
+                else None
+            ),
+            devops_organization_url=settings.devops.organization_url,
+            devops_project_name=settings.devops.project,
             devops_project_id=devops_project_id,
-            service_endpoint_id=pipeline.authorized_service_endpoint_id,
+            devops_infrastructure_principal_id=settings.agents.devops_infrastructure_principal_id,
+            network_role_definition_id=bootstrap.require_output(outputs.AGENT_NETWORK_ROLE).apply(
+                lambda guid: roles.definition_id_of(settings.subscription_id, guid)
+            ),
             tags=tags,
         ),
     )
@@ -321,6 +388,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             plain_variables=plain_variables,
             service_endpoint_id=pipeline.authorized_service_endpoint_id,
             agent_queue_id=agents.queue_id,
+            gpu_agent_queue_id=agents.gpu_queue_id,
             protected=settings.protected,
             approver_ids=approver_ids(devops_project_id, settings.approvers),
             pipelines=[
@@ -334,6 +402,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                         for key in naming.PROJECT_PIPELINE_FILES
                         if key not in naming.DEPLOYING_PIPELINES
                     ],
+                    gpu=[_pipeline_id(shared_pipelines, p.slug, key) for key in naming.GPU_PIPELINES],
                 )
                 for p in settings.projects
             ],
@@ -375,6 +444,10 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 DiagnosticTarget("nsg", diagnostics.NETWORK_SECURITY_GROUP, net.security_group_id),
                 DiagnosticTarget("nat-ip", diagnostics.PUBLIC_IP, net.nat_public_ip_id),
                 DiagnosticTarget("vnet", private_link.VIRTUAL_NETWORK, net.vnet_id),
+                *(
+                    DiagnosticTarget(key, managed_devops_pools.POOL, pool_id)
+                    for key, pool_id in agents.pool_ids.items()
+                ),
             ],
         ),
     )
@@ -461,6 +534,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
         outputs.SERVICE_CONNECTION: pipeline.service_endpoint_name,
         outputs.DEVOPS_ENVIRONMENT: devops.environment_name,
         outputs.AGENT_POOL: agents.pool_name,
+        outputs.GPU_AGENT_POOL: agents.gpu_pool_name,
         outputs.GPU_NODE_SELECTOR: dict([naming.GPU_NODE_LABEL]),
         outputs.GPU_TOLERATION: naming.gpu_toleration(),
         outputs.DEPLOY_BRANCH: naming.deploy_branch(settings.environment),

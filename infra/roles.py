@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+from infra import kube_rbac
+
 ROLES_FILE: Final = Path(__file__).resolve().parents[1] / "vendor" / "azure" / "built-in-roles.json"
 
 ACR_PULL: Final = "AcrPull"
@@ -23,6 +25,9 @@ AZURE_ML_DATA_SCIENTIST: Final = "AzureML Data Scientist"
 CONTRIBUTOR: Final = "Contributor"
 KEY_VAULT_CRYPTO_USER: Final = "Key Vault Crypto User"
 KEY_VAULT_SECRETS_USER: Final = "Key Vault Secrets User"
+# Federated credentials on one identity and nothing else: an environment stack federates the Flux identity the
+# bootstrap stack owns with its cluster's issuer.
+FEDERATED_CREDENTIAL_CONTRIBUTOR: Final = "Managed Identity Federated Identity Credential Contributor"
 MONITORING_METRICS_PUBLISHER: Final = "Monitoring Metrics Publisher"
 # The AKS control plane's identity joins its nodes and internal load balancers to a subnet of our VNet.
 NETWORK_CONTRIBUTOR: Final = "Network Contributor"
@@ -49,6 +54,21 @@ ASSIGNED_BY_ENVIRONMENTS: Final = (
     STORAGE_BLOB_DATA_READER,
 )
 
+# A custom role: what Managed DevOps Pools' first-party service principal (DevOpsInfrastructure) does on the
+# VNet of a pool's subnet. The documentation asks for Reader and Network Contributor "Or ... the following
+# permission[s] ... [in] a custom role" (azure-devops-docs managed-devops-pools/configure-networking.md):
+# those five, and the VNet's own read that its access check expects of Reader (the Azure Verified Module's
+# private-networking example assigns Reader beside such a role, Azure/terraform-azurerm-avm-res-
+# devopsinfrastructure-pool). Network Contributor would also let it rewrite the VNet and every subnet.
+MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS: Final = (
+    "Microsoft.Network/virtualNetworks/read",
+    "Microsoft.Network/virtualNetworks/*/read",
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+    "Microsoft.Network/virtualNetworks/subnets/serviceAssociationLinks/validate/action",
+    "Microsoft.Network/virtualNetworks/subnets/serviceAssociationLinks/write",
+    "Microsoft.Network/virtualNetworks/subnets/serviceAssociationLinks/delete",
+)
+
 # A custom role: what `pulumi preview` does with the secrets provider's key (Key Vault data actions).
 STATE_DECRYPT_DATA_ACTIONS: Final = (
     "Microsoft.KeyVault/vaults/keys/read",
@@ -68,6 +88,65 @@ PIPELINE_KUBE_ROLE_DATA_ACTIONS: Final = (
     "Microsoft.ContainerService/managedClusters/pods/read",
     "Microsoft.ContainerService/managedClusters/pods/write",
 )
+
+
+@dataclass(frozen=True)
+class KubeRole:
+    """A custom role the bootstrap stack defines for what an environment stack manages in its AKS cluster; the
+    environment stack assigns it, where those objects live, to its own deploy identity and the read-only twin
+    to its preview identity. No built-in role fits: only Cluster Admin may create namespaces (RBAC Admin
+    excludes namespaces/write), and none of them reads or writes Flux's custom resources."""
+
+    key: str
+    name: str
+    description: str
+    data_actions: tuple[str, ...]
+
+    def read_only(self) -> KubeRole:
+        """What `pulumi preview` (and its refresh) needs where this role applies: reading the same objects.
+        pulumi-kubernetes 4.1+ falls back to a client-side preview when the server refuses the dry run
+        (Kubernetes authorizes a dry run as the write itself; pulumi-kubernetes#2419, #2522)."""
+        return KubeRole(
+            f"{self.key}-read",
+            f"{self.name} (read)",
+            f"Reads what this role's twin manages: {self.description[0].lower()}{self.description[1:]}",
+            tuple(action for action in self.data_actions if action.endswith(f"/{kube_rbac.READ}")),
+        )
+
+
+# Namespaces are cluster-scoped: this one is assigned on the cluster, and holds nothing else.
+KUBE_NAMESPACES: Final = KubeRole(
+    "namespaces",
+    "platform namespaces",
+    "Manages the onboarded projects' namespaces in the environment's AKS cluster",
+    kube_rbac.data_actions((kube_rbac.NAMESPACE,)),
+)
+# Assigned on flux-system: the platform's Flux source and Kustomizations, and the ConfigMap of stack values.
+KUBE_FLUX: Final = KubeRole(
+    "flux",
+    "platform Flux objects",
+    "Manages the platform's Flux source, Kustomizations and cluster-values in flux-system",
+    kube_rbac.data_actions((kube_rbac.CONFIG_MAP, kube_rbac.GIT_REPOSITORY, kube_rbac.KUSTOMIZATION)),
+)
+# Assigned on each project namespace: its Flux source and Kustomization, and the account they apply as.
+KUBE_TENANT: Final = KubeRole(
+    "tenant",
+    "platform project GitOps",
+    "Manages a project's Flux source, Kustomization and the namespace-admin account it applies as",
+    (
+        *kube_rbac.data_actions(
+            (
+                kube_rbac.SERVICE_ACCOUNT,
+                kube_rbac.ROLE_BINDING,
+                kube_rbac.GIT_REPOSITORY,
+                kube_rbac.KUSTOMIZATION,
+            )
+        ),
+        kube_rbac.BIND_CLUSTER_ROLES,
+    ),
+)
+KUBE_WRITERS: Final = (KUBE_NAMESPACES, KUBE_FLUX, KUBE_TENANT)
+KUBE_ROLES: Final = (*KUBE_WRITERS, *(role.read_only() for role in KUBE_WRITERS))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,20 @@ resource the stack declares, an update writes each of them (a role assignment is
 the deploying identity's delegation condition must allow for that role), and both read (`up` also writes) the
 stack's state and use the secrets provider's key. Azure DevOps objects are managed through the identity's
 membership of the project's groups (the bootstrap stack's DevOpsMember).
+
+A Kubernetes object is managed in the cluster its provider names (`clusterIdentifier`): the provider fetches
+the cluster's user credential (listClusterUserCredential), signs in with kubelogin, which the agent must have,
+and reaches the API server, which a Microsoft-hosted agent can only do when it is public. Then each object is
+the AKS data action infra/kube_rbac.py names, at the cluster or its namespace: `write` for `pulumi up`, `read`
+for a preview (pulumi-kubernetes falls back to a client-side diff when the server refuses the dry run).
+Creating a Managed DevOps Pool also checks, as the deploying identity: "join" on the subnet its agents go to
+(Azure Resource Manager's linked access check, LinkedAuthorizationFailed otherwise), and in Azure DevOps the
+right to create an organisation agent pool: "the account you use to sign in to the Azure subscription ... is
+used to create a corresponding agent pool in your Azure DevOps organization ... Organization-level Agent pools
+administrator" (managed-devops-pools/prerequisites.md; PoolProvisioningFailed "does not have Manage
+permissions", MicrosoftDocs/azure-devops-docs#14299). That role is granted by hand (README): the provider's
+organisation-level security role assignment assigns Reader instead (microsoft/terraform-provider-azuredevops
+#1592, open). The preflight holds the identity to being a user of the organisation, which that role needs.
 """
 
 from __future__ import annotations
@@ -15,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra import naming, outputs
+from infra import kube_rbac, managed_devops_pools, naming, outputs
 from infra.platform_pipelines import FILES, PREVIEWING
 from infra.preflight import conditions, devops, makefile
 from infra.preflight.azure_pipelines import expand, job_steps, script_text, stages
@@ -24,7 +38,7 @@ from infra.preflight.platform import ROLE_ASSIGNMENT, Platform, ServiceConnectio
 from infra.preflight.rbac import Assignment, narrowest_grant, normalise_scope, within
 from infra.preflight.walk import Walk
 from infra.stacks import BOOTSTRAP, SHARED
-from infra.tools.mock_run import REPO_ROOT, StackRun
+from infra.tools.mock_run import REPO_ROOT, DeclaredResource, StackRun
 
 PULUMI_TASK = "Pulumi@1"
 ROLE_WRITE = "Microsoft.Authorization/roleAssignments/write"
@@ -32,6 +46,12 @@ BLOB_READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/rea
 BLOB_WRITE = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
 KEY_DECRYPT = "Microsoft.KeyVault/vaults/keys/decrypt/action"
 KEY_ENCRYPT = "Microsoft.KeyVault/vaults/keys/encrypt/action"
+LIST_USER_CREDENTIAL = "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"
+KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
+MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+KUBELOGIN = "kubelogin"
+SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action"
+AGENT_POOL_ADMINISTRATOR = "organisation Agent pools Administrator (granted by hand, README)"
 PROJECT_ADMINISTRATORS = "Project Administrators"
 READERS = "Readers"
 _GUID_LIST = re.compile(r"GuidEquals\s*\{([^}]*)\}")
@@ -77,14 +97,26 @@ class PulumiStep:
     stack: str
     command: str
     connection: ServiceConnection | None
+    # Tools the job's earlier steps installed (`#@ installs`); whether it runs on a Microsoft-hosted agent.
+    installed: frozenset[str] = frozenset()
+    hosted: bool = True
+
+
+SERVICE_PRINCIPAL_ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+
+
+def organisation_users(platform: Platform) -> set[str]:
+    """Principals the stacks make users of the Azure DevOps organisation (a service principal entitlement)."""
+    return {
+        str(resource.inputs.get("originId"))
+        for _stack, resource in platform.of_type(SERVICE_PRINCIPAL_ENTITLEMENT)
+    }
 
 
 def memberships(platform: Platform) -> dict[str, set[str]]:
     """Principal -> the Azure DevOps project groups it is a member of (bootstrap DevOpsMember)."""
     by_descriptor: dict[str, str] = {}
-    for _stack, resource in platform.of_type(
-        "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
-    ):
+    for _stack, resource in platform.of_type(SERVICE_PRINCIPAL_ENTITLEMENT):
         by_descriptor[f"aad.{resource.inputs.get('originId')}"] = str(resource.inputs.get("originId"))
     groups: dict[str, set[str]] = {}
     for _stack, resource in platform.of_type("azuredevops:index/groupMembership:GroupMembership"):
@@ -187,6 +219,83 @@ def _devops(
         walk.add(Entry(**base, granted_by=None, problem=f"not a member of {' or '.join(sorted(needed))}"))
 
 
+def _cluster_of(run: StackRun, provider: DeclaredResource) -> DeclaredResource | None:
+    cluster_id = str(provider.inputs.get("clusterIdentifier", "")).lower()
+    return next((c for c in run.of_type(MANAGED_CLUSTER) if c.id.lower() == cluster_id), None)
+
+
+def _kubernetes(walk: Walk, step: PulumiStep, run: StackRun, write: bool) -> None:
+    providers = {resource.urn: resource for resource in run.of_type(KUBERNETES_PROVIDER)}
+    identity = (
+        f"{step.connection.name} ({step.connection.identity_name})" if step.connection else "no identity"
+    )
+    for provider in providers.values():
+        cluster = _cluster_of(run, provider)
+        if cluster is None:
+            walk.add(
+                Entry(
+                    **_base(step, identity, "reach a Kubernetes cluster", provider.name),
+                    granted_by=None,
+                    problem="the provider's clusterIdentifier names no cluster the stack declares",
+                )
+            )
+            continue
+        _azure(walk, step, LIST_USER_CREDENTIAL, cluster.id)
+        installed = KUBELOGIN in step.installed
+        _rule(
+            walk,
+            step.stack,
+            step.pipeline,
+            step.stage,
+            step.step,
+            f"run {KUBELOGIN} (the Kubernetes provider signs in with it)",
+            Grant("installed earlier in the job", "the job's agent") if installed else None,
+            ""
+            if installed
+            else f"{KUBELOGIN} is not on the agent and no earlier step of the job installs it",
+        )
+        private = bool((cluster.inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster"))
+        reachable = not (private and step.hosted)
+        _rule(
+            walk,
+            step.stack,
+            step.pipeline,
+            step.stage,
+            step.step,
+            "reach the cluster's API server",
+            Grant("VNet agent" if private else "public API server", cluster.id) if reachable else None,
+            ""
+            if reachable
+            else "the API server is private; a Microsoft-hosted agent reaches public endpoints only",
+        )
+    for resource in run.kubernetes_objects():
+        provider = providers.get(resource.provider.rpartition("::")[0])
+        cluster = _cluster_of(run, provider) if provider else None
+        if cluster is None:
+            continue
+        manifest = resource.inputs
+        try:
+            kind = kube_rbac.kind_of(str(manifest.get("apiVersion")), str(manifest.get("kind")))
+        except kube_rbac.UnknownKind as error:
+            walk.add(
+                Entry(
+                    **_base(step, identity, "Kubernetes data action", resource.id),
+                    granted_by=None,
+                    problem=str(error.args[0]),
+                )
+            )
+            continue
+        namespace = (manifest.get("metadata") or {}).get("namespace") if kind.namespaced else None
+        scope = kube_rbac.scope(cluster.id, namespace)
+        _azure(walk, step, kind.data_action(kube_rbac.WRITE if write else kube_rbac.READ), scope, data=True)
+        if (
+            write
+            and kind is kube_rbac.ROLE_BINDING
+            and manifest.get("roleRef", {}).get("kind") == "ClusterRole"
+        ):
+            _azure(walk, step, kube_rbac.BIND_CLUSTER_ROLES, scope, data=True)
+
+
 def walk_pulumi(walk: Walk, step: PulumiStep, run: StackRun, state: Mapping[str, str]) -> None:
     write = step.command == "up"
     groups = memberships(walk.platform)
@@ -205,6 +314,28 @@ def walk_pulumi(walk: Walk, step: PulumiStep, run: StackRun, state: Mapping[str,
             _role_assignment(walk, step, resource.inputs)
         else:
             _azure(walk, step, operation_of(resource.id, "write" if write else "read"), resource.id)
+        if write and resource.type == managed_devops_pools.POOL:
+            _managed_pool(walk, step, resource.inputs)
+    _kubernetes(walk, step, run, write)
+
+
+def _managed_pool(walk: Walk, step: PulumiStep, inputs: Mapping[str, Any]) -> None:
+    subnet = (inputs.get("fabricProfile", {}).get("networkProfile") or {}).get("subnetId")
+    if subnet:
+        _azure(walk, step, SUBNET_JOIN, str(subnet))
+    connection = step.connection
+    identity = f"{connection.name} ({connection.identity_name})" if connection else "no identity"
+    member = connection is not None and connection.principal in organisation_users(walk.platform)
+    walk.add(
+        Entry(
+            **_base(step, identity, "devops create organisation agent pool", str(inputs.get("poolName"))),
+            granted_by=Grant(AGENT_POOL_ADMINISTRATOR, "Azure DevOps organisation") if member else None,
+            problem=""
+            if member
+            else "the identity is no user of the Azure DevOps organisation, so it cannot hold Agent pools "
+            "Administrator: Managed DevOps Pools creates the agent pool as the identity creating the pool",
+        )
+    )
 
 
 def _connection(platform: Platform, step: Mapping[str, Any]) -> ServiceConnection | None:
@@ -279,6 +410,8 @@ def walk_platform_pipelines(walk: Walk, runs: Mapping[str, StackRun], root: Path
                         repository,
                     )
                 steps = job_steps(job)
+                installed: set[str] = set()
+                hosted = "vmImage" in (job.get("pool") or pipeline.get("pool") or {})
                 persisted = any(
                     "checkout" in step and str(step.get("persistCredentials", "false")).lower() == "true"
                     for step in steps
@@ -298,6 +431,8 @@ def walk_platform_pipelines(walk: Walk, runs: Mapping[str, StackRun], root: Path
                         build_service,
                         state,
                         repository_makefile,
+                        installed,
+                        hosted,
                     )
 
 
@@ -331,6 +466,8 @@ def _platform_step(
     build_service: str,
     state: Mapping[str, str],
     repository_makefile: makefile.Makefile,
+    installed: set[str],
+    hosted: bool,
 ) -> None:
     name = step.get("displayName") or step.get("task") or "script"
     connection = _connection(walk.platform, step)
@@ -381,7 +518,9 @@ def _platform_step(
         )
         walk_pulumi(
             walk,
-            PulumiStep(pipeline, stage, name, stack, str(inputs["command"]), connection),
+            PulumiStep(
+                pipeline, stage, name, stack, str(inputs["command"]), connection, frozenset(installed), hosted
+            ),
             runs[stack],
             state,
         )
@@ -395,6 +534,7 @@ def _platform_step(
             walk_declared(
                 walk, pipeline, stage, name, target, connection, build_service, state, step, has_token
             )
+            installed.update(d.operation for d in target.declarations if d.plane == "installs")
 
 
 def walk_declared(

@@ -9,6 +9,7 @@ checkout's program in its own interpreter (plan diffs compare two versions of th
 """
 
 import argparse
+import base64
 import contextlib
 import contextvars
 import functools
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.rpc import deserialize_properties
 from pulumi.runtime.stack import run_pulumi_func
@@ -51,8 +53,11 @@ class DeclaredResource:
     custom: bool
     inputs: Mapping[str, Any]
     dependencies: tuple[str, ...] = ()
-    # The id the mocks answered: an ARM id for Azure resources, a number or GUID for Azure DevOps ones.
+    # The id the mocks answered: an ARM id for Azure resources, a number or GUID for Azure DevOps ones,
+    # `<namespace>/<name>` or `<name>` for Kubernetes objects.
     id: str = ""
+    # The explicit provider it is managed through (`<provider urn>::<provider id>`), empty for the default.
+    provider: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,14 @@ class StackRun:
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [resource for resource in self.resources if resource.type == type_]
+
+    def kubernetes_objects(self) -> list[DeclaredResource]:
+        """The Kubernetes objects the stack manages; each one's inputs are the manifest it applies."""
+        return [
+            resource
+            for resource in self.resources
+            if resource.custom and resource.type.startswith("kubernetes:")
+        ]
 
     def to_json(self) -> str:
         return json.dumps(
@@ -126,7 +139,9 @@ _ARM_TYPES: Mapping[str, str] = {
     "network:NatGateway": "Microsoft.Network/natGateways",
     "network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
     "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
-    "compute:VirtualMachineScaleSet": "Microsoft.Compute/virtualMachineScaleSets",
+    "devopsinfrastructure:Pool": "Microsoft.DevOpsInfrastructure/pools",
+    "devcenter:DevCenter": "Microsoft.DevCenter/devcenters",
+    "devcenter:Project": "Microsoft.DevCenter/projects",
     "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
     "network:PrivateDnsZoneGroup": (
         "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups"
@@ -143,7 +158,6 @@ _ARM_TYPES: Mapping[str, str] = {
 # Extension resources live under the resource they extend.
 _EXTENSION_TYPES: Mapping[str, str] = {
     "kubernetesconfiguration:Extension": "Microsoft.KubernetesConfiguration/extensions",
-    "kubernetesconfiguration:FluxConfiguration": "Microsoft.KubernetesConfiguration/fluxConfigurations",
     "authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
     "authorization:RoleDefinition": "Microsoft.Authorization/roleDefinitions",
     "monitor:DiagnosticSetting": "Microsoft.Insights/diagnosticSettings",
@@ -189,7 +203,6 @@ _NAME_ARGUMENTS = {
     "Component": "resourceName",
     "UserAssignedIdentity": "resourceName",
     "FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
-    "VirtualMachineScaleSet": "vmScaleSetName",
     "BlobContainer": "containerName",
     "PublicIPAddress": "publicIpAddressName",
     "ScheduledQueryRule": "ruleName",
@@ -205,6 +218,72 @@ def _azure_name(type_: str, inputs: Mapping[str, Any], logical: str) -> str:
     return value if isinstance(value, str) else logical
 
 
+# What AKS answers `listClusterUserCredential` of a cluster with Entra ID integration: one kubeconfig,
+# base64-encoded, whose user runs kubelogin with an interactive device-code login (exec format, the default
+# from Kubernetes 1.24; learn.microsoft.com/azure/aks/kubelogin-authentication). The CA stands in for the
+# cluster's own.
+_AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
+_AKS_CLIENT_APP = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+
+
+def user_kubeconfig(resource_group: str, cluster: str) -> str:
+    user = f"clusterUser_{resource_group}_{cluster}"
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster,
+                    "cluster": {
+                        "certificate-authority-data": base64.b64encode(f"{cluster}-ca".encode()).decode(),
+                        "server": f"https://{cluster}-dns-0000.hcp.westeurope.azmk8s.io:443",
+                    },
+                }
+            ],
+            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": user}}],
+            "current-context": cluster,
+            "users": [
+                {
+                    "name": user,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "kubelogin",
+                            "args": [
+                                "get-token",
+                                "--environment",
+                                "AzurePublicCloud",
+                                "--server-id",
+                                _AKS_SERVER_APP,
+                                "--client-id",
+                                _AKS_CLIENT_APP,
+                                "--tenant-id",
+                                TENANT_ID,
+                                "--login",
+                                "devicecode",
+                            ],
+                            "env": None,
+                            "provideClusterInfo": False,
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def devops_project_id(name: str) -> str:
+    """The id the mocks give the Azure DevOps project of this name."""
+    return f"{name}-project-id"
+
+
+def agent_queue_id(project_id: str, pool_name: str) -> str:
+    """The id of the queue Managed DevOps Pools creates for a pool in a project: assigned by Azure DevOps, so
+    stable across runs here; the preflight finds a pool's queue by it."""
+    return str(int(hashlib.sha256(f"queue::{project_id}::{pool_name}".encode()).hexdigest()[:7], 16))
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
     """Answers for the cloud: the outputs providers compute, derived from the inputs."""
 
@@ -213,6 +292,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self.subscription_id = subscription_id
         # Outputs of the stacks already deployed, by stack name (the last part of a fully qualified name).
         self.references = references
+        # Explicit azure-native providers by id: the subscription each one deploys to.
+        self._provider_subscriptions: dict[str, str] = {}
+        # Managed DevOps Pools created in this run: pool name -> ids of the projects it lists.
+        self.pool_projects: dict[str, set[str]] = {}
 
     def _devops_id(self, type_: str, logical: str) -> str:
         # Azure DevOps ids are integers or GUIDs the service assigns; a stable number derived from the
@@ -231,8 +314,22 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return name, {**inputs, "outputs": dict(self.references[stack]), "secretOutputNames": []}
         if type_.startswith("azuredevops:"):
             return self._devops(type_, inputs, args.name)
+        if type_.startswith("pulumi:providers:"):
+            provider_id = f"{args.name}-provider-id"
+            if type_ == "pulumi:providers:azure-native" and inputs.get("subscriptionId"):
+                self._provider_subscriptions[provider_id] = str(inputs["subscriptionId"])
+            return provider_id, inputs
+        if type_.startswith("kubernetes:"):
+            # pulumi-kubernetes ids objects as `<namespace>/<name>`, cluster-scoped ones by name.
+            metadata = inputs.get("metadata") or {}
+            name = str(metadata.get("name", args.name))
+            namespace = metadata.get("namespace")
+            return (f"{namespace}/{name}" if namespace else name), {**inputs, "metadata": metadata}
         name = _azure_name(type_, inputs, args.name)
-        resource_id = _arm_id(self.subscription_id, inputs, type_, name)
+        subscription = self._provider_subscriptions.get(
+            (args.provider or "").rpartition("::")[2], self.subscription_id
+        )
+        resource_id = _arm_id(subscription, inputs, type_, name)
         state: dict[str, Any] = {**inputs, "name": name, "id": resource_id}
         kind = type_.split(":")[2]
         if kind == "Registry":
@@ -261,6 +358,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     "clientId": f"{name}-kubelet-client-id",
                 }
             }
+        elif kind == "Pool" and type_.startswith("azure-native:devopsinfrastructure"):
+            organizations = inputs.get("organizationProfile", {}).get("organizations", [])
+            self.pool_projects[name] = {
+                devops_project_id(project) for org in organizations for project in org.get("projects") or []
+            }
         elif kind == "VirtualNetwork":
             state["subnets"] = [
                 {**subnet, "id": f"{resource_id}/subnets/{subnet.get('name')}"}
@@ -288,7 +390,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 workloadIdentityFederationSubject=f"sc://contoso/ml-platform/{inputs.get('serviceEndpointName')}",
             )
         elif type_.endswith(":Project"):
-            state["id"] = f"{inputs.get('name')}-project-id"
+            state["id"] = devops_project_id(str(inputs.get("name")))
         elif type_.endswith(":ServicePrincipalEntitlement"):
             state["descriptor"] = f"aad.{inputs.get('originId')}"
         return str(state["id"]), state
@@ -302,9 +404,16 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "subscriptionId": self.subscription_id,
                 "tenantId": TENANT_ID,
             }, []
+        if token == "azure-native:containerservice:listManagedClusterUserCredentials":
+            kubeconfig = user_kubeconfig(str(args.args["resourceGroupName"]), str(args.args["resourceName"]))
+            return {
+                "kubeconfigs": [
+                    {"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}
+                ]
+            }, []
         if token == "azuredevops:index/getProject:getProject":
             name = args.args.get("name")
-            return {"id": f"{name}-project-id", "name": name, "projectId": f"{name}-project-id"}, []
+            return {"id": devops_project_id(name), "name": name, "projectId": devops_project_id(name)}, []
         if token == "azuredevops:index/getGitRepository:getGitRepository":
             name = args.args.get("name")
             return {"id": f"{name}-repository-id", "name": name, "defaultBranch": "refs/heads/main"}, []
@@ -327,7 +436,21 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "descriptor": f"descriptor:{name}",
                 "subjectDescriptor": f"subject:{name}",
             }, []
+        if token == "azuredevops:index/getAgentQueue:getAgentQueue":
+            return self._agent_queue(str(args.args.get("projectId")), str(args.args.get("name"))), []
         raise NotImplementedError(f"no mock for the call {token}: add one to {__name__}")
+
+    def _agent_queue(self, project_id: str, name: str) -> dict[str, Any]:
+        """A project has a queue for a Managed DevOps Pool only if the pool lists the project; the provider's
+        data source fails otherwise (terraform-provider-azuredevops, data_agent_queue.go)."""
+        if project_id not in self.pool_projects.get(name, set()):
+            raise RuntimeError(f"getting agent queue by name: Unable to find agent queues with name: {name}")
+        return {
+            "id": agent_queue_id(project_id, name),
+            "name": name,
+            "projectId": project_id,
+            "agentPoolId": int(self._devops_id("agentPool", name)),
+        }
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -351,6 +474,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     # A set to the engine; the SDK sends it in no stable order.
                     dependencies=tuple(sorted(request.dependencies)),
                     id=response.id,
+                    provider=request.provider,
                 )
             )
         return response

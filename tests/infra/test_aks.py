@@ -4,21 +4,13 @@ from typing import Any
 import pytest
 
 from infra import address_plan, gitops, naming, roles
-from infra.components.aks import Aks, AksArgs, FluxProject
+from infra.components.aks import Aks, AksArgs
 from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
-
-PROJECTS = [
-    FluxProject(
-        "credit-scoring", "credit-scoring", "https://dev.azure.com/c/p/_git/credit-scoring", "deploy/dev"
-    ),
-    FluxProject("fraud", "fraud", "https://dev.azure.com/c/p/_git/fraud", "deploy/dev"),
-]
-
 
 NODE_SUBNET = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"
 
 
-def build(auth_secret: str = "", node_subnet_id: str | None = None) -> Aks:
+def build(node_subnet_id: str | None = None) -> Aks:
     return Aks(
         "aks",
         AksArgs(
@@ -37,12 +29,9 @@ def build(auth_secret: str = "", node_subnet_id: str | None = None) -> Aks:
             subscription_id=SUBSCRIPTION,
             registry_id="/subscriptions/s/resourceGroups/rg-mlops-dev/providers/Microsoft.ContainerRegistry/registries/cr",
             log_analytics_workspace_id="/log",
-            gitops_repository_url="https://dev.azure.com/c/p/_git/mlops-platform",
-            gitops_branch="main",
-            gitops_auth_secret=auth_secret,
-            projects=PROJECTS,
             node_subnet_id=node_subnet_id,
             control_plane_identity_name="id-mlops-dev-aks",
+            flux_client_id="flux-client-id",
             tags=TAGS,
         ),
     )
@@ -87,39 +76,20 @@ def test_kubelet_identity_gets_acr_pull_on_the_registry(recorder: Recorder) -> N
     assert assignment.inputs["scope"].endswith("/registries/cr")
 
 
-def test_flux_configurations_depend_on_the_extension_one_per_project_plus_the_cluster(
-    recorder: Recorder,
-) -> None:
-    resolve(lambda: build().cluster_name)
+def test_flux_extension_federates_source_controller_with_the_flux_identity(recorder: Recorder) -> None:
+    extension_id = resolve(lambda: build().flux_extension_id)
     extension = recorder.one("azure-native:kubernetesconfiguration:Extension")
+    assert extension.id == extension_id
     assert extension.inputs["extensionType"] == "microsoft.flux"
-    configurations = {
-        c.inputs["fluxConfigurationName"]: c
-        for c in recorder.of_type("azure-native:kubernetesconfiguration:FluxConfiguration")
+    assert extension.inputs["scope"]["cluster"]["releaseNamespace"] == gitops.FLUX_NAMESPACE
+    assert extension.inputs["configurationSettings"] == {
+        "workloadIdentity.enable": "true",
+        "workloadIdentity.azureClientId": "flux-client-id",
+        "workloadIdentity.azureTenantId": "tenant",
     }
-    assert set(configurations) == {gitops.FLUX_SOURCE, "credit-scoring", "fraud"}
-    for configuration in configurations.values():
-        assert extension.urn in configuration.dependencies
-    platform = configurations[gitops.FLUX_SOURCE].inputs
-    assert platform["kustomizations"][gitops.CLUSTER_KUSTOMIZATION]["path"] == gitops.cluster_path("dev")
-    namespace = platform["kustomizations"][gitops.project_namespace_kustomization("fraud")]
-    assert namespace["dependsOn"] == [gitops.CLUSTER_KUSTOMIZATION]
-    assert namespace["postBuild"]["substitute"][gitops.PROJECT_NAMESPACE_VAR] == "fraud"
-    assert namespace["postBuild"]["substituteFrom"] == [
-        {"kind": "ConfigMap", "name": gitops.CLUSTER_VALUES, "optional": False}
-    ]
-    project = configurations["fraud"].inputs
-    assert project["scope"] == "namespace" and project["namespace"] == "fraud"
-    assert project["gitRepository"]["url"].endswith("/_git/fraud")
-    assert project["kustomizations"]["app"]["path"] == gitops.project_overlay_path("dev")
-    assert "localAuthRef" not in project["gitRepository"]
-
-
-def test_git_credentials_come_from_a_cluster_secret_never_from_config(recorder: Recorder) -> None:
-    resolve(lambda: build(auth_secret="flux-git-auth").cluster_name)
-    for configuration in recorder.of_type("azure-native:kubernetesconfiguration:FluxConfiguration"):
-        assert configuration.inputs["gitRepository"]["localAuthRef"] == "flux-git-auth"
-        assert "configurationProtectedSettings" not in configuration.inputs
+    # No credential reaches the extension: Flux's sources are the stack's, with `provider: azure`.
+    assert "configurationProtectedSettings" not in extension.inputs
+    assert not recorder.of_type("azure-native:kubernetesconfiguration:FluxConfiguration")
 
 
 def assert_private_api_server(cluster: Mapping[str, Any]) -> None:

@@ -15,7 +15,10 @@ PLAIN = {"resourceGroup": "rg-mlops-qa", "wsName": "mlw-mlops-qa", "location": "
 
 
 def build(
-    protected: bool, approvers: tuple[str, ...] = (), vault: str | None = "kv-mlops-qa-1a2b"
+    protected: bool,
+    approvers: tuple[str, ...] = (),
+    vault: str | None = "kv-mlops-qa-1a2b",
+    gpu_queue: int | None = None,
 ) -> DevOpsEnvironment:
     return DevOpsEnvironment(
         "devops",
@@ -28,9 +31,10 @@ def build(
             plain_variables=PLAIN,
             service_endpoint_id="endpoint-id",
             agent_queue_id=7,
+            gpu_agent_queue_id=gpu_queue,
             protected=protected,
             approver_ids=list(approvers),
-            pipelines=[PipelineIds("credit-scoring", deploying=[11, 12], scheduled=[13])],
+            pipelines=[PipelineIds("credit-scoring", deploying=[11, 12], scheduled=[13], gpu=[11])],
         ),
     )
 
@@ -88,6 +92,16 @@ def test_only_onboarded_and_platform_pipelines_are_authorized_and_only_deploying
     # The main and retraining pipelines deliver; the drift check only reads.
     assert sorted(a["pipelineId"] for a in environment) == [11, 12]
     assert len(authorizations) == 3 * 3 + 2
+
+
+def test_the_gpu_queue_is_authorised_for_the_pipelines_that_train_on_it_only(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=False, gpu_queue=8).environment_id)
+    queues = [
+        (a.inputs["pipelineId"], a.inputs["resourceId"])
+        for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
+        if a.inputs["type"] == "queue"
+    ]
+    assert sorted(queues) == [(11, "7"), (11, "8"), (12, "7"), (13, "7")]
 
 
 def test_check_counter_sees_a_missing_approval(recorder: Recorder) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from infra import roles
+from infra import outputs, roles
 from infra.tools.mock_run import run_stacks
 
 ROLE_NAMES = {
@@ -32,9 +32,14 @@ def test_environment_stacks_assign_only_the_roles_the_bootstrap_lets_them() -> N
     runs = run_stacks(("bootstrap", "shared", "dev", "qa", "prod"))
     definitions = roles.RoleDefinitions.load()
     allowed = {roles.guid(name) for name in roles.ASSIGNED_BY_ENVIRONMENTS}
-    custom = str(runs["bootstrap"].outputs["pipeline_kube_role"])
+    published = runs["bootstrap"].outputs
+    custom = {
+        str(published[outputs.PIPELINE_KUBE_ROLE]),
+        str(published[outputs.AGENT_NETWORK_ROLE]),
+        *map(str, published[outputs.PLATFORM_KUBE_ROLES].values()),
+    }
     for environment in ("dev", "qa", "prod"):
         for assignment in runs[environment].of_type("azure-native:authorization:RoleAssignment"):
             guid = str(assignment.inputs["roleDefinitionId"]).rpartition("/")[2]
-            assert guid in allowed | {custom}, (environment, assignment.name, guid)
+            assert guid in allowed | custom, (environment, assignment.name, guid)
     assert all(definitions.by_name(name) for name in roles.ASSIGNED_BY_ENVIRONMENTS)

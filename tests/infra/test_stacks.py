@@ -9,7 +9,7 @@ from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import stack_config
 from infra.tools.mock_run import REPO_ROOT, StackRun, run_stacks
 
-FLUX = "azure-native:kubernetesconfiguration:FluxConfiguration"
+GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"
 APPROVAL = "azuredevops:index/checkApproval:CheckApproval"
 BRANCH_CONTROL = "azuredevops:index/checkBranchControl:CheckBranchControl"
 
@@ -48,7 +48,8 @@ def test_environment_stack_exports_only_named_keys_and_no_secret(
     assert exported[outputs.RESOURCE_GROUP] == f"rg-mlops-{environment}"
     project = exported[outputs.PROJECTS]["credit-scoring"]
     assert set(project) <= OUTPUT_KEYS
-    assert all(value not in (None, "") for value in exported.values())
+    # Every key is filled, but for the GPU pool of an environment that has none.
+    assert all(value not in (None, "") for key, value in exported.items() if key != outputs.GPU_AGENT_POOL)
     # Only non-secret identifiers leave a stack. The Application Insights connection string is one ("Ikey
     # unique identifiers aren't security tokens or security keys", connection-strings.md) because ingestion
     # takes Entra ID tokens only; it leaves under its own key and nowhere else.
@@ -76,14 +77,16 @@ def test_each_environment_declares_one_of_each_core_resource(
         "azure-native:machinelearningservices:Workspace",
         "azure-native:containerservice:ManagedCluster",
         "azure-native:containerservice:AgentPool",
-        "azure-native:compute:VirtualMachineScaleSet",
-        "azuredevops:index/elasticPool:ElasticPool",
+        "azure-native:devcenter:DevCenter",
+        "azure-native:devcenter:Project",
         "azuredevops:index/serviceEndpointAzureRM:ServiceEndpointAzureRM",
         "azuredevops:index/variableGroup:VariableGroup",
         "azuredevops:index/environment:Environment",
     ):
         assert counted[type_] == 1, type_
     assert counted["azure-native:machinelearningservices:Compute"] == 2
+    # The environment's pool, and in dev (the first environment, where sanity training runs) a GPU pool.
+    assert counted["azure-native:devopsinfrastructure:Pool"] == (2 if environment == "dev" else 1)
 
 
 def test_protected_environments_have_exactly_one_approval_and_dev_none(runs: dict[str, StackRun]) -> None:
@@ -94,14 +97,14 @@ def test_protected_environments_have_exactly_one_approval_and_dev_none(runs: dic
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_one_flux_configuration_per_project_plus_the_cluster(
-    runs: dict[str, StackRun], environment: str
-) -> None:
-    settings_projects = 1
-    configurations = runs[environment].of_type(FLUX)
-    assert len(configurations) == settings_projects + 1
-    names = sorted(c.inputs["fluxConfigurationName"] for c in configurations)
-    assert names == sorted(["credit-scoring", gitops.FLUX_SOURCE])
+def test_one_flux_source_per_project_plus_the_platform(runs: dict[str, StackRun], environment: str) -> None:
+    sources = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.inputs["spec"]
+        for r in runs[environment].of_type(GIT_REPOSITORY)
+    }
+    assert set(sources) == {(gitops.FLUX_NAMESPACE, gitops.FLUX_SOURCE), ("credit-scoring", "credit-scoring")}
+    assert sources[("credit-scoring", "credit-scoring")]["ref"] == {"branch": f"deploy/{environment}"}
+    assert all(spec["provider"] == gitops.GIT_PROVIDER for spec in sources.values())
 
 
 def test_every_child_is_named_after_its_component(runs: dict[str, StackRun]) -> None:

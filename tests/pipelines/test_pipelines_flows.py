@@ -34,9 +34,19 @@ APPLYING = re.compile(
     r"\bpulumi\s+(up|update|destroy|refresh|import|cancel|state|stack\s+(rm|init|import))\b"
 )
 READ_ONLY_TASKS = frozenset({PULUMI_TASK, "AzureCLI@2", "UsePythonVersion@0", "PublishPipelineArtifact@1"})
-# Make targets that only read: tests, offline checks, the offline plan diff.
+# Make targets that only read: tests, offline checks, the offline plan diff, kubelogin onto the agent.
 READ_ONLY_TARGETS = frozenset(
-    {"setup", "test", "lint", "policy-check", "plan-diff", "test-template", "preflight", "pr-comment"}
+    {
+        "setup",
+        "test",
+        "lint",
+        "policy-check",
+        "plan-diff",
+        "test-template",
+        "preflight",
+        "pr-comment",
+        "kubelogin",
+    }
 )
 MAKE = re.compile(r"\bmake\s+([\w-]+)")
 
