@@ -148,7 +148,7 @@ def test_every_overlay_builds_and_validates(
         canaries = [obj for obj in objects if obj["kind"] == "Canary"]
         assert bool(canaries) is environment[outputs.PROTECTED], name
         # Flagger creates the project's services from the Canary where the environment is protected.
-        own_services = [obj for obj in objects if obj["kind"] == "Service" and obj["metadata"]["name"] == SLUG]
+        own_services = [o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == SLUG]
         assert bool(own_services) is not environment[outputs.PROTECTED]
         if canaries:
             assert canaries[0]["spec"]["analysis"]["stepWeights"] == [10]
