@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from infra.components.agents import Agents, AgentsArgs
-from tests.infra.conftest import TAGS, Recorder, resolve
+from tests.infra.component_mocks import TAGS, Recorder, resolve
 
 KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 agents"
 

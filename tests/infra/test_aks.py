@@ -5,7 +5,7 @@ import pytest
 
 from infra import gitops, naming
 from infra.components.aks import Aks, AksArgs, FluxProject
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 PROJECTS = [
     FluxProject("credit-scoring", "credit-scoring", "https://dev.azure.com/c/p/_git/credit-scoring"),

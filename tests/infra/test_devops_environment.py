@@ -2,7 +2,7 @@ import pytest
 
 from infra import outputs
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
-from tests.infra.conftest import Recorder, resolve
+from tests.infra.component_mocks import Recorder, resolve
 
 CHECK_TYPES = {
     "approval": "azuredevops:index/checkApproval:CheckApproval",

@@ -1,6 +1,14 @@
-"""The offline run itself: stacks run in forked workers declare exactly what they declare run one by one."""
+"""The offline run itself: the speed-ups (forked workers, rare collections, the cached shared run) declare
+exactly what the plain path declares: every stack in this process, one after another, default collector."""
+
+import gc
+import multiprocessing
+import os
+
+import pytest
 
 from infra.stacks import ALL, ENVIRONMENTS, SHARED
+from infra.tools import mock_run
 from infra.tools.mock_run import DeclaredResource, StackRun, run_stack, run_stacks
 
 
@@ -8,22 +16,55 @@ def by_urn(run: StackRun) -> dict[str, DeclaredResource]:
     return {resource.urn: resource for resource in run.resources}
 
 
-def test_parallel_runs_equal_runs_one_by_one() -> None:
+@pytest.fixture(scope="module")
+def plain() -> dict[str, StackRun]:
+    return run_stacks(ALL, plain=True)
+
+
+def assert_same_runs(runs: dict[str, StackRun], reference: dict[str, StackRun]) -> None:
+    for stack, run in runs.items():
+        assert by_urn(run) == by_urn(reference[stack]), f"stack {stack} declares something else"
+        assert run.outputs == reference[stack].outputs, f"stack {stack} exports something else"
+
+
+def test_parallel_runs_equal_plain_runs(plain: dict[str, StackRun]) -> None:
     parallel = run_stacks(ALL)
-    assert list(parallel) == list(ALL)
-    for stack in ALL:
-        alone = run_stack(stack)
-        assert by_urn(parallel[stack]) == by_urn(alone), f"stack {stack} differs when run in a worker"
-        assert parallel[stack].outputs == alone.outputs
+    assert list(parallel) == list(plain) == list(ALL)
+    assert_same_runs(parallel, plain)
 
 
-def test_environment_stacks_without_shared_run_in_the_order_asked() -> None:
+def test_environment_stacks_without_shared_run_in_the_order_asked(plain: dict[str, StackRun]) -> None:
     # `shared` is not asked for: its outputs still reach every environment's StackReference.
     stacks = list(reversed(ENVIRONMENTS))
     runs = run_stacks(stacks)
     assert list(runs) == stacks
-    for stack in stacks:
-        assert by_urn(runs[stack]) == by_urn(run_stack(stack))
+    assert_same_runs(runs, plain)
+
+
+def test_one_stack_alone_equals_its_plain_run(plain: dict[str, StackRun]) -> None:
+    assert_same_runs({"qa": run_stack("qa")}, plain)
+
+
+def test_the_comparison_sees_a_different_run(plain: dict[str, StackRun]) -> None:
+    with pytest.raises(AssertionError, match="stack qa declares something else"):
+        assert_same_runs({"qa": plain["dev"]}, plain)
+
+
+def test_the_plain_path_neither_forks_nor_tunes_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    thresholds: list[tuple[int, ...]] = []
+
+    def no_fork(*args: object) -> None:
+        raise AssertionError("the plain path forked")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    monkeypatch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
+    runs = run_stacks(ENVIRONMENTS, plain=True)
+    assert list(runs) == list(ENVIRONMENTS) and thresholds == []
+    # The same spies catch the fast path, which forks as soon as two stacks are left for two cores.
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    with pytest.raises(AssertionError, match="forked"):
+        run_stacks(ENVIRONMENTS)
+    assert mock_run.RUN_GC_THRESHOLD in {values[0] for values in thresholds}
 
 
 def test_repeated_stacks_run_once() -> None:
