@@ -71,12 +71,18 @@ demo: platform-json
 	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
 	@echo "step results: $(DEMO)/artifacts/*.json"
 
+# One pytest-xdist worker per core. Most of the time goes to the stamped projects' own `make test`, minutes
+# each: tests/conftest.py puts those tests first and workers take one test at a time, so they spread over
+# the workers before the short tests fill the gaps.
+WORKERS ?= auto
+PYTEST := $(PY) -m pytest --numprocesses $(WORKERS) --dist load --maxschedchunk 1
+
 test: setup lint $(CHECKOV)
-	$(PY) -m pytest
+	$(PYTEST)
 
 # The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
 test-template: setup $(CHECKOV)
-	$(PY) -m pytest tests/template
+	$(PYTEST) tests/template
 
 # Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a
 # mandatory violation. The same pack runs for real with `pulumi preview --policy-pack infra/policies`.
