@@ -4,6 +4,7 @@ exactly what the plain path declares: every stack in this process, one after ano
 import gc
 import multiprocessing
 import os
+from dataclasses import dataclass
 
 import pytest
 
@@ -16,9 +17,30 @@ def by_urn(run: StackRun) -> dict[str, DeclaredResource]:
     return {resource.urn: resource for resource in run.resources}
 
 
+@dataclass
+class Spied:
+    runs: dict[str, StackRun]
+    thresholds: list[tuple[int, ...]]
+
+
+def no_fork(*args: object) -> None:
+    raise AssertionError("the run forked")
+
+
 @pytest.fixture(scope="module")
-def plain() -> dict[str, StackRun]:
-    return run_stacks(ALL, plain=True)
+def spied() -> Spied:
+    """The plain runs of every stack, made with fork refused and the collector's thresholds recorded."""
+    thresholds: list[tuple[int, ...]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(multiprocessing, "get_context", no_fork)
+        patch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
+        runs = run_stacks(ALL, plain=True)
+    return Spied(runs, thresholds)
+
+
+@pytest.fixture(scope="module")
+def plain(spied: Spied) -> dict[str, StackRun]:
+    return spied.runs
 
 
 def assert_same_runs(runs: dict[str, StackRun], reference: dict[str, StackRun]) -> None:
@@ -50,17 +72,14 @@ def test_the_comparison_sees_a_different_run(plain: dict[str, StackRun]) -> None
         assert_same_runs({"qa": plain["dev"]}, plain)
 
 
-def test_the_plain_path_neither_forks_nor_tunes_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_plain_path_neither_forks_nor_tunes_the_collector(
+    spied: Spied, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert list(spied.runs) == list(ALL) and spied.thresholds == []
+    # The same spies catch the fast path, which forks as soon as two stacks are left for two cores.
     thresholds: list[tuple[int, ...]] = []
-
-    def no_fork(*args: object) -> None:
-        raise AssertionError("the plain path forked")
-
     monkeypatch.setattr(multiprocessing, "get_context", no_fork)
     monkeypatch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
-    runs = run_stacks(ENVIRONMENTS, plain=True)
-    assert list(runs) == list(ENVIRONMENTS) and thresholds == []
-    # The same spies catch the fast path, which forks as soon as two stacks are left for two cores.
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     with pytest.raises(AssertionError, match="forked"):
         run_stacks(ENVIRONMENTS)
