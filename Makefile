@@ -11,6 +11,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
+# Every stack, in the order they deploy (infra/stacks.py EVERY; a test keeps them equal).
+STACKS := bootstrap shared dev qa prod
 # checkov pins libraries that clash with Pulumi's, so it lives in its own virtual environment.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .checkov-venv
@@ -20,7 +22,8 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
-	bench-policy bench-template checkov bench bench-serving vendor-refresh
+	bench-policy bench-template checkov bench bench-serving vendor-refresh preflight bench-preflight bootstrap pr-comment \
+	tag-template update-summary kubelogin
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -41,6 +44,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	touch $@
 
+#@ local
 setup: $(VENV)/.synced
 
 $(CHECKOV): | $(UV)
@@ -49,6 +53,7 @@ $(CHECKOV): | $(UV)
 
 checkov: $(CHECKOV)
 
+#@ local
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -77,15 +82,25 @@ demo: platform-json
 WORKERS ?= auto
 PYTEST := $(PY) -m pytest --numprocesses $(WORKERS) --dist load --maxschedchunk 1
 
+#@ local
 test: setup lint $(CHECKOV)
 	$(PYTEST)
 
+# The delivery path, offline, against Azure's and Azure DevOps' real rules: every operation of every pipeline
+# step, who performs it and what grants it (build/preflight.json, build/preflight.md); exit 1 on any refusal.
+# `make test` runs it too (tests/preflight/test_committed.py).
+#@ local
+preflight: setup
+	$(PY) -m infra.preflight
+
 # The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
+#@ local
 test-template: setup $(CHECKOV)
 	$(PYTEST) tests/template
 
 # Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a
 # mandatory violation. The same pack runs for real with `pulumi preview --policy-pack infra/policies`.
+#@ local
 policy-check: setup
 	$(PY) -m infra.tools.policy_check
 
@@ -94,12 +109,65 @@ plan: setup
 
 # BASE is a checkout of the target branch (e.g. `git worktree add ../base main`); its program runs
 # in its own interpreter.
+#@ local
 plan-diff: setup
 	@test -n "$(BASE)" || { echo "usage: make plan-diff BASE=<checkout of the target branch>" >&2; exit 2; }
 	$(PY) -m infra.tools.plan_diff --base "$(BASE)" --out $(BUILD)/plan-diff.md
 
+# Once per organisation, by an administrator signed in with `az login` (README, "Deploying for real"): the state
+# backend (infra/bootstrap/state_backend.sh), every stack initialised on it, then `pulumi up` of the bootstrap stack.
+# Every value comes from Pulumi.bootstrap.yaml and the environments' stack files.
+bootstrap: setup
+	@command -v pulumi > /dev/null || { echo "make bootstrap needs the Pulumi CLI: https://www.pulumi.com/docs/install/" >&2; exit 1; }
+	eval "$$($(PY) -m infra.bootstrap.backend)"; \
+	bash infra/bootstrap/state_backend.sh "$$STATE_SUBSCRIPTION" "$$STATE_LOCATION" "$$PREFIX" > /dev/null; \
+	export AZURE_STORAGE_ACCOUNT="$$STATE_ACCOUNT" PATH="$(abspath $(TOOLS))/bin:$$PATH"; \
+	pulumi login "$$BACKEND_URL"; \
+	for stack in $(STACKS); do \
+		pulumi stack select "$$stack" 2> /dev/null || pulumi stack init "$$stack" --secrets-provider "$$SECRETS_PROVIDER"; \
+	done; \
+	pulumi up --stack bootstrap
+
+# ---------------------------------------------------------------------------------------------------
+# What only this repository's pipelines run (pipelines/), each declaring its operations for the preflight.
+
+# The plan diff as the pull request's comment, written with the job's token (SYSTEM_ACCESSTOKEN).
+#@ devops pr-comment on platform-repository
+pr-comment: setup
+	$(PY) pipelines/scripts/pr_comment.py $(BUILD)/plan-diff.md
+
+# The next template version (vX.Y.Z) on this commit, pushed with the job's token; nothing when it has one.
+#@ devops tag on platform-repository
+tag-template: setup
+	@tag="$$($(PY) pipelines/scripts/template_version.py)"; \
+	if [ -z "$$tag" ]; then echo "This commit already carries a template version."; exit 0; fi; \
+	git -c user.name="Azure Pipelines" -c user.email="azure-pipelines@noreply.invalid" \
+		tag --annotate "$$tag" --message "copier template $$tag"; \
+	git push origin "refs/tags/$$tag"; \
+	echo "##vso[build.addbuildtag]$$tag"
+
+# What the last `pulumi up` of STACK changed, for the run's summary page; reads the state with the stack's
+# deploy identity.
+#@ data Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read on state-container
+update-summary: setup
+	@test -n "$(STACK)" || { echo "usage: make update-summary STACK=<stack>" >&2; exit 2; }
+	pulumi stack history --stack $(STACK) --json | $(PY) pipelines/scripts/update_summary.py $(STACK)
+
+# The environment stacks' Kubernetes provider signs in to AKS through kubelogin (infra/kubeconfig.py), which
+# Microsoft-hosted agents do not have (actions/runner-images#14752): pipelines/templates/pulumi-steps.yml runs
+# this before Pulumi and puts $(KUBE_BIN) on the PATH.
+KUBE_BIN := $(TOOLS)/kube
+#@ installs kubelogin
+kubelogin:
+	az aks install-cli --install-location $(KUBE_BIN)/kubectl --kubelogin-install-location $(KUBE_BIN)/kubelogin \
+		--only-show-errors
+
 bench-policy: setup
-	$(PY) -m tests.benchmarks.bench_policy_check
+	$(PY) -m tests.benchmarks.bench_policy_check $(if $(BASE),--base "$(BASE)")
+
+# Time of `make preflight` in fresh processes (target: under 60 s).
+bench-preflight: setup
+	$(PY) -m tests.benchmarks.bench_preflight
 
 # Timing of the program under mocks: four stacks, and one stack by number of onboarded projects.
 bench-platform: setup

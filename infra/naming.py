@@ -5,10 +5,12 @@ from the subscription so that two organisations using the same prefix do not col
 """
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
+from infra import gitops
 from infra.stacks import ENVIRONMENTS
 
 PREFIX_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*$")
@@ -82,12 +84,44 @@ AKS_NODE_POOL = NameRule(
 MANAGED_IDENTITY = NameRule(
     "managed identity", 3, 128, re.compile(r"[A-Za-z0-9][-\w]*"), "letters, digits, - and _"
 )
-VM_SCALE_SET = NameRule("VM scale set", 1, 64, re.compile(r"[A-Za-z0-9][-\w.]*[\w]"), "letters, digits, -_.")
+# A Managed DevOps Pool's name is also its Azure DevOps agent pool's name, and unique across Azure: "3 and
+# 44 characters ... globally unique" (azure-devops-docs managed-devops-pools/quickstart-arm-template.md); the
+# 2025-01-21 API's pattern is ^[a-zA-Z0-9][a-zA-Z0-9-.]*$ (Azure/bicep-types-az, devopsinfrastructure
+# types.md).
+MANAGED_DEVOPS_POOL = NameRule(
+    "Managed DevOps Pool", 3, 44, re.compile(r"[A-Za-z0-9][-A-Za-z0-9.]*"), "letters, digits, - and ."
+)
+# Microsoft.DevCenter names (Azure/bicep-types-az, generated/devcenter types.md): devcenters 3-26
+# ^[a-zA-Z0-9][a-zA-Z0-9-]{2,25}$, projects 3-63 ^[a-zA-Z0-9][a-zA-Z0-9-_.]{2,62}$.
+DEV_CENTER = NameRule("Dev Center", 3, 26, re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*"), "letters, digits and -")
+DEV_CENTER_PROJECT = NameRule(
+    "Dev Center project", 3, 63, re.compile(r"[A-Za-z0-9][-\w.]*"), "letters, digits, -, _ and ."
+)
 K8S_NAME = NameRule(
     "Kubernetes namespace", 1, 63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "a DNS-1123 label"
 )
-FLUX_CONFIGURATION = NameRule(
-    "Flux configuration", 1, 30, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "lowercase DNS label"
+# Managed online endpoint names are unique per Azure region, across all customers ("Endpoint names must be
+# unique within an Azure region"); the SDK checks 3-32 characters (azure-ai-ml constants/_endpoint.py).
+ONLINE_ENDPOINT = NameRule(
+    "online endpoint",
+    3,
+    32,
+    re.compile(r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?"),
+    "letters, digits and hyphens, starting with a letter",
+)
+_NETWORK_NAME = re.compile(r"[A-Za-z0-9][-\w.]*\w")
+VIRTUAL_NETWORK = NameRule(
+    "virtual network", 2, 64, _NETWORK_NAME, "letters, digits, -_. ending in a letter, digit or _"
+)
+NETWORK_RESOURCE = NameRule(
+    "network resource", 1, 80, _NETWORK_NAME, "letters, digits, -_. ending in a letter, digit or _"
+)
+ACTION_GROUP_SHORT_NAME = NameRule(
+    "action group short name", 1, 12, re.compile(r"[-\w]+"), "letters, digits, - and _"
+)
+BUDGET = NameRule("budget", 1, 63, re.compile(r"[-\w]+"), "letters, digits, - and _")
+ACR_AGENT_POOL = NameRule(
+    "ACR Tasks agent pool", 3, 20, re.compile(r"[A-Za-z0-9-]+"), "letters, digits and hyphens"
 )
 
 # Azure ML compute clusters are named within the workspace, so fixed names are unique.
@@ -96,6 +130,11 @@ GPU_COMPUTE_CLUSTER: Final = ML_COMPUTE.check("gpu-cluster")
 AKS_SYSTEM_POOL: Final = AKS_NODE_POOL.check("system")
 AKS_GPU_POOL: Final = AKS_NODE_POOL.check("gpu")
 DVC_CONTAINER: Final = "dvc"
+# Builds run inside the VNet on this pool of the registry (`az acr build --agent-pool`) when it takes no
+# public traffic; named within the registry, so a fixed name is unique.
+ACR_TASKS_POOL: Final = ACR_AGENT_POOL.check("vnet-builds")
+# Each resource has one diagnostic setting to the environment's Log Analytics workspace, named alike.
+DIAGNOSTIC_SETTING: Final = "to-log-analytics"
 # The taint and label every GPU workload tolerates and selects; gitops/ and the template use the same.
 GPU_TAINT: Final = "sku=gpu:NoSchedule"
 GPU_NODE_LABEL: Final = ("accelerator", "nvidia")
@@ -120,10 +159,28 @@ class Names:
     prefix: str
     environment: str
     subscription_id: str
+    # Purge protection reserves a deleted vault's name for its retention period; the next generation
+    # gets a fresh name of the same length (README, "Key Vault lifecycle").
+    key_vault_generation: int = 1
 
     @property
     def _suffix(self) -> str:
         return unique_suffix(self.subscription_id, self.prefix, self.environment)
+
+    @property
+    def _key_vault_suffix(self) -> str:
+        """Generation 1 keeps the stack's suffix; each later one hashes in its number, skipping any suffix
+        an earlier generation had (four hex characters collide among a hundred generations)."""
+        taken = [self._suffix]
+        for generation in range(2, self.key_vault_generation + 1):
+            candidates = (
+                unique_suffix(
+                    self.subscription_id, self.prefix, self.environment, f"key-vault-{generation}-{n}"
+                )
+                for n in itertools.count()
+            )
+            taken.append(next(suffix for suffix in candidates if suffix not in taken))
+        return taken[-1]
 
     @property
     def _base(self) -> str:
@@ -143,7 +200,7 @@ class Names:
 
     @property
     def key_vault(self) -> str:
-        return KEY_VAULT.check(f"kv-{self._base}-{self._suffix}")
+        return KEY_VAULT.check(f"kv-{self._base}-{self._key_vault_suffix}")
 
     @property
     def container_registry(self) -> str:
@@ -170,11 +227,62 @@ class Names:
         return MANAGED_IDENTITY.check(f"id-{self._base}-pipelines")
 
     @property
-    def agent_scale_set(self) -> str:
-        return VM_SCALE_SET.check(f"vmss-{self._base}-agents")
+    def dev_center(self) -> str:
+        return DEV_CENTER.check(f"dc-{self._base}")
+
+    @property
+    def dev_center_project(self) -> str:
+        return DEV_CENTER_PROJECT.check(f"dcp-{self._base}-agents")
+
+    @property
+    def aks_identity(self) -> str:
+        """The AKS control plane's identity: it holds its rights on the subnet before the cluster exists."""
+        return MANAGED_IDENTITY.check(f"id-{self._base}-aks")
+
+    @property
+    def ml_compute_identity(self) -> str:
+        return MANAGED_IDENTITY.check(f"id-{self._base}-ml-compute")
+
+    @property
+    def virtual_network(self) -> str:
+        return VIRTUAL_NETWORK.check(f"vnet-{self._base}")
+
+    @property
+    def nat_gateway(self) -> str:
+        return NETWORK_RESOURCE.check(f"ng-{self._base}")
+
+    @property
+    def nat_public_ip(self) -> str:
+        return NETWORK_RESOURCE.check(f"pip-{self._base}-nat")
+
+    @property
+    def network_security_group(self) -> str:
+        return NETWORK_RESOURCE.check(f"nsg-{self._base}")
+
+    @property
+    def action_group(self) -> str:
+        return NETWORK_RESOURCE.check(f"ag-{self._base}")
+
+    @property
+    def action_group_short_name(self) -> str:
+        """What SMS and e-mail subjects show; 12 characters at most, so the prefix may be cut."""
+        return ACTION_GROUP_SHORT_NAME.check(f"{self.prefix}{self.environment}"[:12])
+
+    @property
+    def budget(self) -> str:
+        return BUDGET.check(f"budget-{self._base}")
 
     def workload_identity(self, slug: str) -> str:
         return MANAGED_IDENTITY.check(f"id-{self._base}-{slug}")
+
+    def online_endpoint(self, slug: str) -> str:
+        """Globally unique per region: the suffix tells environments and organisations apart."""
+        return ONLINE_ENDPOINT.check(f"{slug}-{self._suffix}")
+
+    @property
+    def pipeline_kube_role(self) -> str:
+        """Custom role names are unique in the tenant, so the name carries the prefix and environment."""
+        return f"{self._base} pipelines in project namespaces"
 
     # Azure DevOps names live in one project shared by all environments, hence the environment in each.
     @property
@@ -185,9 +293,17 @@ class Names:
     def service_connection(self) -> str:
         return f"sc-{self._base}"
 
+    # Managed DevOps Pools: one Azure resource and one Azure DevOps agent pool of the same name, unique across
+    # Azure (hence the suffix).
     @property
     def agent_pool(self) -> str:
-        return f"pool-{self._base}-gpu"
+        """The environment's pool: the jobs that touch its resources (in its VNet when isolated)."""
+        return MANAGED_DEVOPS_POOL.check(f"pool-{self._base}-{self._suffix}")
+
+    @property
+    def gpu_agent_pool(self) -> str:
+        """The GPU pool where a stack asks for one: the projects' CUDA sanity training."""
+        return MANAGED_DEVOPS_POOL.check(f"pool-{self._base}-gpu-{self._suffix}")
 
     @property
     def devops_environment(self) -> str:
@@ -209,23 +325,96 @@ class Names:
                 "aks_cluster",
                 "aks_node_resource_group",
                 "pipeline_identity",
-                "agent_scale_set",
+                "dev_center",
+                "dev_center_project",
+                "aks_identity",
+                "ml_compute_identity",
+                "virtual_network",
+                "nat_gateway",
+                "nat_public_ip",
+                "network_security_group",
+                "action_group",
+                "budget",
                 "variable_group",
                 "service_connection",
                 "agent_pool",
+                "gpu_agent_pool",
                 "devops_environment",
             )
         }
 
 
-def platform_service_connection(prefix: str, stack: str) -> str:
-    """The connection this repository's pipelines deploy a stack with.
+# What tells the read-only preview identities and connections of the platform's stacks from the deploy ones.
+PREVIEW_SUFFIX: Final = "-preview"
 
-    Created once by an administrator (README, deployment step 2), never by a stack: deploying the
-    platform needs rights on the whole subscription (resource groups, role assignments), which no
-    identity the platform itself creates may hold.
+
+def platform_service_connection(prefix: str, stack: str, preview: bool = False) -> str:
+    """The connection this repository's pipelines run Pulumi with for a stack: the deploy one (`pulumi up`,
+    deploy.yml only) or the read-only preview one (pull requests and the nightly drift check).
+
+    The bootstrap stack creates both, never a platform stack: deploying the platform needs rights on a whole
+    subscription (resource groups, role assignments), which no identity a platform stack manages may hold.
     """
-    return f"sc-{prefix}-platform-{stack}"
+    return f"sc-{prefix}-platform-{stack}" + (PREVIEW_SUFFIX if preview else "")
+
+
+@dataclass(frozen=True)
+class PlatformNames:
+    """Names of the bootstrap stack: the platform's own identities and its Pulumi state backend. The state
+    names are those infra/bootstrap/state_backend.sh creates (a test keeps the two equal)."""
+
+    prefix: str
+    state_subscription_id: str
+
+    @property
+    def _state_suffix(self) -> str:
+        return unique_suffix(self.state_subscription_id, self.prefix)
+
+    @property
+    def resource_group(self) -> str:
+        return RESOURCE_GROUP.check(f"rg-{self.prefix}-platform")
+
+    def identity(self, stack: str, preview: bool = False) -> str:
+        suffix = PREVIEW_SUFFIX if preview else ""
+        return MANAGED_IDENTITY.check(f"id-{self.prefix}-platform-{stack}{suffix}")
+
+    def service_connection(self, stack: str, preview: bool = False) -> str:
+        return platform_service_connection(self.prefix, stack, preview)
+
+    def flux_identity(self, environment: str) -> str:
+        """The identity Flux's source-controller in `environment`'s cluster reads Azure Repos with."""
+        return MANAGED_IDENTITY.check(f"id-{self.prefix}-flux-{environment}")
+
+    @property
+    def budget(self) -> str:
+        return BUDGET.check(f"budget-{self.prefix}-platform")
+
+    @property
+    def state_resource_group(self) -> str:
+        return RESOURCE_GROUP.check(f"rg-{self.prefix}-pulumi-state")
+
+    @property
+    def state_account(self) -> str:
+        return STORAGE_ACCOUNT.check(f"st{self.prefix}state{self._state_suffix}")
+
+    state_container: ClassVar[str] = "state"
+
+    @property
+    def state_vault(self) -> str:
+        return KEY_VAULT.check(f"kv-{self.prefix}-st-{self._state_suffix}")
+
+    state_key: ClassVar[str] = "pulumi-state"
+
+
+def deploy_branch(environment: str) -> str:
+    """The branch of a project repository that Flux reconciles in `environment`: releases are commits there,
+    so main keeps its review policies and each environment's history is its branch's log."""
+    return f"deploy/{environment}"
+
+
+def private_endpoint(resource_name: str, group_id: str) -> str:
+    """One private endpoint per target and sub-resource (group id), e.g. pe-kv-mlops-dev-1a2b-vault."""
+    return NETWORK_RESOURCE.check(f"pe-{resource_name}-{group_id}")
 
 
 def project_namespace(slug: str) -> str:
@@ -236,13 +425,25 @@ def project_service_account(slug: str) -> str:
     return K8S_NAME.check(slug)
 
 
-def project_flux_configuration(slug: str) -> str:
-    return FLUX_CONFIGURATION.check(slug)
+# The branch that holds reviewed code in every repository: pipelines build it, its policies guard it.
+MAIN_REF: Final = "refs/heads/main"
+# An onboarded project's pipelines: key (as in the shared stack's `pipelines` output) -> YAML file in its
+# repository, which the copier template writes.
+PROJECT_PIPELINE_FILES: Final = {
+    "main": "azure-pipelines.yml",
+    "retrain": ".azure-pipelines/retrain.yml",
+    "drift": ".azure-pipelines/drift.yml",
+}
+# Those whose delivery stages deploy (bound to the environments); the others only run on schedule.
+DEPLOYING_PIPELINES: Final = ("main", "retrain")
+# Those whose sanity training runs on the first environment's GPU pool when the project trains on GPU
+# (template/.azure-pipelines/templates/sanity-train.yml, included by azure-pipelines.yml only).
+GPU_PIPELINES: Final = ("main",)
 
 
 def project_pipeline_names(slug: str) -> dict[str, str]:
     """Pipeline definitions of one onboarded project, keyed as in the shared stack's `pipelines` output."""
-    return {"main": slug, "retrain": f"{slug}-retrain", "drift": f"{slug}-drift"}
+    return {key: slug if key == "main" else f"{slug}-{key}" for key in PROJECT_PIPELINE_FILES}
 
 
 def check_prefix(prefix: str) -> None:
@@ -261,6 +462,9 @@ def check_slug(slug: str) -> None:
             f"at most {SLUG_MAX_LENGTH} characters"
         )
     project_namespace(slug)
-    project_flux_configuration(slug)
+    # The project's Flux objects in its namespace are named after it (infra/gitops.py).
+    K8S_NAME.check(gitops.project_kustomization(slug))
     for environment in ENVIRONMENTS:
-        Names("a", environment, "").workload_identity(slug)
+        names = Names("a", environment, "")
+        names.workload_identity(slug)
+        names.online_endpoint(slug)

@@ -1,4 +1,5 @@
-"""Stack output keys: the contract between the stacks, `platform.json` and the copier template.
+"""Stack output keys: the contract between the stacks, `platform.json` and the copier template. Which keys a
+stack exports is the one mapping its program exports (infra/program.py), never a list written again here.
 
 Only non-secret identifiers leave a stack. Secrets stay in Key Vault and reach pipelines through the
 variable group linked to it.
@@ -19,6 +20,10 @@ GPU_COMPUTE_CLUSTER: Final = "gpu_compute_cluster"
 KEY_VAULT: Final = "key_vault"
 ACR_NAME: Final = "acr_name"
 ACR_LOGIN_SERVER: Final = "acr_login_server"
+# Resource ids that a later environment grants on (promotion imports from the previous registry; the drift
+# check pulls the first environment's DVC data) and that steps name (`az acr import --registry <id>`).
+ACR_ID: Final = "acr_id"
+DVC_CONTAINER_ID: Final = "dvc_container_id"
 AKS_CLUSTER: Final = "aks_cluster"
 AKS_OIDC_ISSUER_URL: Final = "aks_oidc_issuer_url"
 STORAGE_ACCOUNT: Final = "storage_account"
@@ -27,42 +32,34 @@ APP_INSIGHTS_ID: Final = "app_insights_id"
 VARIABLE_GROUP: Final = "variable_group"
 SERVICE_CONNECTION: Final = "service_connection"
 DEVOPS_ENVIRONMENT: Final = "devops_environment"
+# The environment's Managed DevOps Pool (deploy and drift jobs, in its VNet), and its GPU pool for the CUDA
+# sanity training ("" where the stack has none).
 AGENT_POOL: Final = "agent_pool"
+GPU_AGENT_POOL: Final = "gpu_agent_pool"
 # How a GPU workload lands on the AKS GPU pool: a Kubernetes nodeSelector and toleration.
 GPU_NODE_SELECTOR: Final = "gpu_node_selector"
 GPU_TOLERATION: Final = "gpu_toleration"
-# {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID}}
+# The project branch Flux reconciles in this environment; releases are commits there.
+DEPLOY_BRANCH: Final = "deploy_branch"
+# {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
+#  PROJECT_ONLINE_ENDPOINT}}
 PROJECTS: Final = "projects"
 PROJECT_NAMESPACE: Final = "namespace"
 PROJECT_SERVICE_ACCOUNT: Final = "service_account"
 PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: Final = "workload_identity_client_id"
+PROJECT_ONLINE_ENDPOINT: Final = "online_endpoint"
 
-ENVIRONMENT_KEYS: Final = (
-    ENVIRONMENT,
-    PROTECTED,
-    LOCATION,
-    SUBSCRIPTION_ID,
-    TENANT_ID,
-    RESOURCE_GROUP,
-    ML_WORKSPACE,
-    CPU_COMPUTE_CLUSTER,
-    GPU_COMPUTE_CLUSTER,
-    KEY_VAULT,
-    ACR_NAME,
-    ACR_LOGIN_SERVER,
-    AKS_CLUSTER,
-    AKS_OIDC_ISSUER_URL,
-    STORAGE_ACCOUNT,
-    DVC_CONTAINER,
-    APP_INSIGHTS_ID,
-    VARIABLE_GROUP,
-    SERVICE_CONNECTION,
-    DEVOPS_ENVIRONMENT,
-    AGENT_POOL,
-    GPU_NODE_SELECTOR,
-    GPU_TOLERATION,
-    PROJECTS,
-)
+# Network isolation (README, "Networking"): {NETWORK_ISOLATED, NETWORK_ACR_BUILD_POOL}. A pipeline step that
+# touches an isolated environment's Key Vault, registry, storage, workspace or AKS API runs on AGENT_POOL,
+# whose agents sit in the environment's VNet; hosted agents reach only public endpoints (the preflight checks
+# it, infra/preflight/reach.py). `az acr build` passes `--agent-pool NETWORK_ACR_BUILD_POOL` when it is not
+# null.
+NETWORK: Final = "network"
+NETWORK_ISOLATED: Final = "isolated"
+NETWORK_ACR_BUILD_POOL: Final = "acr_build_agent_pool"
+# The environment's Azure Monitor action group: alert rules send to it (e-mail, Teams).
+ACTION_GROUP_ID: Final = "action_group_id"
+
 
 # Key Vault secrets that the environment's variable group exposes to project pipelines as variables.
 VARIABLE_RESOURCE_GROUP: Final = "resourceGroup"
@@ -82,8 +79,32 @@ DEVOPS_PROJECT: Final = "devops_project"
 DEVOPS_PROJECT_ID: Final = "devops_project_id"
 # {project slug: {"main": id, "retrain": id, "drift": id}}
 PIPELINES: Final = "pipelines"
+# Subject descriptor of the project's build service: the identity of every pipeline's job token.
+DEVOPS_BUILD_SERVICE: Final = "devops_build_service"
 
-SHARED_KEYS: Final = (DEVOPS_ORGANIZATION_URL, DEVOPS_PROJECT, DEVOPS_PROJECT_ID, PIPELINES)
+
+# The bootstrap stack exports these.
+# GUID of the custom role the project pipelines hold in their Kubernetes namespaces (infra/roles.py).
+PIPELINE_KUBE_ROLE: Final = "pipeline_kube_role"
+# GUID of the custom role Managed DevOps Pools' service principal holds on each VNet (infra/roles.py).
+AGENT_NETWORK_ROLE: Final = "agent_network_role"
+# {pipeline key (infra/platform_pipelines.py): definition id} of this repository's own pipelines.
+PLATFORM_PIPELINES: Final = "platform_pipelines"
+# The Pulumi state container and the secrets provider's key (infra/bootstrap/state_backend.sh creates them).
+STATE_CONTAINER_ID: Final = "state_container_id"
+STATE_KEY_ID: Final = "state_key_id"
+# In-cluster bootstrap (infra/components/cluster_gitops.py):
+# {KubeRole key (infra/roles.py): GUID} of the custom roles the pipeline identities hold in their cluster.
+PLATFORM_KUBE_ROLES: Final = "platform_kube_roles"
+# {stack: principal id} of each platform stack's deploy identity (`pulumi up`) and preview identity.
+DEPLOY_PRINCIPAL_IDS: Final = "deploy_principal_ids"
+PREVIEW_PRINCIPAL_IDS: Final = "preview_principal_ids"
+# {environment: {FLUX_IDENTITY_*}}: the identity Flux reads Azure Repos with (in the project's Readers).
+FLUX_IDENTITIES: Final = "flux_identities"
+FLUX_IDENTITY_CLIENT_ID: Final = "client_id"
+FLUX_IDENTITY_NAME: Final = "name"
+FLUX_IDENTITY_RESOURCE_GROUP: Final = "resource_group"
+FLUX_IDENTITY_SUBSCRIPTION_ID: Final = "subscription_id"
 
 # platform.json: {PLATFORM_SHARED: {shared outputs}, PLATFORM_ENVIRONMENTS: {env: {environment outputs}}}.
 # Its top-level keys are copier questions, so `copier copy --data-file platform.json` answers them.

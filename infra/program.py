@@ -1,18 +1,36 @@
 """What each stack declares: the shared stack once per organisation, an environment stack per environment."""
 
+import datetime
+
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from infra import config, naming, outputs, roles
-from infra.components.agents import Agents, AgentsArgs
-from infra.components.aks import Aks, AksArgs, FluxProject
-from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
+from infra import (
+    address_plan,
+    config,
+    diagnostics,
+    managed_devops_pools,
+    naming,
+    outputs,
+    private_link,
+    roles,
+)
+from infra.bootstrap.program import bootstrap_stack
+from infra.components.action_group import ActionGroup, ActionGroupArgs
+from infra.components.agents import Agents, AgentsArgs, GpuPoolArgs
+from infra.components.aks import Aks, AksArgs
+from infra.components.budget import Budget, BudgetArgs, first_of_month
+from infra.components.cluster_gitops import ClusterGitOps, ClusterGitOpsArgs, FluxProject
+from infra.components.defender import DefenderPlans, DefenderPlansArgs
+from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
+from infra.components.diagnostic_settings import DiagnosticSettings, DiagnosticSettingsArgs, DiagnosticTarget
 from infra.components.ml_workspace import ComputeClusterSpec, MlWorkspace, MlWorkspaceArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
-from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs, RoleGrant
-from infra.components.project_pipelines import ProjectPipelines as ProjectPipelineDefinitions
-from infra.components.project_pipelines import ProjectPipelinesArgs
+from infra.components.network import Network, NetworkArgs
+from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs
+from infra.components.private_endpoints import PrivateEndpoints, PrivateEndpointsArgs, PrivateEndpointTarget
+from infra.components.project_pipelines import ProjectPipelines, ProjectPipelinesArgs
 from infra.components.registry import Registry, RegistryArgs
 from infra.components.secrets import Secrets, SecretsArgs
 from infra.components.workload_identities import (
@@ -20,13 +38,18 @@ from infra.components.workload_identities import (
     WorkloadIdentities,
     WorkloadIdentitiesArgs,
 )
-from infra.devops_users import user_ids
+from infra.devops_users import approver_ids, build_service, user_ids
+from infra.pipeline_grants import GrantTargets, pipeline_grants, stack_references_needed
+from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER, ML_WORKSPACE, REGISTRY, STORAGE_ACCOUNT
+from infra.stacks import BOOTSTRAP, ENVIRONMENTS
 
 
 def main() -> None:
     stack = pulumi.get_stack()
     if config.is_environment(stack):
         environment_stack(config.load_environment(stack))
+    elif stack == BOOTSTRAP:
+        bootstrap_stack(config.load_bootstrap(stack))
     else:
         shared_stack(config.load_shared(stack))
 
@@ -35,8 +58,9 @@ def shared_stack(settings: config.SharedSettings) -> None:
     project = DevOpsProject(
         "devops", DevOpsProjectArgs(name=settings.devops.project, create=settings.devops.create_project)
     )
+    service = build_service(settings.devops.organization_url, settings.devops.project)
     pipelines = {
-        onboarded.slug: ProjectPipelineDefinitions(
+        onboarded.slug: ProjectPipelines(
             f"project-{onboarded.slug}",
             ProjectPipelinesArgs(
                 devops_project_id=project.project_id,
@@ -45,14 +69,21 @@ def shared_stack(settings: config.SharedSettings) -> None:
                 pipeline_names=naming.project_pipeline_names(onboarded.slug),
                 min_reviewers=settings.branch_min_reviewers,
                 owner_ids=user_ids(onboarded.owners),
+                build_service=service,
+                deploy_branches=[naming.deploy_branch(environment) for environment in ENVIRONMENTS],
             ),
         ).pipeline_ids
         for onboarded in settings.projects
     }
-    pulumi.export(outputs.DEVOPS_ORGANIZATION_URL, settings.devops.organization_url)
-    pulumi.export(outputs.DEVOPS_PROJECT, project.project_name)
-    pulumi.export(outputs.DEVOPS_PROJECT_ID, project.project_id)
-    pulumi.export(outputs.PIPELINES, pipelines)
+    exported = {
+        outputs.DEVOPS_ORGANIZATION_URL: settings.devops.organization_url,
+        outputs.DEVOPS_PROJECT: project.project_name,
+        outputs.DEVOPS_PROJECT_ID: project.project_id,
+        outputs.PIPELINES: pipelines,
+        outputs.DEVOPS_BUILD_SERVICE: service,
+    }
+    for key, value in exported.items():
+        pulumi.export(key, value)
 
 
 def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output[int]:
@@ -68,6 +99,21 @@ def _pipeline_id(pipelines: pulumi.Output, slug: str, key: str) -> pulumi.Output
     return pipelines.apply(pick)
 
 
+def _for_environment(published: pulumi.Output, environment: str, what: str) -> pulumi.Output:
+    """One environment's entry of a bootstrap output keyed by environment, or one clear line."""
+
+    def pick(entries: dict) -> object:
+        try:
+            return entries[environment]
+        except (KeyError, TypeError):
+            raise pulumi.RunError(
+                f"the bootstrap stack has no {what} for {environment!r}: set {environment}'s subscription in "
+                f"Pulumi.{environment}.yaml, then run `pulumi up -s {BOOTSTRAP}` before this stack"
+            ) from None
+
+    return published.apply(pick)
+
+
 def environment_stack(settings: config.EnvironmentSettings) -> None:
     names = settings.names
     tags = settings.tags
@@ -75,6 +121,17 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     shared = pulumi.StackReference("shared", stack_name=settings.shared_stack)
     devops_project_id = shared.require_output(outputs.DEVOPS_PROJECT_ID)
     shared_pipelines = shared.require_output(outputs.PIPELINES)
+    bootstrap = pulumi.StackReference(BOOTSTRAP, stack_name=settings.stack_name(BOOTSTRAP))
+    flux_identity = _for_environment(
+        bootstrap.require_output(outputs.FLUX_IDENTITIES), settings.environment, "Flux identity"
+    )
+    # Earlier environments this one reads from: the previous one (promotion) and the first one (data).
+    needed = stack_references_needed(settings.environment)
+    earlier = {
+        stack: pulumi.StackReference(stack, stack_name=settings.stack_name(stack))
+        for stack in dict.fromkeys(needed.values())
+    }
+    references = {role: earlier[stack] for role, stack in needed.items()}
 
     group = resources.ResourceGroup(
         "resource-group", resource_group_name=names.resource_group, location=settings.location, tags=tags
@@ -90,6 +147,33 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             tags=tags,
         ),
     )
+    isolated = settings.network.isolated
+    net = Network(
+        "network",
+        NetworkArgs(
+            resource_group_name=group.name,
+            location=settings.location,
+            vnet_name=names.virtual_network,
+            nat_gateway_name=names.nat_gateway,
+            nat_public_ip_name=names.nat_public_ip,
+            security_group_name=names.network_security_group,
+            address_space=settings.network.address_space,
+            isolated=isolated,
+            private_dns_zones=private_link.zones() if isolated else (),
+            tags=tags,
+        ),
+    )
+
+    def subnet(name: str) -> pulumi.Output[str] | None:
+        return net.subnet_ids.apply(lambda ids: ids[name]) if isolated else None
+
+    # The environment's names, which are not secret: the vault holds them with the secrets, and a variable
+    # group that cannot link the vault (network-isolated) carries them as plain values.
+    plain_variables = {
+        outputs.VARIABLE_RESOURCE_GROUP: group.name,
+        outputs.VARIABLE_WORKSPACE: names.ml_workspace,
+        outputs.VARIABLE_LOCATION: settings.location,
+    }
     secrets = Secrets(
         "secrets",
         SecretsArgs(
@@ -98,10 +182,9 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             vault_name=names.key_vault,
             tenant_id=tenant_id,
             soft_delete_retention_days=settings.key_vault_retention_days,
+            private=isolated,
             secrets={
-                outputs.VARIABLE_RESOURCE_GROUP: group.name,
-                outputs.VARIABLE_WORKSPACE: names.ml_workspace,
-                outputs.VARIABLE_LOCATION: settings.location,
+                **plain_variables,
                 outputs.VARIABLE_APP_INSIGHTS_CONNECTION: monitoring.app_insights_connection_string,
             },
             tags=tags,
@@ -114,6 +197,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             location=settings.location,
             registry_name=names.container_registry,
             sku=settings.acr_sku,
+            tasks_subnet_id=subnet(address_plan.ACR_TASKS),
             tags=tags,
         ),
     )
@@ -132,6 +216,9 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 ComputeClusterSpec(naming.CPU_COMPUTE_CLUSTER, settings.ml.cpu_vm_size, settings.ml.cpu_max),
                 ComputeClusterSpec(naming.GPU_COMPUTE_CLUSTER, settings.ml.gpu_vm_size, settings.ml.gpu_max),
             ),
+            subscription_id=settings.subscription_id,
+            compute_identity_name=names.ml_compute_identity,
+            private=isolated,
             tags=tags,
         ),
     )
@@ -153,14 +240,46 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             subscription_id=settings.subscription_id,
             registry_id=registry.registry_id,
             log_analytics_workspace_id=monitoring.workspace_id,
-            gitops_repository_url=settings.gitops.repository_url,
-            gitops_branch=settings.gitops.branch,
-            gitops_auth_secret=settings.gitops.auth_secret,
+            flux_client_id=flux_identity.apply(lambda identity: identity[outputs.FLUX_IDENTITY_CLIENT_ID]),
+            node_subnet_id=subnet(address_plan.AKS_NODES),
+            control_plane_identity_name=names.aks_identity,
+            tags=tags,
+        ),
+    )
+    ClusterGitOps(
+        "gitops",
+        ClusterGitOpsArgs(
+            environment=settings.environment,
+            subscription_id=settings.subscription_id,
+            resource_group_name=group.name,
+            cluster_name=aks.cluster_name,
+            cluster_id=aks.cluster_id,
+            kubernetes_version=settings.aks.kubernetes_version,
+            oidc_issuer_url=aks.oidc_issuer_url,
+            flux_extension_id=aks.flux_extension_id,
+            flux_identity=flux_identity,
+            kube_role_guids=bootstrap.require_output(outputs.PLATFORM_KUBE_ROLES),
+            deploy_principal_id=_for_environment(
+                bootstrap.require_output(outputs.DEPLOY_PRINCIPAL_IDS),
+                settings.environment,
+                "deploy identity",
+            ),
+            preview_principal_id=_for_environment(
+                bootstrap.require_output(outputs.PREVIEW_PRINCIPAL_IDS),
+                settings.environment,
+                "preview identity",
+            ),
+            repository_url=settings.gitops.repository_url,
+            branch=settings.gitops.branch,
             projects=[
-                FluxProject(p.slug, naming.project_namespace(p.slug), p.repository_url)
+                FluxProject(
+                    p.slug,
+                    naming.project_namespace(p.slug),
+                    p.repository_url,
+                    naming.deploy_branch(settings.environment),
+                )
                 for p in settings.projects
             ],
-            tags=tags,
         ),
     )
     workloads = WorkloadIdentities(
@@ -184,9 +303,6 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
         ),
     )
 
-    def role(role_id: str) -> str:
-        return roles.definition_id(settings.subscription_id, role_id)
-
     pipeline = PipelineIdentity(
         "pipeline",
         PipelineIdentityArgs(
@@ -198,31 +314,60 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             devops_project_id=devops_project_id,
             subscription_id=settings.subscription_id,
             tenant_id=tenant_id,
-            grants={
-                # Contributor on the environment's group, never beyond it: jobs, endpoints, image builds.
-                "contributor": RoleGrant(group.id, role(roles.CONTRIBUTOR)),
-                "acr-push": RoleGrant(registry.registry_id, role(roles.ACR_PUSH)),
-                "ml-data-scientist": RoleGrant(ml.workspace_id, role(roles.AZURE_ML_DATA_SCIENTIST)),
-                "dvc-data": RoleGrant(ml.storage_account_id, role(roles.STORAGE_BLOB_DATA_CONTRIBUTOR)),
-                # The variable group reads the vault through this identity's service connection.
-                "secrets-user": RoleGrant(secrets.vault_id, role(roles.KEY_VAULT_SECRETS_USER)),
-            },
+            grants=pipeline_grants(
+                settings.environment,
+                GrantTargets(
+                    subscription_id=settings.subscription_id,
+                    registry_id=registry.registry_id,
+                    workspace_id=ml.workspace_id,
+                    storage_account_id=ml.storage_account_id,
+                    dvc_container_id=ml.dvc_container_id,
+                    vault_id=secrets.vault_id,
+                    cluster_id=aks.cluster_id,
+                    namespaces=[naming.project_namespace(p.slug) for p in settings.projects],
+                    kube_role_guid=bootstrap.require_output(outputs.PIPELINE_KUBE_ROLE),
+                    vault_linked=not isolated,
+                    previous_registry_id=(
+                        references["previous"].require_output(outputs.ACR_ID)
+                        if "previous" in references
+                        else None
+                    ),
+                    first_dvc_container_id=(
+                        references["first"].require_output(outputs.DVC_CONTAINER_ID)
+                        if "first" in references
+                        else None
+                    ),
+                ),
+            ),
             tags=tags,
         ),
     )
+    gpu = settings.agents.gpu
     agents = Agents(
         "agents",
         AgentsArgs(
             resource_group_name=group.name,
             location=settings.location,
-            scale_set_name=names.agent_scale_set,
+            subscription_id=settings.subscription_id,
+            dev_center_name=names.dev_center,
+            dev_center_project_name=names.dev_center_project,
             pool_name=names.agent_pool,
             vm_size=settings.agents.vm_size,
-            max_capacity=settings.agents.max_capacity,
-            desired_idle=settings.agents.desired_idle,
-            ssh_public_key=settings.agents.ssh_public_key,
+            max_concurrency=settings.agents.max_concurrency,
+            subnet_id=net.subnet_ids.apply(lambda ids: ids[address_plan.AGENTS]),
+            vnet_id=net.vnet_id,
+            gpu=(
+                GpuPoolArgs(names.gpu_agent_pool, gpu.vm_size, gpu.max_concurrency, gpu.image_id)
+                if gpu
+                else None
+            ),
+            devops_organization_url=settings.devops.organization_url,
+            devops_project_name=settings.devops.project,
             devops_project_id=devops_project_id,
-            service_endpoint_id=pipeline.service_endpoint_id,
+            devops_infrastructure_principal_id=settings.agents.devops_infrastructure_principal_id,
+            network_role_definition_id=bootstrap.require_output(outputs.AGENT_NETWORK_ROLE).apply(
+                lambda guid: roles.definition_id_of(settings.subscription_id, guid)
+            ),
             tags=tags,
         ),
     )
@@ -232,54 +377,144 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             devops_project_id=devops_project_id,
             environment_name=names.devops_environment,
             variable_group_name=names.variable_group,
-            key_vault_name=secrets.vault_name,
+            key_vault_name=None if isolated else secrets.vault_name,
             secret_names=outputs.VARIABLE_GROUP_VARIABLES,
-            service_endpoint_id=pipeline.service_endpoint_id,
+            plain_variables=plain_variables,
+            service_endpoint_id=pipeline.authorized_service_endpoint_id,
             agent_queue_id=agents.queue_id,
+            gpu_agent_queue_id=agents.gpu_queue_id,
             protected=settings.protected,
-            approver_ids=user_ids(settings.approvers),
+            approver_ids=approver_ids(devops_project_id, settings.approvers),
             pipelines=[
-                ProjectPipelines(
+                PipelineIds(
                     slug=p.slug,
-                    main=_pipeline_id(shared_pipelines, p.slug, "main"),
-                    scheduled=[_pipeline_id(shared_pipelines, p.slug, key) for key in ("retrain", "drift")],
+                    deploying=[
+                        _pipeline_id(shared_pipelines, p.slug, key) for key in naming.DEPLOYING_PIPELINES
+                    ],
+                    scheduled=[
+                        _pipeline_id(shared_pipelines, p.slug, key)
+                        for key in naming.PROJECT_PIPELINE_FILES
+                        if key not in naming.DEPLOYING_PIPELINES
+                    ],
+                    gpu=[_pipeline_id(shared_pipelines, p.slug, key) for key in naming.GPU_PIPELINES],
                 )
                 for p in settings.projects
             ],
         ),
     )
 
-    pulumi.export(outputs.ENVIRONMENT, settings.environment)
-    pulumi.export(outputs.PROTECTED, settings.protected)
-    pulumi.export(outputs.LOCATION, settings.location)
-    pulumi.export(outputs.SUBSCRIPTION_ID, settings.subscription_id)
-    pulumi.export(outputs.TENANT_ID, tenant_id)
-    pulumi.export(outputs.RESOURCE_GROUP, group.name)
-    pulumi.export(outputs.ML_WORKSPACE, ml.workspace_name)
-    pulumi.export(outputs.CPU_COMPUTE_CLUSTER, naming.CPU_COMPUTE_CLUSTER)
-    pulumi.export(outputs.GPU_COMPUTE_CLUSTER, naming.GPU_COMPUTE_CLUSTER)
-    pulumi.export(outputs.KEY_VAULT, secrets.vault_name)
-    pulumi.export(outputs.ACR_NAME, registry.registry_name)
-    pulumi.export(outputs.ACR_LOGIN_SERVER, registry.login_server)
-    pulumi.export(outputs.AKS_CLUSTER, aks.cluster_name)
-    pulumi.export(outputs.AKS_OIDC_ISSUER_URL, aks.oidc_issuer_url)
-    pulumi.export(outputs.STORAGE_ACCOUNT, ml.storage_account_name)
-    pulumi.export(outputs.DVC_CONTAINER, ml.dvc_container_name)
-    pulumi.export(outputs.APP_INSIGHTS_ID, monitoring.app_insights_id)
-    pulumi.export(outputs.VARIABLE_GROUP, devops.variable_group_name)
-    pulumi.export(outputs.SERVICE_CONNECTION, pipeline.service_endpoint_name)
-    pulumi.export(outputs.DEVOPS_ENVIRONMENT, devops.environment_name)
-    pulumi.export(outputs.AGENT_POOL, agents.pool_name)
-    pulumi.export(outputs.GPU_NODE_SELECTOR, dict([naming.GPU_NODE_LABEL]))
-    pulumi.export(outputs.GPU_TOLERATION, naming.gpu_toleration())
-    pulumi.export(
-        outputs.PROJECTS,
-        {
+    if isolated:
+        PrivateEndpoints(
+            "private-endpoints",
+            PrivateEndpointsArgs(
+                resource_group_name=group.name,
+                location=settings.location,
+                subnet_id=subnet(address_plan.PRIVATE_ENDPOINTS),
+                zone_ids=net.zone_ids,
+                targets=[
+                    PrivateEndpointTarget(resource_name, resource_id, link)
+                    for resource_type, resource_name, resource_id in (
+                        (KEY_VAULT, names.key_vault, secrets.vault_id),
+                        (REGISTRY, names.container_registry, registry.registry_id),
+                        (STORAGE_ACCOUNT, names.storage_account, ml.storage_account_id),
+                        (ML_WORKSPACE, names.ml_workspace, ml.workspace_id),
+                    )
+                    for link in private_link.PRIVATE_LINK_GROUPS[resource_type]
+                ],
+                tags=tags,
+            ),
+        )
+    DiagnosticSettings(
+        "diagnostics",
+        DiagnosticSettingsArgs(
+            workspace_id=monitoring.workspace_id,
+            targets=[
+                DiagnosticTarget("vault", KEY_VAULT, secrets.vault_id),
+                DiagnosticTarget("registry", REGISTRY, registry.registry_id),
+                DiagnosticTarget("storage", STORAGE_ACCOUNT, ml.storage_account_id),
+                DiagnosticTarget("workspace", ML_WORKSPACE, ml.workspace_id),
+                DiagnosticTarget("aks", MANAGED_CLUSTER, aks.cluster_id),
+                DiagnosticTarget("logs", diagnostics.LOG_ANALYTICS, monitoring.workspace_id),
+                DiagnosticTarget("nsg", diagnostics.NETWORK_SECURITY_GROUP, net.security_group_id),
+                DiagnosticTarget("nat-ip", diagnostics.PUBLIC_IP, net.nat_public_ip_id),
+                DiagnosticTarget("vnet", private_link.VIRTUAL_NETWORK, net.vnet_id),
+                *(
+                    DiagnosticTarget(key, managed_devops_pools.POOL, pool_id)
+                    for key, pool_id in agents.pool_ids.items()
+                ),
+            ],
+        ),
+    )
+    alerts = ActionGroup(
+        "alerts",
+        ActionGroupArgs(
+            resource_group_name=group.name,
+            group_name=names.action_group,
+            short_name=names.action_group_short_name,
+            emails=settings.alerts.emails,
+            teams_webhook_url=settings.alerts.teams_webhook_url,
+            tags=tags,
+        ),
+    )
+    Budget(
+        "budget",
+        BudgetArgs(
+            subscription_id=settings.subscription_id,
+            budget_name=names.budget,
+            amount=settings.budget.monthly_amount,
+            resource_group_names=[names.resource_group, names.aks_node_resource_group],
+            start_date=first_of_month(datetime.datetime.now(datetime.UTC).date()),
+            actual_thresholds=settings.budget.thresholds,
+            action_group_id=alerts.action_group_id,
+            emails=settings.alerts.emails,
+        ),
+    )
+    if settings.defender_plans:
+        DefenderPlans("defender", DefenderPlansArgs(subscription_id=settings.subscription_id))
+
+    # Everything this stack tells the others and platform.json: one mapping, exported as it is.
+    exported = {
+        outputs.ENVIRONMENT: settings.environment,
+        outputs.PROTECTED: settings.protected,
+        outputs.LOCATION: settings.location,
+        outputs.SUBSCRIPTION_ID: settings.subscription_id,
+        outputs.TENANT_ID: tenant_id,
+        outputs.RESOURCE_GROUP: group.name,
+        outputs.ML_WORKSPACE: ml.workspace_name,
+        outputs.CPU_COMPUTE_CLUSTER: naming.CPU_COMPUTE_CLUSTER,
+        outputs.GPU_COMPUTE_CLUSTER: naming.GPU_COMPUTE_CLUSTER,
+        outputs.KEY_VAULT: secrets.vault_name,
+        outputs.ACR_NAME: registry.registry_name,
+        outputs.ACR_LOGIN_SERVER: registry.login_server,
+        outputs.ACR_ID: registry.registry_id,
+        outputs.AKS_CLUSTER: aks.cluster_name,
+        outputs.AKS_OIDC_ISSUER_URL: aks.oidc_issuer_url,
+        outputs.STORAGE_ACCOUNT: ml.storage_account_name,
+        outputs.DVC_CONTAINER: ml.dvc_container_name,
+        outputs.DVC_CONTAINER_ID: ml.dvc_container_id,
+        outputs.APP_INSIGHTS_ID: monitoring.app_insights_id,
+        outputs.VARIABLE_GROUP: devops.variable_group_name,
+        outputs.SERVICE_CONNECTION: pipeline.service_endpoint_name,
+        outputs.DEVOPS_ENVIRONMENT: devops.environment_name,
+        outputs.AGENT_POOL: agents.pool_name,
+        outputs.GPU_AGENT_POOL: agents.gpu_pool_name,
+        outputs.GPU_NODE_SELECTOR: dict([naming.GPU_NODE_LABEL]),
+        outputs.GPU_TOLERATION: naming.gpu_toleration(),
+        outputs.DEPLOY_BRANCH: naming.deploy_branch(settings.environment),
+        outputs.PROJECTS: {
             p.slug: {
                 outputs.PROJECT_NAMESPACE: naming.project_namespace(p.slug),
                 outputs.PROJECT_SERVICE_ACCOUNT: naming.project_service_account(p.slug),
                 outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: workloads.client_ids[p.slug],
+                outputs.PROJECT_ONLINE_ENDPOINT: names.online_endpoint(p.slug),
             }
             for p in settings.projects
         },
-    )
+        outputs.NETWORK: {
+            outputs.NETWORK_ISOLATED: isolated,
+            outputs.NETWORK_ACR_BUILD_POOL: registry.tasks_pool_name,
+        },
+        outputs.ACTION_GROUP_ID: alerts.action_group_id,
+    }
+    for key, value in exported.items():
+        pulumi.export(key, value)

@@ -6,7 +6,7 @@ that moves one fails there, naming it, instead of deep inside a mock run or a po
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pulumi.runtime
@@ -53,6 +53,13 @@ class Registration:
     custom: bool
     inputs: dict[str, Any]
     dependencies: tuple[str, ...]
+    # The id the monitor answered, and the explicit provider (`<provider urn>::<provider id>`, empty for the
+    # default one).
+    id: str
+    provider: str
+    # The RegisterResourceRequest itself: resource options and the wire form of secrets, for tests that
+    # check what the engine receives.
+    request: Any = field(compare=False, repr=False)
 
 
 class RegistrationMonitor(mocks.MockMonitor):
@@ -77,6 +84,9 @@ class RegistrationMonitor(mocks.MockMonitor):
                     inputs=_plain(rpc.deserialize_properties(request.object, keep_unknowns=False)),
                     # A set to the engine; the SDK sends it in no stable order.
                     dependencies=tuple(sorted(request.dependencies)),
+                    id=response.id,
+                    provider=request.provider,
+                    request=request,
                 )
             )
         return response

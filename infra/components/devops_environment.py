@@ -1,26 +1,29 @@
 """Azure DevOps side of one environment: the variable group linked to Key Vault, the environment
 with its checks, and the authorizations of the onboarded projects' pipelines."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuredevops as azuredevops
 
+from infra import naming
 from infra.components import TYPE_PREFIX
 
-MAIN_BRANCH = "refs/heads/main"
 # Approvals wait up to 3 days; the default 30 days leaves stale runs holding the exclusive lock.
 APPROVAL_TIMEOUT_MINUTES = 3 * 24 * 60
 
 
 @dataclass(frozen=True)
-class ProjectPipelines:
-    """Pipeline definition ids of one onboarded project, from the shared stack."""
+class PipelineIds:
+    """Pipeline definition ids of one onboarded project, from the shared stack: those whose delivery stages
+    deploy here (main and retraining), and those that only run on schedule (the drift check)."""
 
     slug: str
-    main: pulumi.Input[int]
+    deploying: Sequence[pulumi.Input[int]]
     scheduled: Sequence[pulumi.Input[int]]
+    # Those that run jobs on the environment's GPU pool, where it has one.
+    gpu: Sequence[pulumi.Input[int]] = ()
 
 
 @dataclass(frozen=True)
@@ -28,14 +31,21 @@ class DevOpsEnvironmentArgs:
     devops_project_id: pulumi.Input[str]
     environment_name: str
     variable_group_name: str
-    key_vault_name: pulumi.Input[str]
-    # Key Vault secret names the variable group exposes as pipeline variables.
+    # The vault the variable group links to, with the secret names it exposes as pipeline variables; None in
+    # a network-isolated environment, whose vault Azure DevOps cannot reach: it lists a linked vault's secrets
+    # from its own public addresses (microsoft/terraform-provider-azuredevops, resource_variable_group.go,
+    # searchAzureKVSecrets; "RBAC key vaults behind private endpoints are not supported",
+    # variable-groups-link-secrets.md). Then `plain_variables` are the group's values, none of them secret.
+    key_vault_name: pulumi.Input[str] | None
     secret_names: Sequence[str]
+    plain_variables: Mapping[str, pulumi.Input[str]]
     service_endpoint_id: pulumi.Input[str]
     agent_queue_id: pulumi.Input[int]
+    # The GPU pool's queue; None where the environment has no GPU pool.
+    gpu_agent_queue_id: pulumi.Input[int] | None
     protected: bool
     approver_ids: Sequence[pulumi.Input[str]]
-    pipelines: Sequence[ProjectPipelines]
+    pipelines: Sequence[PipelineIds]
 
 
 class DevOpsEnvironment(pulumi.ComponentResource):
@@ -49,17 +59,34 @@ class DevOpsEnvironment(pulumi.ComponentResource):
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:DevOpsEnvironment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        linked = args.key_vault_name is not None
         variable_group = azuredevops.VariableGroup(
             f"{name}-variables",
             project_id=args.devops_project_id,
             name=args.variable_group_name,
-            description="Linked to the environment's Key Vault (managed by Pulumi); values live only there.",
+            description=(
+                "Linked to the environment's Key Vault (managed by Pulumi); values live only there."
+                if linked
+                else "The environment's names (managed by Pulumi); its vault is private: steps on the "
+                "environment's Managed DevOps Pool read secrets with AzureKeyVault@2."
+            ),
             # Only pipelines authorised below may use the group.
             allow_access=False,
-            key_vault=azuredevops.VariableGroupKeyVaultArgs(
-                name=args.key_vault_name, service_endpoint_id=args.service_endpoint_id
+            key_vault=(
+                azuredevops.VariableGroupKeyVaultArgs(
+                    name=args.key_vault_name, service_endpoint_id=args.service_endpoint_id
+                )
+                if linked
+                else None
             ),
-            variables=[azuredevops.VariableGroupVariableArgs(name=secret) for secret in args.secret_names],
+            variables=(
+                [azuredevops.VariableGroupVariableArgs(name=secret) for secret in args.secret_names]
+                if linked
+                else [
+                    azuredevops.VariableGroupVariableArgs(name=key, value=value)
+                    for key, value in args.plain_variables.items()
+                ]
+            ),
             opts=child,
         )
         environment = azuredevops.Environment(
@@ -88,7 +115,7 @@ class DevOpsEnvironment(pulumi.ComponentResource):
             azuredevops.CheckBranchControl(
                 f"{name}-branch-control",
                 display_name=f"{args.environment_name} deploys only from main",
-                allowed_branches=MAIN_BRANCH,
+                allowed_branches=naming.MAIN_REF,
                 verify_branch_protection=True,
                 ignore_unknown_protection_status=False,
                 opts=child,
@@ -101,13 +128,20 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                 "variablegroup": variable_group.id,
                 "queue": args.agent_queue_id,
             }
-            for pipeline_key, pipeline_id in [
-                ("main", pipelines.main),
-                *((f"scheduled{index}", scheduled) for index, scheduled in enumerate(pipelines.scheduled)),
-            ]:
+            keyed = [
+                *(
+                    (f"deploying{index}", pipeline_id, True)
+                    for index, pipeline_id in enumerate(pipelines.deploying)
+                ),
+                *(
+                    (f"scheduled{index}", pipeline_id, False)
+                    for index, pipeline_id in enumerate(pipelines.scheduled)
+                ),
+            ]
+            for pipeline_key, pipeline_id, deploys in keyed:
                 resources = dict(authorized)
-                # Only the main pipeline deploys, so only it may target the environment.
-                if pipeline_key == "main":
+                # Only pipelines with delivery stages may target the environment.
+                if deploys:
                     resources["environment"] = environment.id
                 for resource_type, resource_id in resources.items():
                     azuredevops.PipelineAuthorization(
@@ -115,6 +149,16 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                         project_id=args.devops_project_id,
                         resource_id=pulumi.Output.from_input(resource_id).apply(str),
                         type=resource_type,
+                        pipeline_id=pipeline_id,
+                        opts=child,
+                    )
+            if args.gpu_agent_queue_id is not None:
+                for index, pipeline_id in enumerate(pipelines.gpu):
+                    azuredevops.PipelineAuthorization(
+                        f"{name}-{pipelines.slug}-gpu{index}-queue",
+                        project_id=args.devops_project_id,
+                        resource_id=pulumi.Output.from_input(args.gpu_agent_queue_id).apply(str),
+                        type="queue",
                         pipeline_id=pipeline_id,
                         opts=child,
                     )

@@ -4,10 +4,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
+from pulumi_azure_native import authorization, managedidentity, storage
 from pulumi_azure_native import machinelearningservices as aml
-from pulumi_azure_native import storage
 
+from infra import roles
 from infra.components import TYPE_PREFIX
+from infra.private_link import DISABLED, ENABLED
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,12 @@ class MlWorkspaceArgs:
     registry_id: pulumi.Input[str]
     app_insights_id: pulumi.Input[str]
     clusters: tuple[ComputeClusterSpec, ...]
+    subscription_id: str
+    # The clusters' identity: with shared keys off, a job that reads or writes a model needs a
+    # user-assigned identity holding Storage Blob Data Contributor on the workspace's storage.
+    compute_identity_name: str
+    # No public endpoint on the workspace or its storage; both are reached through private endpoints.
+    private: bool
     tags: Mapping[str, str]
 
 
@@ -38,6 +46,8 @@ class MlWorkspace(pulumi.ComponentResource):
     storage_account_id: pulumi.Output[str]
     storage_account_name: pulumi.Output[str]
     dvc_container_name: pulumi.Output[str]
+    dvc_container_id: pulumi.Output[str]
+    compute_identity_principal_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: MlWorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:MlWorkspace", name, None, opts)
@@ -53,6 +63,14 @@ class MlWorkspace(pulumi.ComponentResource):
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
+            # Entra ID only: the workspace's datastores use its identity (system_datastores_auth_mode below),
+            # which Azure ML supports with shared keys off, in preview, except model packaging
+            # (learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage).
+            allow_shared_key_access=False,
+            public_network_access=DISABLED if args.private else ENABLED,
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action="Deny" if args.private else "Allow", bypass="AzureServices"
+            ),
             tags=dict(args.tags),
             opts=child,
         )
@@ -76,12 +94,39 @@ class MlWorkspace(pulumi.ComponentResource):
             key_vault=args.key_vault_id,
             container_registry=args.registry_id,
             application_insights=args.app_insights_id,
-            # Datastores use the workspace identity rather than storage account keys.
+            # Datastores use identities rather than storage account keys. The API takes AccessKey, Identity or
+            # UserDelegationSAS and reads them case-insensitively; Microsoft's own ARM examples write
+            # "identity" (azure-ai-ml's enum is case-insensitive too).
             system_datastores_auth_mode="identity",
             # A managed virtual network isolates compute without a VNet to run; outbound internet stays
-            # open because training jobs install packages.
+            # open because training jobs install packages. For the storage account, vault and registry
+            # when their public access is off, it adds managed private endpoints by itself
+            # (learn.microsoft.com/azure/machine-learning/how-to-managed-network#list-of-required-rules).
             managed_network=aml.ManagedNetworkSettingsArgs(isolation_mode="AllowInternetOutbound"),
+            public_network_access=DISABLED if args.private else ENABLED,
+            # A registry without a public endpoint cannot build environment images itself: the CPU
+            # cluster, inside the managed network, builds them (how-to-secure-workspace-vnet, ACR section).
+            image_build_compute=args.clusters[0].name if args.private else None,
             tags=dict(args.tags),
+            opts=child,
+        )
+        compute_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-compute-identity",
+            resource_name_=args.compute_identity_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        # Model inputs and outputs of jobs under this identity, with shared keys off (the disable-local-auth
+        # article's "Model Registry and ML Flow" row).
+        blob_access = authorization.RoleAssignment(
+            f"{name}-compute-blob-data",
+            principal_id=compute_identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=roles.definition_id(args.subscription_id, roles.STORAGE_BLOB_DATA_CONTRIBUTOR),
+            scope=account.id,
+            description="Azure ML jobs read inputs and write outputs with their compute's identity",
             opts=child,
         )
         for cluster in args.clusters:
@@ -91,7 +136,10 @@ class MlWorkspace(pulumi.ComponentResource):
                 workspace_name=workspace.name,
                 resource_group_name=args.resource_group_name,
                 location=args.location,
-                identity=aml.ManagedServiceIdentityArgs(type=aml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+                identity=aml.ManagedServiceIdentityArgs(
+                    type=aml.ManagedServiceIdentityType.USER_ASSIGNED,
+                    user_assigned_identities=[compute_identity.id],
+                ),
                 properties=aml.AmlComputeArgs(
                     compute_type="AmlCompute",
                     disable_local_auth=True,
@@ -110,7 +158,8 @@ class MlWorkspace(pulumi.ComponentResource):
                     ),
                 ),
                 tags=dict(args.tags),
-                opts=child,
+                # A job may start as soon as the cluster exists; its identity must already reach the storage.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[blob_access]),
             )
         self.workspace_name = workspace.name
         self.workspace_id = workspace.id
@@ -118,6 +167,8 @@ class MlWorkspace(pulumi.ComponentResource):
         self.storage_account_id = account.id
         self.storage_account_name = account.name
         self.dvc_container_name = container.name
+        self.dvc_container_id = container.id
+        self.compute_identity_principal_id = compute_identity.principal_id
         self.register_outputs(
             {
                 "workspace_name": self.workspace_name,
@@ -126,5 +177,7 @@ class MlWorkspace(pulumi.ComponentResource):
                 "storage_account_id": self.storage_account_id,
                 "storage_account_name": self.storage_account_name,
                 "dvc_container_name": self.dvc_container_name,
+                "dvc_container_id": self.dvc_container_id,
+                "compute_identity_principal_id": self.compute_identity_principal_id,
             }
         )

@@ -6,15 +6,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuredevops as azuredevops
 
+from infra import naming
 from infra.components import TYPE_PREFIX
-
-MAIN = "refs/heads/main"
-# Pipeline key -> YAML path in the project repository; the copier template writes these files.
-PIPELINE_FILES = {
-    "main": "azure-pipelines.yml",
-    "retrain": ".azure-pipelines/retrain.yml",
-    "drift": ".azure-pipelines/drift.yml",
-}
 
 
 @dataclass(frozen=True)
@@ -25,6 +18,9 @@ class ProjectPipelinesArgs:
     pipeline_names: dict[str, str]
     min_reviewers: int
     owner_ids: Sequence[pulumi.Input[str]]
+    # The project's build service (the job token's identity) and the branches its releases are pushed to.
+    build_service: pulumi.Input[str]
+    deploy_branches: Sequence[str]
 
 
 class ProjectPipelines(pulumi.ComponentResource):
@@ -41,21 +37,21 @@ class ProjectPipelines(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         self.pipeline_ids = {}
-        for key, yml_path in PIPELINE_FILES.items():
+        for key, yml_path in naming.PROJECT_PIPELINE_FILES.items():
             definition = azuredevops.BuildDefinition(
                 f"{name}-{key}",
                 project_id=args.devops_project_id,
                 name=args.pipeline_names[key],
                 path=f"\\{args.slug}",
                 repository=azuredevops.BuildDefinitionRepositoryArgs(
-                    repo_type="TfsGit", repo_id=repository.id, branch_name=MAIN, yml_path=yml_path
+                    repo_type="TfsGit", repo_id=repository.id, branch_name=naming.MAIN_REF, yml_path=yml_path
                 ),
                 # Triggers and schedules live in the YAML, reviewed with the code they run.
                 ci_trigger=azuredevops.BuildDefinitionCiTriggerArgs(use_yaml=True),
                 opts=child,
             )
             self.pipeline_ids[key] = definition.id.apply(int)
-        scope = {"repository_id": repository.id, "repository_ref": MAIN, "match_type": "Exact"}
+        scope = {"repository_id": repository.id, "repository_ref": naming.MAIN_REF, "match_type": "Exact"}
         azuredevops.BranchPolicyMinReviewers(
             f"{name}-reviewers",
             project_id=args.devops_project_id,
@@ -94,6 +90,47 @@ class ProjectPipelines(pulumi.ComponentResource):
                 message=f"Owners of {args.slug} review every change to main.",
                 scopes=[azuredevops.BranchPolicyAutoReviewersSettingsScopeArgs(**scope)],
             ),
+            opts=child,
+        )
+        # Releases are pushes to deploy branches (one per environment, reconciled by Flux), never to main.
+        # The build service may only read repositories by default ("this identity can read from the repo but
+        # cannot push any changes back to it", azure-devops-docs pipelines/scripts/git-commands.md); people
+        # may not push deploy branches at all, so a release is always a pipeline's.
+        contributors = azuredevops.get_group_output(
+            project_id=args.devops_project_id,
+            name="Contributors",
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        for branch in args.deploy_branches:
+            key = branch.replace("/", "-")
+            azuredevops.GitPermissions(
+                f"{name}-{key}-build-service",
+                project_id=args.devops_project_id,
+                repository_id=repository.id,
+                branch_name=branch,
+                principal=args.build_service,
+                permissions={"GenericContribute": "Allow", "CreateBranch": "Allow"},
+                replace=False,
+                opts=child,
+            )
+            azuredevops.GitPermissions(
+                f"{name}-{key}-contributors",
+                project_id=args.devops_project_id,
+                repository_id=repository.id,
+                branch_name=branch,
+                principal=contributors.descriptor,
+                permissions={"GenericContribute": "Deny", "ForcePush": "Deny"},
+                replace=False,
+                opts=child,
+            )
+        # The drift pipeline queues retraining with the job's token: "Queue builds" on that definition.
+        azuredevops.BuildDefinitionPermissions(
+            f"{name}-retrain-queue",
+            project_id=args.devops_project_id,
+            build_definition_id=self.pipeline_ids["retrain"].apply(str),
+            principal=args.build_service,
+            permissions={"QueueBuilds": "Allow"},
+            replace=False,
             opts=child,
         )
         self.register_outputs({"pipeline_ids": self.pipeline_ids})

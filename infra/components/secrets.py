@@ -10,6 +10,7 @@ import pulumi
 from pulumi_azure_native import keyvault
 
 from infra.components import TYPE_PREFIX
+from infra.private_link import DISABLED, ENABLED
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class SecretsArgs:
     vault_name: str
     tenant_id: pulumi.Input[str]
     soft_delete_retention_days: int
+    # No public endpoint: reached through a private endpoint only (network isolation).
+    private: bool
     # Secret name -> value. Names are what project pipelines read as variables from the variable group.
     secrets: Mapping[str, pulumi.Input[str]]
     tags: Mapping[str, str]
@@ -51,10 +54,18 @@ class Secrets(pulumi.ComponentResource):
                 enabled_for_deployment=False,
                 enabled_for_template_deployment=False,
                 enabled_for_disk_encryption=False,
+                # Said either way: since 2025 a new vault denies public traffic unless told otherwise, and the
+                # Azure DevOps service reads a linked variable group's vault from its public addresses.
+                public_network_access=DISABLED if args.private else ENABLED,
+                network_acls=keyvault.NetworkRuleSetArgs(
+                    default_action="Deny" if args.private else "Allow", bypass="AzureServices"
+                ),
             ),
             tags=dict(args.tags),
             opts=child,
         )
+        # Secrets are written through Azure Resource Manager, which a private vault still accepts
+        # (MicrosoftDocs/azure-docs#68668): `pulumi up` needs no line of sight to the vault.
         for secret_name, value in sorted(args.secrets.items()):
             keyvault.Secret(
                 f"{name}-{secret_name}",

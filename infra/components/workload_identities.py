@@ -69,6 +69,7 @@ class WorkloadIdentities(pulumi.ComponentResource):
                     args.subscription_id, roles.MONITORING_METRICS_PUBLISHER
                 ),
                 scope=args.app_insights_id,
+                description=f"{project.slug}'s pods send telemetry (Application Insights has local auth off)",
                 opts=child,
             )
             client_ids[project.slug] = identity.client_id

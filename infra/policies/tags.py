@@ -8,11 +8,11 @@ from typing import Final, get_overloads
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from infra.config import Tags
+from infra.config import TAG_KEYS
 from infra.policies.props import at, label
 
-# The keys the program writes on every resource, taken from the function that writes them.
-REQUIRED_TAGS: Final = tuple(Tags(owner="", cost_center="").for_environment(""))
+# The keys the program writes on every resource (infra/config.py, the one place they are named).
+REQUIRED_TAGS: Final = TAG_KEYS
 _PROVIDER: Final = "azure-native"
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pulumi
 
 from infra.policies.props import short_type
-from infra.stacks import ALL
+from infra.stacks import EVERY
+from infra.tools.exposure import exposures, unreachable_from_azure_devops
 from infra.tools.mock_run import DeclaredResource, StackRun, run_stacks
 from infra.tools.plan_settings import flatten, is_reviewed, shown
 
@@ -43,33 +44,65 @@ def by_component(run: StackRun) -> dict[str, list[DeclaredResource]]:
     return groups
 
 
+EXPOSURE = "network exposure"
+
+
+def exposure_section(run: StackRun) -> list[str]:
+    """What answers on the network, and from where: public endpoints first."""
+    exposed = exposures(run)
+    rows = sorted(
+        (not found.public, component_label(run, resource), resource_label(resource), found.summary)
+        for resource in run.resources
+        if (found := exposed.get(resource.urn)) is not None
+    )
+    lines = [
+        "",
+        "## Network exposure",
+        "",
+        "| resource | component | reachable from | exposure |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {label} | {component} | {'internet' if not private else 'VNet only'} | {summary} |"
+        for private, component, label, summary in rows
+    ]
+    problems = unreachable_from_azure_devops(run)
+    if problems:
+        lines += ["", "**Unreachable from Azure DevOps:**", "", *(f"- {problem}" for problem in problems)]
+    return lines
+
+
 def render(run: StackRun) -> str:
     groups = by_component(run)
     count = sum(len(resources) for resources in groups.values())
+    exposed = exposures(run)
     lines = [
         f"# Plan of stack `{run.stack}`",
         "",
         f"{count} resources in {len(groups)} groups, declared by the program for Pulumi.{run.stack}.yaml "
         "under Pulumi's mock runtime.",
+        *exposure_section(run),
     ]
     for group, resources in groups.items():
         lines += ["", f"## {group}", "", "| resource | settings |", "| --- | --- |"]
         for resource in resources:
-            settings = "<br>".join(f"{path}: {value}" for path, value in reviewed_settings(resource).items())
-            lines.append(f"| {resource_label(resource)} | {settings or '-'} |")
+            settings = [f"{path}: {value}" for path, value in reviewed_settings(resource).items()]
+            if resource.urn in exposed:
+                settings.insert(0, f"{EXPOSURE}: {exposed[resource.urn].summary}")
+            lines.append(f"| {resource_label(resource)} | {'<br>'.join(settings) or '-'} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--stack", action="append", choices=ALL, help="a stack to plan (default: every stack)"
+        "--stack", action="append", choices=EVERY, help="a stack to plan (default: every stack)"
     )
     parser.add_argument("--out-dir", type=Path, default=Path("build/plan"))
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        for stack, run in run_stacks(args.stack or ALL).items():
+        for stack, run in run_stacks(args.stack or EVERY).items():
             path = args.out_dir / f"plan-{stack}.md"
             path.write_text(render(run))
             print(path)

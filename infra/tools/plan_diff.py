@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from infra.stacks import ALL
+from infra.stacks import EVERY
 from infra.tools.mock_run import REPO_ROOT, DeclaredResource, StackRun, run_stack
 from infra.tools.plan import component_label, resource_label, reviewed_settings
 from infra.tools.plan_settings import flatten, shown
@@ -98,7 +98,7 @@ def render(diffs: dict[str, list[ResourceChange]], base: Path, head: Path) -> st
     return "\n".join(lines) + "\n"
 
 
-def diff_checkouts(base: Path, head: Path, stacks: Sequence[str] = ALL) -> dict[str, list[ResourceChange]]:
+def diff_checkouts(base: Path, head: Path, stacks: Sequence[str] = EVERY) -> dict[str, list[ResourceChange]]:
     return {stack: diff_runs(run_stack(stack, base), run_stack(stack, head)) for stack in stacks}
 
 
@@ -109,12 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--head", type=Path, default=REPO_ROOT, help="checkout with the change (default: this one)"
     )
     parser.add_argument(
-        "--stack", action="append", choices=ALL, help="a stack to compare (default: every stack)"
+        "--stack", action="append", choices=EVERY, help="a stack to compare (default: every stack)"
     )
     parser.add_argument("--out", type=Path, default=Path("build/plan-diff.md"))
     args = parser.parse_args(argv)
     try:
-        diffs = diff_checkouts(args.base.resolve(), args.head.resolve(), args.stack or ALL)
+        diffs = diff_checkouts(args.base.resolve(), args.head.resolve(), args.stack or EVERY)
     except (pulumi.RunError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

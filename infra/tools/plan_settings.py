@@ -25,8 +25,7 @@ REVIEWED: Final = (
     "maxCount",
     "minNodeCount",
     "maxNodeCount",
-    "maxCapacity",
-    "desiredIdle",
+    "maximumConcurrency",
     "retentionInDays",
     "softDeleteRetentionInDays",
     # protection
@@ -44,9 +43,11 @@ REVIEWED: Final = (
     "workloadIdentity.enabled",
     "oidcIssuerProfile.enabled",
     "identity.type",
-    "disablePasswordAuthentication",
-    "overprovision",
-    "upgradePolicy.mode",
+    "agentProfile.kind",
+    "resourcePredictionsProfile.kind",
+    "wellKnownImageName",
+    "openAccess",
+    "permissionProfile.kind",
     "mode",
     "enableAutoScaling",
     "nodeTaints",
@@ -65,8 +66,31 @@ REVIEWED: Final = (
     "enableNodePublicIp",
     "remoteLoginPortPublicAccess",
     "networkPlugin",
+    "privateDNSZone",
+    "vnetSubnetID",
+    "subnetId",
+    "serviceName",
+    "addressPrefix",
+    "addressPrefixes",
+    "groupIds",
+    "privateLinkServiceId",
+    "privateZoneName",
+    "registrationEnabled",
+    "imageBuildCompute",
+    # diagnostics and costs
+    "categoryGroup",
+    "category",
+    "resourceUri",
+    "amount",
+    "timeGrain",
+    "threshold",
+    "thresholdType",
+    "pricingTier",
+    "subPlan",
 )
 MASK: Final = "(secret)"
+# Inputs whose value is a credential though their name does not say so: a webhook URL carries its signature.
+SECRET_INPUTS: Final = frozenset({"serviceUri"})
 
 
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
@@ -103,7 +127,12 @@ def is_reviewed(path: str) -> bool:
 def shown(path: str, value: Any) -> str:
     """A setting's value for a Markdown cell; credentials and secret-looking values are masked."""
     key = _bare(path).rpartition(".")[2]
-    if key.lower() in CREDENTIAL_INPUTS or key == "secretValue" or looks_like_secret(key, value):
+    if (
+        key.lower() in CREDENTIAL_INPUTS
+        or key in SECRET_INPUTS
+        or key == "secretValue"
+        or looks_like_secret(key, value)
+    ):
         return MASK
     if value is None:
         return "(unknown)"

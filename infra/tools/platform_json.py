@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from infra import outputs
 from infra.stacks import ALL, ENVIRONMENTS, SHARED
 from infra.tools import resource_counts
-from infra.tools.mock_run import StackRun, run_stacks
+from infra.tools.mock_run import REPO_ROOT, StackRun, run_stacks
 
 
 class PlatformError(RuntimeError):
@@ -31,11 +33,12 @@ def build(outputs_by_stack: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     missing_stacks = [stack for stack in ALL if stack not in outputs_by_stack]
     if missing_stacks:
         raise PlatformError(f"no outputs for stack(s) {', '.join(missing_stacks)}")
+    required = template_keys()
     problems = [
         f"stack {stack} does not export {key!r}"
         for stack, keys in [
-            (SHARED, outputs.SHARED_KEYS),
-            *((e, outputs.ENVIRONMENT_KEYS) for e in ENVIRONMENTS),
+            (SHARED, required[outputs.PLATFORM_SHARED]),
+            *((e, required[outputs.PLATFORM_ENVIRONMENTS]) for e in ENVIRONMENTS),
         ]
         for key in keys
         if key not in outputs_by_stack[stack]
@@ -43,10 +46,17 @@ def build(outputs_by_stack: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     if problems:
         raise PlatformError("; ".join(problems) + " (run `pulumi up` for it first)")
     return {
-        outputs.PLATFORM_SHARED: {key: outputs_by_stack[SHARED][key] for key in outputs.SHARED_KEYS},
-        outputs.PLATFORM_ENVIRONMENTS: {
-            env: {key: outputs_by_stack[env][key] for key in outputs.ENVIRONMENT_KEYS} for env in ENVIRONMENTS
-        },
+        outputs.PLATFORM_SHARED: dict(outputs_by_stack[SHARED]),
+        outputs.PLATFORM_ENVIRONMENTS: {env: dict(outputs_by_stack[env]) for env in ENVIRONMENTS},
+    }
+
+
+def template_keys() -> dict[str, list[str]]:
+    """The outputs the copier template reads, as copier.yml lists them for its own check."""
+    questions = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+    return {
+        outputs.PLATFORM_SHARED: questions["platform_shared_keys"]["default"],
+        outputs.PLATFORM_ENVIRONMENTS: questions["platform_environment_keys"]["default"],
     }
 
 

@@ -29,7 +29,7 @@ from pulumi_policy import (
 
 from infra.policies.policies import POLICIES
 from infra.policies.props import short_type
-from infra.stacks import ALL
+from infra.stacks import EVERY
 from infra.tools import stack_config
 from infra.tools.mock_run import REPO_ROOT, StackRun, Transformation, run_stack, run_stacks
 
@@ -144,12 +144,12 @@ def _report(stacks: Sequence[str]) -> Iterator[str | Violation]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--stack", action="append", choices=ALL, help="a stack to check (default: every stack)"
+        "--stack", action="append", choices=EVERY, help="a stack to check (default: every stack)"
     )
     args = parser.parse_args(argv)
     failed = False
     try:
-        for line in _report(args.stack or ALL):
+        for line in _report(args.stack or EVERY):
             failed = failed or (isinstance(line, Violation) and line.mandatory)
             print(line)
     except pulumi.RunError as error:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from infra.tools.mock_run import REPO_ROOT
+from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT
 
 REPEATS = 3
 PROJECT_COUNTS = (0, 10, 25, 50)
@@ -62,9 +62,11 @@ def run_python(code: str, root: Path) -> dict:
 
 def checkout_with_projects(count: int, into: Path) -> Path:
     root = into / f"projects-{count}"
-    shutil.copytree(REPO_ROOT / "infra", root / "infra", ignore=shutil.ignore_patterns("__pycache__"))
-    for stack_file in REPO_ROOT.glob("Pulumi.*yaml"):
-        shutil.copy(stack_file, root / stack_file.name)
+    for part in PROGRAM_PARTS:
+        if (REPO_ROOT / part).is_dir():
+            shutil.copytree(REPO_ROOT / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(REPO_ROOT / part, root / part)
     project = yaml.safe_load((root / "Pulumi.yaml").read_text())
     project["config"]["projects"]["default"] = [
         {

@@ -3,14 +3,15 @@
 Flux reconciles `clusters/<env>` (the Kustomization the environment stack creates), which holds more Flux
 Kustomizations; each of those builds its own path and runs post-build substitution over the result. This
 module does the same with `kubectl kustomize` and the subset of Flux's envsubst the manifests use, and
-renders one project namespace the way the stack's `platform-ns-<slug>` Kustomization does.
+renders one project namespace the way the stack's `platform-ns-<slug>` Kustomization does. What the stack
+itself creates in the cluster (its Flux objects, `cluster-values`, the project namespaces) comes from the
+program run under mocks, as the manifests pulumi-kubernetes would apply.
 
     python -m tests.gitops.flux_render dev     # print everything Flux would apply to dev
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ from infra.tools.mock_run import run_stack
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 CLUSTER_VALUES = gitops.CLUSTER_VALUES
+CLUSTER_SIZES = gitops.CLUSTER_SIZES
 # Stands in for any onboarded project: the base renders the same for every slug.
 SAMPLE_PROJECT = "credit-scoring"
 
@@ -89,12 +91,12 @@ def find(objects: list[dict[str, Any]], kind: str, name: str, namespace: str | N
     raise RenderError(f"no {kind} {namespace}/{name}")
 
 
-def _variables(post_build: Mapping[str, Any], entry: list[dict[str, Any]]) -> dict[str, str]:
+def _variables(post_build: Mapping[str, Any], sources: list[dict[str, Any]]) -> dict[str, str]:
     """Variables of a Flux post-build: substituteFrom in order, then substitute, which wins."""
     variables: dict[str, str] = {}
     for ref in post_build.get("substituteFrom", []):
         try:
-            source = find(entry, ref["kind"], ref["name"], gitops.FLUX_NAMESPACE)
+            source = find(sources, ref["kind"], ref["name"], gitops.FLUX_NAMESPACE)
         except RenderError:
             if ref.get("optional", False):
                 continue
@@ -104,10 +106,11 @@ def _variables(post_build: Mapping[str, Any], entry: list[dict[str, Any]]) -> di
     return variables
 
 
-def render_path(path: str, post_build: Mapping[str, Any] | None, entry: list[dict[str, Any]]) -> str:
-    """Build a Flux Kustomization's path (relative to the repository root) and run its post-build."""
+def render_path(path: str, post_build: Mapping[str, Any] | None, sources: list[dict[str, Any]]) -> str:
+    """Build a Flux Kustomization's path (relative to the repository root) and run its post-build, whose
+    ConfigMaps are looked up in `sources`."""
     text = kustomize_build(REPO_ROOT / path)
-    return text if post_build is None else substitute(text, _variables(post_build, entry))
+    return text if post_build is None else substitute(text, _variables(post_build, sources))
 
 
 @dataclass(frozen=True)
@@ -119,19 +122,35 @@ class ClusterRender:
     entry: list[dict[str, Any]]
     # Every Flux Kustomization of the entry, by name: what it applies after substitution.
     layers: dict[str, list[dict[str, Any]]]
-    # One project namespace, as the stack's platform-ns-<slug> Kustomization renders it.
+    # One project namespace's base, as the stack's platform-ns-<slug> Kustomization renders it.
     project: list[dict[str, Any]]
+    # What the environment stack creates in the cluster itself.
+    stack: list[dict[str, Any]]
 
     @property
     def kustomizations(self) -> list[dict[str, Any]]:
         return [obj for obj in self.entry if obj["kind"] == "Kustomization"]
 
     @property
+    def sizes(self) -> dict[str, str]:
+        return find(self.entry, "ConfigMap", CLUSTER_SIZES, gitops.FLUX_NAMESPACE)["data"]
+
+    @property
+    def stack_values(self) -> dict[str, str]:
+        return find(self.stack, "ConfigMap", CLUSTER_VALUES, gitops.FLUX_NAMESPACE)["data"]
+
+    @property
     def values(self) -> dict[str, str]:
-        return find(self.entry, "ConfigMap", CLUSTER_VALUES, gitops.FLUX_NAMESPACE)["data"]
+        """Every value a Kustomization of this cluster can substitute."""
+        return {**self.sizes, **self.stack_values}
 
     def objects(self) -> list[dict[str, Any]]:
-        return [*self.entry, *(obj for layer in self.layers.values() for obj in layer), *self.project]
+        return [
+            *self.entry,
+            *(obj for layer in self.layers.values() for obj in layer),
+            *self.project,
+            *self.stack,
+        ]
 
 
 def kubernetes_version(environment: str) -> str:
@@ -139,32 +158,32 @@ def kubernetes_version(environment: str) -> str:
     return stack_config.load(environment, REPO_ROOT)[f"{PROJECT}:aksKubernetesVersion"]
 
 
-@functools.cache
-def project_post_build(environment: str, slug: str) -> dict[str, Any]:
-    """The post-build the environment stack declares for one project's namespace Kustomization: taken
-    from the program under mocks, so gitops/ is rendered exactly as that stack would have Flux do it."""
-    (platform,) = [
-        configuration
-        for configuration in run_stack(environment).of_type(
-            "azure-native:kubernetesconfiguration:FluxConfiguration"
-        )
-        if configuration.inputs["fluxConfigurationName"] == gitops.FLUX_SOURCE
-    ]
-    return platform.inputs["kustomizations"][gitops.project_namespace_kustomization(slug)]["postBuild"]
+def stack_objects(environment: str) -> list[dict[str, Any]]:
+    """The Kubernetes objects the environment stack creates, from the program under mocks, so gitops/ is
+    rendered exactly as that stack would have Flux do it."""
+    return [dict(resource.inputs) for resource in run_stack(environment).kubernetes_objects()]
 
 
 def render_cluster(environment: str, project_slug: str = SAMPLE_PROJECT) -> ClusterRender:
-    entry_text = kustomize_build(REPO_ROOT / gitops.cluster_path(environment))
-    entry = parse(entry_text)
+    stack = stack_objects(environment)
+    entry = parse(kustomize_build(REPO_ROOT / gitops.cluster_path(environment)))
+    # Flux finds a post-build's ConfigMaps among everything in flux-system: the entry's and the stack's.
+    sources = [*entry, *stack]
     layers = {
-        obj["metadata"]["name"]: parse(render_path(obj["spec"]["path"], obj["spec"].get("postBuild"), entry))
+        obj["metadata"]["name"]: parse(
+            render_path(obj["spec"]["path"], obj["spec"].get("postBuild"), sources)
+        )
         for obj in entry
         if obj["kind"] == "Kustomization"
     }
-    project = parse(
-        render_path(gitops.PROJECT_NAMESPACE_PATH, project_post_build(environment, project_slug), entry)
+    namespace_base = find(
+        stack,
+        "Kustomization",
+        gitops.kustomization_name(gitops.project_namespace_kustomization(project_slug)),
+        gitops.FLUX_NAMESPACE,
     )
-    return ClusterRender(environment, kubernetes_version(environment), entry, layers, project)
+    project = parse(render_path(gitops.PROJECT_NAMESPACE_PATH, namespace_base["spec"]["postBuild"], sources))
+    return ClusterRender(environment, kubernetes_version(environment), entry, layers, project, stack)
 
 
 if __name__ == "__main__":

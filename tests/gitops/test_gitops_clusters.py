@@ -7,16 +7,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from packaging.version import Version
 
 from infra import gitops, naming
 from infra.stacks import ENVIRONMENTS
 from tests.gitops.flux_render import (
+    CLUSTER_SIZES,
     CLUSTER_VALUES,
     REPO_ROOT,
     ClusterRender,
     find,
-    kubernetes_version,
     kustomize_build,
     render_cluster,
 )
@@ -24,9 +23,8 @@ from tests.gitops.manifest_schemas import CrdSchemas, object_name, validation_er
 
 # Namespaces AKS itself provides; everything else a manifest refers to must be created by the tree.
 AKS_NAMESPACES = frozenset({"kube-system", gitops.FLUX_NAMESPACE})
-STACK_VARIABLES = frozenset(
-    {gitops.PROJECT_NAMESPACE_VAR, gitops.PROJECT_SLUG_VAR, gitops.PROJECT_ENVIRONMENT_VAR}
-)
+# What a platform-ns-<slug> Kustomization substitutes itself, per project.
+STACK_VARIABLES = frozenset({gitops.PROJECT_NAMESPACE_VAR})
 GITOPS = REPO_ROOT / "gitops"
 
 
@@ -61,7 +59,7 @@ def test_every_flux_path_is_a_kustomize_directory(cluster: ClusterRender) -> Non
 def test_entry_point_is_thin(cluster: ClusterRender) -> None:
     kinds = sorted({obj["kind"] for obj in cluster.entry})
     assert kinds == ["ConfigMap", "Kustomization"]
-    assert [obj["metadata"]["name"] for obj in by_kind(cluster.entry, "ConfigMap")] == [CLUSTER_VALUES]
+    assert [obj["metadata"]["name"] for obj in by_kind(cluster.entry, "ConfigMap")] == [CLUSTER_SIZES]
     # The stack's Kustomization for clusters/<env> has no post-build, so nothing there is substituted.
     assert "$" not in kustomize_build(REPO_ROOT / gitops.cluster_path(cluster.environment))
 
@@ -73,6 +71,9 @@ def test_kustomizations_reconcile_this_repository(cluster: ClusterRender) -> Non
         assert kustomization["spec"]["prune"] is True
         substitute_from = kustomization["spec"]["postBuild"]["substituteFrom"]
         assert {"kind": "ConfigMap", "name": CLUSTER_VALUES} in substitute_from
+        assert {"kind": "ConfigMap", "name": CLUSTER_SIZES} in substitute_from
+        # Under the extension's multi-tenancy lockdown, flux-system has no default account to apply as.
+        assert kustomization["spec"]["serviceAccountName"] == gitops.PLATFORM_APPLIER
 
 
 def test_dependencies_resolve_in_one_order(cluster: ClusterRender) -> None:
@@ -112,18 +113,19 @@ def test_namespaces_exist_and_declare_pod_security(cluster: ClusterRender) -> No
 
 
 def project_namespace(cluster: ClusterRender) -> dict[str, Any]:
-    (namespace,) = by_kind(cluster.project, "Namespace")
-    return namespace
+    """The project's namespace, which the stack creates; the base fills it."""
+    (name,) = {obj["metadata"]["namespace"] for obj in cluster.project}
+    return find(cluster.stack, "Namespace", name)
 
 
 def test_project_namespace_is_restricted_and_denies_by_default(cluster: ClusterRender) -> None:
     namespace = project_namespace(cluster)
     labels = namespace["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    # Enforced at the oldest version any cluster runs, so no cluster enforces rules it does not know.
-    oldest = min((kubernetes_version(env) for env in ENVIRONMENTS), key=Version)
-    assert labels["pod-security.kubernetes.io/enforce-version"] == f"v{oldest}"
-    assert labels[f"mlops-platform/{gitops.PROJECT_ENVIRONMENT_VAR}"] == cluster.environment
+    # Enforced at the cluster's own version, so no cluster enforces rules it does not know, and an upgrade
+    # (a reviewed change of the stack file, dev first) is when enforcement moves.
+    assert labels["pod-security.kubernetes.io/enforce-version"] == f"v{cluster.kubernetes_version}"
+    assert labels["mlops-platform/environment"] == cluster.environment
     deny = find(cluster.project, "NetworkPolicy", "default-deny", namespace["metadata"]["name"])
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     assert {obj["kind"] for obj in cluster.project} >= {"ResourceQuota", "LimitRange", "NetworkPolicy"}
@@ -145,19 +147,20 @@ def test_every_substituted_value_comes_from_each_cluster(cluster: ClusterRender)
         for path in (GITOPS / "infrastructure").rglob("*.yaml")
         for match in re.findall(r"\$\{([_a-zA-Z][_a-zA-Z0-9]*)", path.read_text())
     }
-    # A value that only a default supplies would make the clusters differ by omission. `environment` is
-    # both: the stack sets it for project namespaces, the cluster for its own layers.
-    assert set(cluster.values) == (used - STACK_VARIABLES) | {gitops.PROJECT_ENVIRONMENT_VAR}
-    assert cluster.values[gitops.PROJECT_ENVIRONMENT_VAR] == cluster.environment
+    # A value that only a default supplies would make the clusters differ by omission.
+    assert set(cluster.values) == used - STACK_VARIABLES
+    # One source for each value: what the stack knows is not repeated among the cluster's sizes.
+    assert not set(cluster.sizes) & set(cluster.stack_values)
+    assert cluster.stack_values[gitops.ENVIRONMENT_VAR] == cluster.environment
 
 
 def test_flagger_can_shift_weight_and_measure_it(cluster: ClusterRender) -> None:
     controllers = cluster.layers["platform-controllers"]
-    flagger = find(controllers, "HelmRelease", "flagger", "flagger-system")["spec"]["values"]
+    flagger = find(controllers, "HelmRelease", "flagger", "flux-system")["spec"]["values"]
     # `kubernetes` would mean blue/green only; nginx shifts canary weight through the ingress.
     assert flagger["meshProvider"] == "nginx"
     assert flagger["prometheus"]["install"] is True
-    nginx = find(controllers, "HelmRelease", "ingress-nginx", "ingress-nginx")["spec"]["values"]["controller"]
+    nginx = find(controllers, "HelmRelease", "ingress-nginx", "flux-system")["spec"]["values"]["controller"]
     assert nginx["metrics"]["enabled"] is True
     assert nginx["podAnnotations"]["prometheus.io/scrape"] == "true"
     ingress_class = nginx["ingressClassResource"]["name"]

@@ -6,15 +6,37 @@ from typing import Any
 import pulumi
 
 from infra.config import PROJECT
+from infra.pulumi_internals import Registration
 from infra.tools.mock_run import DeclaredResource, PlatformMocks, RecordingMonitor
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000123"
 TAGS = {"environment": "dev", "project": "mlops-platform", "owner": "team@contoso.com", "cost-center": "cc-1"}
 
 
+class RequestMonitor(RecordingMonitor):
+    """Also keeps each registration request as sent: resource options and secret markers included."""
+
+    def __init__(self, platform_mocks: PlatformMocks) -> None:
+        super().__init__(platform_mocks)
+        self.requests: list[Any] = []
+
+    def keep(self, registration: Registration) -> None:
+        super().keep(registration)
+        self.requests.append(registration.request)
+
+
 class Recorder:
-    def __init__(self, monitor: RecordingMonitor) -> None:
+    def __init__(self, monitor: RequestMonitor) -> None:
         self._monitor = monitor
+
+    def requests(self, type_: str) -> list[Any]:
+        """Registration requests of resources of `type_`, as the engine would receive them."""
+        return [request for request in self._monitor.requests if request.type == type_]
+
+    def request(self, type_: str) -> Any:
+        found = self.requests(type_)
+        assert len(found) == 1, f"expected one {type_}, found {len(found)}"
+        return found[0]
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [resource for resource in self._monitor.declared if resource.type == type_]
@@ -31,8 +53,8 @@ class Recorder:
 
 def start_recording(stack: str = "dev") -> Recorder:
     """A fresh mock runtime (a new root stack) whose registrations the returned recorder holds."""
-    mocks = PlatformMocks(SUBSCRIPTION, shared_outputs={})
-    monitor = RecordingMonitor(mocks)
+    mocks = PlatformMocks(stack, SUBSCRIPTION, references={})
+    monitor = RequestMonitor(mocks)
     pulumi.runtime.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     return Recorder(monitor)

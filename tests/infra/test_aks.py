@@ -3,17 +3,14 @@ from typing import Any
 
 import pytest
 
-from infra import gitops, naming
-from infra.components.aks import Aks, AksArgs, FluxProject
+from infra import address_plan, gitops, naming, roles
+from infra.components.aks import Aks, AksArgs
 from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
-PROJECTS = [
-    FluxProject("credit-scoring", "credit-scoring", "https://dev.azure.com/c/p/_git/credit-scoring"),
-    FluxProject("fraud", "fraud", "https://dev.azure.com/c/p/_git/fraud"),
-]
+NODE_SUBNET = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"
 
 
-def build(auth_secret: str = "") -> Aks:
+def build(node_subnet_id: str | None = None) -> Aks:
     return Aks(
         "aks",
         AksArgs(
@@ -32,10 +29,9 @@ def build(auth_secret: str = "") -> Aks:
             subscription_id=SUBSCRIPTION,
             registry_id="/subscriptions/s/resourceGroups/rg-mlops-dev/providers/Microsoft.ContainerRegistry/registries/cr",
             log_analytics_workspace_id="/log",
-            gitops_repository_url="https://dev.azure.com/c/p/_git/mlops-platform",
-            gitops_branch="main",
-            gitops_auth_secret=auth_secret,
-            projects=PROJECTS,
+            node_subnet_id=node_subnet_id,
+            control_plane_identity_name="id-mlops-dev-aks",
+            flux_client_id="flux-client-id",
             tags=TAGS,
         ),
     )
@@ -74,45 +70,72 @@ def test_gpu_pool_autoscales_from_zero_with_taint_and_label(recorder: Recorder) 
 
 def test_kubelet_identity_gets_acr_pull_on_the_registry(recorder: Recorder) -> None:
     resolve(lambda: build().cluster_id)
-    (assignment,) = recorder.of_type("azure-native:authorization:RoleAssignment")
+    (assignment,) = recorder.of_type("azure-native:authorization:RoleAssignment")  # public: AcrPull only
     assert assignment.inputs["roleDefinitionId"].endswith("/7f951dda-4ed3-4680-a7ca-43fe172d538d")
     assert assignment.inputs["principalId"] == "aks-mlops-dev-kubelet-object-id"
     assert assignment.inputs["scope"].endswith("/registries/cr")
 
 
-def test_flux_configurations_depend_on_the_extension_one_per_project_plus_the_cluster(
-    recorder: Recorder,
-) -> None:
-    resolve(lambda: build().cluster_name)
+def test_flux_extension_federates_source_controller_with_the_flux_identity(recorder: Recorder) -> None:
+    extension_id = resolve(lambda: build().flux_extension_id)
     extension = recorder.one("azure-native:kubernetesconfiguration:Extension")
+    assert extension.id == extension_id
     assert extension.inputs["extensionType"] == "microsoft.flux"
-    configurations = {
-        c.inputs["fluxConfigurationName"]: c
-        for c in recorder.of_type("azure-native:kubernetesconfiguration:FluxConfiguration")
+    assert extension.inputs["scope"]["cluster"]["releaseNamespace"] == gitops.FLUX_NAMESPACE
+    assert extension.inputs["configurationSettings"] == {
+        "workloadIdentity.enable": "true",
+        "workloadIdentity.azureClientId": "flux-client-id",
+        "workloadIdentity.azureTenantId": "tenant",
     }
-    assert set(configurations) == {gitops.FLUX_SOURCE, "credit-scoring", "fraud"}
-    for configuration in configurations.values():
-        assert extension.urn in configuration.dependencies
-    platform = configurations[gitops.FLUX_SOURCE].inputs
-    assert platform["kustomizations"][gitops.CLUSTER_KUSTOMIZATION]["path"] == gitops.cluster_path("dev")
-    namespace = platform["kustomizations"][gitops.project_namespace_kustomization("fraud")]
-    assert namespace["dependsOn"] == [gitops.CLUSTER_KUSTOMIZATION]
-    assert namespace["postBuild"]["substitute"][gitops.PROJECT_NAMESPACE_VAR] == "fraud"
-    assert namespace["postBuild"]["substituteFrom"] == [
-        {"kind": "ConfigMap", "name": gitops.CLUSTER_VALUES, "optional": False}
+    # No credential reaches the extension: Flux's sources are the stack's, with `provider: azure`.
+    assert "configurationProtectedSettings" not in extension.inputs
+    assert not recorder.of_type("azure-native:kubernetesconfiguration:FluxConfiguration")
+
+
+def assert_private_api_server(cluster: Mapping[str, Any]) -> None:
+    access = cluster["apiServerAccessProfile"]
+    assert access["enablePrivateCluster"] is True
+    assert access["enablePrivateClusterPublicFQDN"] is False
+    assert "authorizedIPRanges" not in access
+
+
+def test_without_a_node_subnet_the_api_server_is_public_and_says_so(recorder: Recorder) -> None:
+    resolve(lambda: build().cluster_id)
+    cluster = recorder.one("azure-native:containerservice:ManagedCluster").inputs
+    assert cluster["apiServerAccessProfile"] == {"enablePrivateCluster": False}
+    assert cluster["identity"]["type"] == "SystemAssigned"
+    assert "vnetSubnetID" not in cluster["agentPoolProfiles"][0]
+
+
+def test_private_cluster_nodes_sit_in_the_subnet_its_identity_may_join(recorder: Recorder) -> None:
+    resolve(lambda: build(node_subnet_id=NODE_SUBNET).cluster_id)
+    cluster = recorder.one("azure-native:containerservice:ManagedCluster")
+    assert_private_api_server(cluster.inputs)
+    assert cluster.inputs["apiServerAccessProfile"]["privateDNSZone"] == "system"
+    assert cluster.inputs["agentPoolProfiles"][0]["vnetSubnetID"] == NODE_SUBNET
+    assert recorder.one("azure-native:containerservice:AgentPool").inputs["vnetSubnetID"] == NODE_SUBNET
+    (identity_id,) = cluster.inputs["identity"]["userAssignedIdentities"]
+    assert cluster.inputs["identity"]["type"] == "UserAssigned" and identity_id.endswith("/id-mlops-dev-aks")
+    network = cluster.inputs["networkProfile"]
+    assert (network["podCidr"], network["serviceCidr"], network["dnsServiceIP"]) == (
+        address_plan.AKS_POD_CIDR,
+        address_plan.AKS_SERVICE_CIDR,
+        address_plan.AKS_DNS_SERVICE_IP,
+    )
+    [subnet_grant] = [
+        a
+        for a in recorder.of_type("azure-native:authorization:RoleAssignment")
+        if a.inputs["roleDefinitionId"].endswith(roles.guid(roles.NETWORK_CONTRIBUTOR))
     ]
-    project = configurations["fraud"].inputs
-    assert project["scope"] == "namespace" and project["namespace"] == "fraud"
-    assert project["gitRepository"]["url"].endswith("/_git/fraud")
-    assert project["kustomizations"]["app"]["path"] == gitops.project_overlay_path("dev")
-    assert "localAuthRef" not in project["gitRepository"]
+    assert subnet_grant.inputs["scope"] == NODE_SUBNET
+    assert subnet_grant.inputs["principalId"] == "id-mlops-dev-aks-principal-id"
+    # The right exists before the cluster that needs it.
+    assert subnet_grant.urn in cluster.dependencies
 
 
-def test_git_credentials_come_from_a_cluster_secret_never_from_config(recorder: Recorder) -> None:
-    resolve(lambda: build(auth_secret="flux-git-auth").cluster_name)
-    for configuration in recorder.of_type("azure-native:kubernetesconfiguration:FluxConfiguration"):
-        assert configuration.inputs["gitRepository"]["localAuthRef"] == "flux-git-auth"
-        assert "configurationProtectedSettings" not in configuration.inputs
+def test_check_rejects_a_public_api_server() -> None:
+    with pytest.raises(AssertionError):
+        assert_private_api_server({"apiServerAccessProfile": {"enablePrivateCluster": False}})
 
 
 def test_check_rejects_a_gpu_pool_that_keeps_a_node() -> None:

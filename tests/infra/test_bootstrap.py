@@ -63,3 +63,66 @@ def test_names_fit_azure_limits_with_the_longest_prefix(tmp_path: Path) -> None:
     vault = next(c for c in calls if c.startswith("keyvault create")).split()[3]
     assert len(account) <= 24 and account.isalnum()
     assert len(vault) <= 24
+
+
+def test_the_script_and_the_program_name_the_same_backend(tmp_path: Path) -> None:
+    from infra.bootstrap.backend import assignments
+
+    expected = assignments()
+    completed, calls = run(tmp_path, expected["STATE_SUBSCRIPTION"], "westeurope", expected["PREFIX"])
+    assert completed.returncode == 0, completed.stderr
+    account = next(c for c in calls if c.startswith("storage account create")).split()[4]
+    assert account == expected["STATE_ACCOUNT"]
+    assert expected["SECRETS_PROVIDER"] in completed.stdout
+    assert "for stack in bootstrap shared dev qa prod" in completed.stdout
+
+
+FAKE_PULUMI = """#!/usr/bin/env bash
+echo "pulumi $*" >> "$AZ_LOG"
+case "$1" in stack) [ "$2" = select ] && exit 1 ;; esac
+exit 0
+"""
+
+
+def test_make_bootstrap_creates_the_backend_initialises_every_stack_then_runs_the_bootstrap_stack(
+    tmp_path: Path,
+) -> None:
+    from infra.bootstrap.backend import assignments
+    from infra.stacks import EVERY
+
+    for name, text in (("az", FAKE_AZ), ("pulumi", FAKE_PULUMI)):
+        tool = tmp_path / name
+        tool.write_text(text)
+        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    log = tmp_path / "calls.log"
+    environment = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}", "AZ_LOG": str(log)}
+    completed = subprocess.run(
+        ["make", "--no-print-directory", "bootstrap"],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    calls = log.read_text().splitlines()
+    pulumi = [call for call in calls if call.startswith("pulumi ")]
+    expected = assignments()
+    assert pulumi[0] == f"pulumi login {expected['BACKEND_URL']}"
+    initialised = [call.split()[3] for call in pulumi if call.startswith("pulumi stack init")]
+    assert initialised == list(EVERY)
+    assert all(f"--secrets-provider {expected['SECRETS_PROVIDER']}" in c for c in pulumi if "stack init" in c)
+    assert pulumi[-1] == "pulumi up --stack bootstrap"
+    assert any(call.startswith("storage account create") for call in calls)
+
+
+def test_make_bootstrap_without_the_pulumi_cli_says_where_to_get_it(tmp_path: Path) -> None:
+    environment = {**os.environ, "PATH": "/usr/bin:/bin"}
+    completed = subprocess.run(
+        ["make", "--no-print-directory", "bootstrap"],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode != 0
+    assert "needs the Pulumi CLI" in completed.stderr

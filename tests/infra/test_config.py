@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from infra import config
+from infra.stacks import BOOTSTRAP
 from infra.tools import stack_config
-from infra.tools.mock_run import REPO_ROOT
+from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -32,8 +33,13 @@ def checkout(tmp_path: Path, stack: str, edit: Edit, project_edit: Edit | None =
     return tmp_path
 
 
-def load(root: Path, stack: str) -> config.EnvironmentSettings | config.SharedSettings:
-    pulumi.runtime.set_all_config(stack_config.load(stack, root))
+def load(
+    root: Path, stack: str, secret_keys: list[str] | None = None
+) -> config.EnvironmentSettings | config.SharedSettings | config.BootstrapSettings:
+    # Secret keys are reset on every load: they outlive a test in the runtime's context otherwise.
+    pulumi.runtime.set_all_config(stack_config.load(stack, root), secret_keys or [])
+    if stack == BOOTSTRAP:
+        return config.load_bootstrap(stack, root)
     return config.load_environment(stack) if config.is_environment(stack) else config.load_shared(stack)
 
 
@@ -154,18 +160,54 @@ BAD_CONFIG = [
         ["aksSystemNodeMax = 2", "at least aksSystemNodeMin (3)"],
     ),
     (
-        "ssh key not a public key",
+        "a GPU size for the deploy agents",
         "dev",
-        setter(f"{P}:agentSshPublicKey", "hunter2"),
+        setter(f"{P}:agentVmSize", "Standard_NC4as_T4_v3"),
         None,
-        ["OpenSSH public key"],
+        ["agentVmSize = 'Standard_NC4as_T4_v3'", "need no GPU"],
     ),
     (
-        "idle agents above the maximum",
+        "more agents than the guardrail allows",
         "dev",
-        setter(f"{P}:agentDesiredIdle", 9),
+        setter(f"{P}:agentMaxConcurrency", 50),
         None,
-        ["agentDesiredIdle = 9", "from 0 to 2"],
+        ["agentMaxConcurrency = 50", "from 1 to 20"],
+    ),
+    (
+        "a GPU image that is no gallery image",
+        "dev",
+        setter(f"{P}:agentGpuImage", "ubuntu-24.04/latest"),
+        None,
+        ["agentGpuImage = 'ubuntu-24.04/latest'", "Azure Compute Gallery image id"],
+    ),
+    (
+        "a GPU image in another subscription",
+        "dev",
+        setter(
+            f"{P}:agentGpuImage",
+            "/subscriptions/00000000-0000-0000-0000-0000000000a2/resourceGroups/rg/providers/"
+            "Microsoft.Compute/galleries/g/images/cuda",
+        ),
+        None,
+        ["agentGpuImage", "environment's subscription 00000000-0000-0000-0000-0000000000d1"],
+    ),
+    (
+        "a GPU pool in an isolated environment",
+        "qa",
+        setter(
+            f"{P}:agentGpuImage",
+            "/subscriptions/00000000-0000-0000-0000-0000000000a2/resourceGroups/rg/providers/"
+            "Microsoft.Compute/galleries/g/images/cuda/versions/1.0.0",
+        ),
+        None,
+        ["agentGpuImage", "network-isolated environment takes no GPU pool"],
+    ),
+    (
+        "no DevOpsInfrastructure principal",
+        "prod",
+        deleter(f"{P}:devopsInfrastructurePrincipalId"),
+        None,
+        ["devopsInfrastructurePrincipalId = ''", "az ad sp list --display-name DevOpsInfrastructure"],
     ),
     ("undeclared key", "dev", setter(f"{P}:gpuCount", 2), None, ["mlops-platform:gpuCount is not declared"]),
     (
@@ -176,11 +218,110 @@ BAD_CONFIG = [
         ["dev.azure.com"],
     ),
     (
+        "bootstrap subscription not a GUID",
+        "bootstrap",
+        setter("azure-native:subscriptionId", "contoso-prod"),
+        None,
+        ["subscriptionId = 'contoso-prod'", "subscription GUID"],
+    ),
+    (
+        "bootstrap without an administrator to approve the shared stack",
+        "bootstrap",
+        deleter(f"{P}:approvers"),
+        None,
+        ["approvers = []", "at least one approver"],
+    ),
+    (
+        "bootstrap approver named twice",
+        "bootstrap",
+        setter(f"{P}:approvers", ["[ml-platform]\\Admins", "[ml-platform]\\Admins"]),
+        None,
+        ["approvers", "must not repeat an entry"],
+    ),
+    (
+        "approver group of another project",
+        "qa",
+        setter(f"{P}:approvers", ["[payments]\\Leads"]),
+        None,
+        ["approvers", "[ml-platform]\\<group>"],
+    ),
+    (
         "projects not a list",
         "dev",
         setter(f"{P}:projects", "credit-scoring"),
         None,
         ["projects", "must be a list"],
+    ),
+    (
+        "isolation without a registry that takes private endpoints",
+        "dev",
+        setter(f"{P}:networkIsolation", True),
+        None,
+        ["acrSku = 'Standard'", "networkIsolation needs Premium"],
+    ),
+    (
+        "address space too small for the subnets",
+        "prod",
+        setter(f"{P}:networkAddressSpace", "10.60.0.0/24"),
+        None,
+        ["networkAddressSpace = '10.60.0.0/24'", "/22 or larger"],
+    ),
+    (
+        "address space over AKS's service range",
+        "qa",
+        setter(f"{P}:networkAddressSpace", "10.0.0.0/16"),
+        None,
+        ["overlaps AKS's range 10.0.0.0/16"],
+    ),
+    (
+        "public address space",
+        "dev",
+        setter(f"{P}:networkAddressSpace", "20.1.0.0/16"),
+        None,
+        ["private IPv4"],
+    ),
+    (
+        "nobody to alert",
+        "dev",
+        setter(f"{P}:alertEmails", []),
+        None,
+        ["alertEmails = []", "needs an alert receiver"],
+    ),
+    (
+        "alert address not an address",
+        "qa",
+        setter(f"{P}:alertEmails", ["oncall"]),
+        None,
+        ["e-mail addresses"],
+    ),
+    (
+        "webhook in plain text",
+        "prod",
+        setter(f"{P}:teamsWebhookUrl", "https://prod-01.westeurope.logic.azure.com/workflows/x?sig=abc"),
+        None,
+        ["teamsWebhookUrl is plain text", "pulumi config set --secret"],
+    ),
+    ("budget of nothing", "dev", setter(f"{P}:monthlyBudget", 0), None, ["monthlyBudget = 0", "from 1 to"]),
+    (
+        "thresholds not rising",
+        "dev",
+        setter(f"{P}:budgetAlertThresholds", [80, 50]),
+        None,
+        ["budgetAlertThresholds = [80, 50]", "rising percentages"],
+    ),
+    (
+        "more thresholds than a budget has notifications",
+        "qa",
+        setter(f"{P}:budgetAlertThresholds", [10, 20, 30, 40, 50]),
+        None,
+        ["1 to 4 rising"],
+    ),
+    (
+        "key vault generation out of range",
+        "prod",
+        setter(f"{P}:keyVaultGeneration", 0),
+        None,
+        ["keyVaultGeneration = 0", "from 1 to 99"],
     ),
 ]
 
@@ -247,7 +388,11 @@ def test_stack_files_differ_only_in_decisions() -> None:
                 "aksGpuNodeMax",
                 "amlCpuMaxNodes",
                 "amlGpuMaxNodes",
-                "agentMaxCapacity",
+                "agentMaxConcurrency",
+                "agentGpuImage",
+                "networkIsolation",
+                "defenderPlans",
+                "monthlyBudget",
             )
         ),
     }
@@ -260,10 +405,38 @@ def test_stack_files_differ_only_in_decisions() -> None:
     assert differing <= decisions, f"stack files differ in non-decisions: {sorted(differing - decisions)}"
 
 
+WEBHOOK_KEY = f"{P}:teamsWebhookUrl"
+
+
+def test_a_secret_webhook_is_taken(tmp_path: Path) -> None:
+    url = "https://prod-01.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=abc"
+    root = checkout(tmp_path, "prod", setter(WEBHOOK_KEY, url))
+    settings = load(root, "prod", secret_keys=[WEBHOOK_KEY])
+    assert isinstance(settings, config.EnvironmentSettings)
+    assert settings.alerts.teams_webhook_url == url
+
+
+def test_a_bad_secret_is_reported_without_its_value(tmp_path: Path) -> None:
+    root = checkout(tmp_path, "prod", setter(WEBHOOK_KEY, "http://hooks.contoso.com/sig=hunter2"))
+    with pytest.raises(config.ConfigError) as raised:
+        load(root, "prod", secret_keys=[WEBHOOK_KEY])
+    assert str(raised.value) == f"Pulumi.prod.yaml: {WEBHOOK_KEY} (secret): must be an https:// URL"
+
+
+def test_isolation_follows_the_stack_files() -> None:
+    dev, qa, prod = (load(REPO_ROOT, stack) for stack in ("dev", "qa", "prod"))
+    assert isinstance(dev, config.EnvironmentSettings) and not dev.network.isolated
+    assert isinstance(qa, config.EnvironmentSettings) and qa.network.isolated and qa.acr_sku == "Premium"
+    assert isinstance(prod, config.EnvironmentSettings) and prod.network.isolated
+
+
 def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path) -> None:
+    for part in PROGRAM_PARTS:
+        if (REPO_ROOT / part).is_dir():
+            shutil.copytree(REPO_ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(REPO_ROOT / part, tmp_path / part)
     root = checkout(tmp_path, "dev", setter(f"{P}:aksGpuNodeMax", 0))
-    shutil.copytree(REPO_ROOT / "infra", root / "infra", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO_ROOT / "Pulumi.shared.yaml", root / "Pulumi.shared.yaml")
     completed = subprocess.run(
         [sys.executable, "-m", "infra.tools.mock_run", "--stack", "dev"],
         cwd=root,
@@ -277,3 +450,33 @@ def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path
     assert completed.stderr.strip() == (
         "error: Pulumi.dev.yaml: mlops-platform:aksGpuNodeMax = 0: must be from 1 to 100"
     )
+
+
+def test_bootstrap_refuses_an_environment_stack_file_without_its_subscription(tmp_path: Path) -> None:
+    root = checkout(tmp_path, "bootstrap", lambda values: None)
+    for environment in ("dev", "qa", "prod"):
+        shutil.copy(REPO_ROOT / f"Pulumi.{environment}.yaml", tmp_path / f"Pulumi.{environment}.yaml")
+    checkout(tmp_path, "qa", deleter("azure-native:subscriptionId"))
+    with pytest.raises(config.ConfigError) as raised:
+        load(root, "bootstrap")
+    assert str(raised.value).startswith(
+        "Pulumi.qa.yaml: azure-native:subscriptionId and azure-native:location"
+    )
+
+
+def test_bootstrap_reads_each_environments_subscription_from_its_stack_file() -> None:
+    settings = load(REPO_ROOT, "bootstrap")
+    for environment in ("dev", "qa", "prod"):
+        stack_file = yaml.safe_load((REPO_ROOT / f"Pulumi.{environment}.yaml").read_text())["config"]
+        assert settings.environments[environment].subscription_id == stack_file["azure-native:subscriptionId"]
+
+
+def test_a_recreated_stack_takes_a_fresh_vault_name_from_its_stack_file(tmp_path: Path) -> None:
+    committed = load(REPO_ROOT, "prod")
+    root = checkout(tmp_path, "prod", setter(f"{P}:keyVaultGeneration", 2))
+    recreated = load(root, "prod")
+    assert isinstance(committed, config.EnvironmentSettings) and isinstance(
+        recreated, config.EnvironmentSettings
+    )
+    assert recreated.names.key_vault != committed.names.key_vault
+    assert recreated.names.storage_account == committed.names.storage_account

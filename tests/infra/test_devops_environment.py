@@ -1,7 +1,7 @@
 import pytest
 
 from infra import outputs
-from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, ProjectPipelines
+from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
 from tests.infra.component_mocks import Recorder, resolve
 
 CHECK_TYPES = {
@@ -11,20 +11,30 @@ CHECK_TYPES = {
 }
 
 
-def build(protected: bool, approvers: tuple[str, ...] = ()) -> DevOpsEnvironment:
+PLAIN = {"resourceGroup": "rg-mlops-qa", "wsName": "mlw-mlops-qa", "location": "westeurope"}
+
+
+def build(
+    protected: bool,
+    approvers: tuple[str, ...] = (),
+    vault: str | None = "kv-mlops-qa-1a2b",
+    gpu_queue: int | None = None,
+) -> DevOpsEnvironment:
     return DevOpsEnvironment(
         "devops",
         DevOpsEnvironmentArgs(
             devops_project_id="project-id",
             environment_name="qa" if protected else "dev",
             variable_group_name="vg-mlops-qa",
-            key_vault_name="kv-mlops-qa-1a2b",
+            key_vault_name=vault,
             secret_names=outputs.VARIABLE_GROUP_VARIABLES,
+            plain_variables=PLAIN,
             service_endpoint_id="endpoint-id",
             agent_queue_id=7,
+            gpu_agent_queue_id=gpu_queue,
             protected=protected,
             approver_ids=list(approvers),
-            pipelines=[ProjectPipelines("credit-scoring", main=11, scheduled=[12, 13])],
+            pipelines=[PipelineIds("credit-scoring", deploying=[11, 12], scheduled=[13], gpu=[11])],
         ),
     )
 
@@ -41,6 +51,15 @@ def test_variable_group_is_linked_to_key_vault_and_holds_no_values(recorder: Rec
     assert all(set(v) == {"name"} for v in group["variables"])
     assert group["allowAccess"] is False
     assert name == "vg-mlops-qa"
+
+
+def test_an_unlinked_group_carries_the_names_and_no_secret(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=False, vault=None).variable_group_name)
+    group = recorder.one("azuredevops:index/variableGroup:VariableGroup").inputs
+    assert group.get("keyVault") is None
+    assert {v["name"]: v["value"] for v in group["variables"]} == PLAIN
+    assert not any(v.get("isSecret") for v in group["variables"])
+    assert outputs.VARIABLE_APP_INSIGHTS_CONNECTION not in PLAIN
 
 
 def test_unprotected_environment_has_no_checks(recorder: Recorder) -> None:
@@ -61,15 +80,28 @@ def test_protected_environment_has_approval_branch_control_and_lock(recorder: Re
     assert branch["verifyBranchProtection"] is True
 
 
-def test_only_the_onboarded_pipelines_are_authorized_and_only_main_deploys(recorder: Recorder) -> None:
+def test_only_onboarded_and_platform_pipelines_are_authorized_and_only_deploying_ones_deploy(
+    recorder: Recorder,
+) -> None:
     resolve(lambda: build(protected=True, approvers=("lead-id",)).environment_id)
     authorizations = [
         a.inputs for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
     ]
     assert {a["pipelineId"] for a in authorizations} == {11, 12, 13}
     environment = [a for a in authorizations if a["type"] == "environment"]
-    assert [a["pipelineId"] for a in environment] == [11]
-    assert len(authorizations) == 3 * 3 + 1
+    # The main and retraining pipelines deliver; the drift check only reads.
+    assert sorted(a["pipelineId"] for a in environment) == [11, 12]
+    assert len(authorizations) == 3 * 3 + 2
+
+
+def test_the_gpu_queue_is_authorised_for_the_pipelines_that_train_on_it_only(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=False, gpu_queue=8).environment_id)
+    queues = [
+        (a.inputs["pipelineId"], a.inputs["resourceId"])
+        for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
+        if a.inputs["type"] == "queue"
+    ]
+    assert sorted(queues) == [(11, "7"), (11, "8"), (12, "7"), (13, "7")]
 
 
 def test_check_counter_sees_a_missing_approval(recorder: Recorder) -> None:

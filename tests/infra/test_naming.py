@@ -52,6 +52,9 @@ def test_globally_unique_names_differ_by_subscription_and_are_stable() -> None:
     assert one.key_vault != other.key_vault
     assert one.storage_account.isalnum() and one.storage_account.islower()
     assert one.container_registry.isalnum()
+    # A Managed DevOps Pool's name is unique across Azure, and the GPU pool's differs from the environment's.
+    assert one.agent_pool != other.agent_pool and one.gpu_agent_pool != other.gpu_agent_pool
+    assert one.agent_pool != one.gpu_agent_pool
 
 
 @pytest.mark.parametrize(
@@ -66,6 +69,10 @@ def test_globally_unique_names_differ_by_subscription_and_are_stable() -> None:
         (naming.AKS_NODE_POOL, "gpupool12345x", "has 13 characters"),
         (naming.K8S_NAME, "Upper", "DNS-1123"),
         (naming.RESOURCE_GROUP, "rg-ends-with-dot.", "not ending in"),
+        (naming.MANAGED_DEVOPS_POOL, "pool_with_underscore", "letters, digits, - and ."),
+        (naming.MANAGED_DEVOPS_POOL, "p" * 45, "has 45 characters"),
+        (naming.DEV_CENTER, "dc-" + "x" * 24, "has 27 characters"),
+        (naming.DEV_CENTER_PROJECT, "-dcp", "letters, digits, -, _ and ."),
     ],
 )
 def test_each_rule_rejects_what_azure_rejects(rule: naming.NameRule, name: str, message: str) -> None:
@@ -83,3 +90,32 @@ def test_valid_slugs(slug: str) -> None:
 def test_invalid_slugs(slug: str) -> None:
     with pytest.raises(naming.NameRuleError):
         naming.check_slug(slug)
+
+
+def test_a_new_key_vault_generation_gets_a_fresh_name_of_the_same_length() -> None:
+    first = naming.Names("mlops", "prod", SUBSCRIPTION)
+    generations = [
+        naming.Names("mlops", "prod", SUBSCRIPTION, generation).key_vault for generation in range(1, 100)
+    ]
+    # Generation 1 is the name every existing stack already has.
+    assert (
+        generations[0]
+        == first.key_vault
+        == f"kv-mlops-prod-{naming.unique_suffix(SUBSCRIPTION, 'mlops', 'prod')}"
+    )
+    assert len(set(generations)) == len(generations), (
+        "a recreated stack would meet a vault that purge protection keeps"
+    )
+    assert {len(name) for name in generations} == {len(first.key_vault)}
+    # Only the vault moves: the other globally unique names keep theirs.
+    second = naming.Names("mlops", "prod", SUBSCRIPTION, 2)
+    assert (second.storage_account, second.container_registry) == (
+        first.storage_account,
+        first.container_registry,
+    )
+
+
+def test_private_endpoint_names_follow_the_network_rule() -> None:
+    assert naming.private_endpoint("kv-mlops-prod-1a2b", "vault") == "pe-kv-mlops-prod-1a2b-vault"
+    with pytest.raises(naming.NameRuleError, match="network resource name"):
+        naming.private_endpoint("x" * 80, "blob")

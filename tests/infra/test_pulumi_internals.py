@@ -71,6 +71,9 @@ def test_registrations_carry_parent_dependencies_and_plain_secrets(recorder: Rec
         assert first.parent_urn == second.parent_urn == group.urn
         assert second.dependencies == (first.urn,)
         assert second.inputs == {"password": "hunter2", "nested": {"key": "k"}}
+        # The id the mocks answered, the default provider as none, and the request itself beside them.
+        assert first.id and (first.provider, second.provider) == ("", "")
+        assert [request.name for request in recorder.requests("test:index:Thing")] == ["first", "second"]
 
 
 def test_unknown_inputs_raise_the_policy_sdks_error() -> None:

@@ -7,7 +7,7 @@ from infra.components.secrets import Secrets, SecretsArgs
 from tests.infra.component_mocks import TAGS, Recorder, resolve
 
 
-def build() -> Secrets:
+def build(private: bool = False) -> Secrets:
     return Secrets(
         "secrets",
         SecretsArgs(
@@ -16,6 +16,7 @@ def build() -> Secrets:
             vault_name="kv-mlops-dev-1a2b",
             tenant_id="tenant",
             soft_delete_retention_days=90,
+            private=private,
             secrets={"resourceGroup": "rg-mlops-dev", "wsName": "mlw-mlops-dev", "location": "westeurope"},
             tags=TAGS,
         ),
@@ -46,6 +47,18 @@ def test_secrets_are_stored_in_the_vault_as_secret_values(recorder: Recorder) ->
     assert {s.inputs["secretName"]: s.inputs["properties"]["value"] for s in secrets}[
         "wsName"
     ] == "mlw-mlops-dev"
+
+
+@pytest.mark.parametrize(
+    ("private", "access", "default_action"), [(False, "Enabled", "Allow"), (True, "Disabled", "Deny")]
+)
+def test_public_access_is_stated_either_way(
+    recorder: Recorder, private: bool, access: str, default_action: str
+) -> None:
+    resolve(lambda: build(private).vault_id)
+    properties = recorder.one("azure-native:keyvault:Vault").inputs["properties"]
+    assert properties["publicNetworkAccess"] == access
+    assert properties["networkAcls"] == {"defaultAction": default_action, "bypass": "AzureServices"}
 
 
 def test_check_rejects_a_vault_without_purge_protection() -> None:

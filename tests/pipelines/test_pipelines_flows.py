@@ -15,8 +15,8 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
 from infra import naming
-from infra.stacks import ALL, ENVIRONMENTS
-from tests.pipelines.azure_pipelines import (
+from infra.platform_pipelines import environment as platform_environment
+from infra.preflight.azure_pipelines import (
     PIPELINES,
     REPO_ROOT,
     all_jobs,
@@ -27,6 +27,7 @@ from tests.pipelines.azure_pipelines import (
     script_text,
     stages,
 )
+from infra.stacks import ALL, ENVIRONMENTS
 
 PULUMI_TASK = "Pulumi@1"
 # Pulumi commands that change a stack or its state; `preview`, even with --refresh, changes neither.
@@ -34,8 +35,20 @@ APPLYING = re.compile(
     r"\bpulumi\s+(up|update|destroy|refresh|import|cancel|state|stack\s+(rm|init|import))\b"
 )
 READ_ONLY_TASKS = frozenset({PULUMI_TASK, "AzureCLI@2", "UsePythonVersion@0", "PublishPipelineArtifact@1"})
-# Make targets that only read: tests, offline checks, the offline plan diff.
-READ_ONLY_TARGETS = frozenset({"setup", "test", "lint", "policy-check", "plan-diff", "test-template"})
+# Make targets that only read: tests, offline checks, the offline plan diff, kubelogin onto the agent.
+READ_ONLY_TARGETS = frozenset(
+    {
+        "setup",
+        "test",
+        "lint",
+        "policy-check",
+        "plan-diff",
+        "test-template",
+        "preflight",
+        "pr-comment",
+        "kubelogin",
+    }
+)
 MAKE = re.compile(r"\bmake\s+([\w-]+)")
 
 
@@ -151,20 +164,25 @@ def test_pr_pipeline_runs_offline_checks_then_previews_every_stack(pr: dict[str,
         "make test",
         "make policy-check",
         "make plan-diff BASE=",
-        "pr_comment.py build/plan-diff.md",
+        "make preflight",
+        "make pr-comment",
     ):
         assert any(command in script for script in scripts), command
     assert preview["dependsOn"] == offline["stage"]
     previews = pulumi_steps(job_steps(preview["jobs"][0]))
     assert [step["inputs"]["stack"] for step in previews] == list(ALL)
     for step in previews:
+        # A pull request runs its own program: only the read-only preview identity may run it.
+        assert step["inputs"]["azureSubscription"] == naming.platform_service_connection(
+            pulumi_setting("prefix"), step["inputs"]["stack"], preview=True
+        )
         assert step["inputs"]["args"].split() == ["--diff", "--policy-pack", "infra/policies"]
         assert step["inputs"]["createPrComment"] is True
         assert step["condition"] == "succeededOrFailed()"
 
 
 def test_pr_comment_gets_the_token_only_through_env(pr: dict[str, Any]) -> None:
-    (comment,) = [step for step in all_steps(pr) if "pr_comment.py" in (script_text(step) or "")]
+    (comment,) = [step for step in all_steps(pr) if "make pr-comment" in (script_text(step) or "")]
     assert comment["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
     assert "PullRequest" in comment["condition"]
 
@@ -184,7 +202,7 @@ def test_deploy_runs_the_stacks_in_order_with_environments_bound(deploy: dict[st
         # The default condition, succeeded(): a failed stack stops every later one.
         assert "condition" not in stage
         (job,) = stage["jobs"]
-        assert job["environment"] == stack
+        assert job["environment"] == platform_environment(stack)
         (up,) = pulumi_steps(job_steps(job))
         assert up["inputs"]["command"] == "up"
         assert up["inputs"]["stack"] == stack
@@ -194,7 +212,8 @@ def test_deploy_runs_the_stacks_in_order_with_environments_bound(deploy: dict[st
         assert {"--yes", "--policy-pack", "infra/policies"} <= set(up["inputs"]["args"].split())
         assert up.get("condition", "succeeded()") == "succeeded()"
         summary = job_steps(job)[-1]
-        assert "update_summary.py" in script_text(summary)
+        assert "make --silent update-summary" in script_text(summary)
+        assert summary["inputs"]["azureSubscription"] == up["inputs"]["azureSubscription"]
         assert summary["condition"] == "succeededOrFailed()"
         previous = stack
 
@@ -216,6 +235,7 @@ def test_drift_runs_nightly_and_never_applies(drift: dict[str, Any]) -> None:
     checks = pulumi_steps(all_steps(drift))
     assert [step["inputs"]["stack"] for step in checks] == list(ALL)
     for step in checks:
+        assert step["inputs"]["azureSubscription"].endswith(naming.PREVIEW_SUFFIX)
         assert {"--refresh", "--expect-no-changes", "--diff"} <= set(step["inputs"]["args"].split())
         assert step["condition"] == "succeededOrFailed()"
 
@@ -231,9 +251,10 @@ def test_template_pipeline_tests_on_change_and_tags_on_main(template: dict[str, 
     assert release["dependsOn"] == render["stage"]
     assert "eq(variables['Build.SourceBranch'], 'refs/heads/main')" in release["condition"]
     assert "ne(variables['Build.Reason'], 'PullRequest')" in release["condition"]
-    tag_script = script_text(job_steps(release["jobs"][0])[-1])
-    assert "template_version.py" in tag_script
-    assert 'git push origin "refs/tags/$tag"' in tag_script
+    assert script_text(job_steps(release["jobs"][0])[-1]) == "make tag-template"
+    recipe = re.search(r"^tag-template:.*\n((?:\t.*\n)+)", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert recipe is not None and "template_version.py" in recipe.group(1)
+    assert 'git push origin "refs/tags/$$tag"' in recipe.group(1)
 
 
 def test_make_test_template_runs_the_template_tests() -> None:
@@ -304,9 +325,9 @@ def test_no_secret_in_pipelines_or_gitops() -> None:
     # The job token appears only where a step maps it into its environment.
     token = "$(System.AccessToken)"
     lines = [line for path in PIPELINES.rglob("*.yml") for line in path.read_text().splitlines()]
+    # Only the PR comments use it; Pulumi's Azure DevOps provider signs in as the stack's own identity.
     assert {line.strip() for line in lines if token in line and not line.lstrip().startswith("#")} == {
-        f"SYSTEM_ACCESSTOKEN: {token}",
-        f"AZDO_PERSONAL_ACCESS_TOKEN: {token}",
+        f"SYSTEM_ACCESSTOKEN: {token}"
     }
     for name in PIPELINE_NAMES:
         for step in all_steps(expand(PIPELINES / name)):

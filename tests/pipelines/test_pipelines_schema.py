@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.pipelines.azure_pipelines import PIPELINES
+from infra.preflight.azure_pipelines import PIPELINES
 
 SCHEMA_ARGS = ["--data-transform", "azure-pipelines", "--regex-variant", "nonunicode"]
 BUILTIN = ["--builtin-schema", "vendor.azure-pipelines"]

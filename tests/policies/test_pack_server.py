@@ -18,8 +18,11 @@ import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from infra.policies.azure import KEY_VAULT
 from infra.policies.environments import ENVIRONMENT, PROTECTED_KEY
+from infra.policies.network import ISOLATION_KEY
 from infra.policies.policies import POLICIES
+from infra.private_link import PRIVATE_DNS_ZONE_GROUP, PRIVATE_ENDPOINT, PRIVATE_ZONE, VIRTUAL_NETWORK_LINK
 from tests.policies.cases import COMPLIANT
 from tests.policies.support import urn
 
@@ -41,7 +44,7 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     )
     env = {
         **os.environ,
-        "PULUMI_CONFIG": json.dumps({PROTECTED_KEY: "true"}),
+        "PULUMI_CONFIG": json.dumps({PROTECTED_KEY: "true", ISOLATION_KEY: "true"}),
         "PULUMI_PROJECT": "mlops-platform",
         "PULUMI_STACK": "qa",
         "PULUMI_DRY_RUN": "true",
@@ -97,3 +100,51 @@ def test_pack_reads_protection_from_the_stack_config(analyzer: analyzer_pb2_grpc
         "Environment 'qa'" in diagnostic.message
         and "missing: CheckApproval, CheckBranchControl" in diagnostic.message
     )
+
+
+def resource(
+    type_: str, name: str, props: dict, depends: tuple[str, ...] = (), by_input: dict | None = None
+) -> analyzer_pb2.AnalyzerResource:
+    return analyzer_pb2.AnalyzerResource(
+        type=type_,
+        name=name,
+        urn=urn(type_, name),
+        properties=struct(props),
+        dependencies=[urn(*d.split("::")) for d in depends],
+        propertyDependencies={
+            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=[urn(*d.split("::")) for d in deps])
+            for key, deps in (by_input or {}).items()
+        },
+    )
+
+
+def test_pack_reads_isolation_from_the_config_and_targets_from_property_dependencies(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    # PULUMI_CONFIG asks for isolation. The endpoint's target id is unknown, as in a first preview: only the
+    # engine's property dependency ties it to the vault.
+    vault = f"{KEY_VAULT}::vault"
+    zone = f"{PRIVATE_ZONE}::vault-zone"
+    endpoint = f"{PRIVATE_ENDPOINT}::pe-vault"
+    private = [
+        resource(KEY_VAULT, "vault", {"vaultName": "kv1", "properties": {"publicNetworkAccess": "Disabled"}}),
+        resource(
+            PRIVATE_ENDPOINT,
+            "pe-vault",
+            {"privateLinkServiceConnections": [{"groupIds": ["vault"]}]},
+            by_input={"privateLinkServiceConnections": [vault]},
+        ),
+        resource(PRIVATE_ZONE, "vault-zone", {"privateZoneName": "privatelink.vaultcore.azure.net"}),
+        resource(VIRTUAL_NETWORK_LINK, "vault-zone-link", {}, (zone,)),
+        resource(PRIVATE_DNS_ZONE_GROUP, "pe-vault-dns", {}, (endpoint, zone)),
+    ]
+    found = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=private)).diagnostics
+    network_policies = {"public-network-access-off", "private-endpoints-present"}
+    assert not [d.message for d in found if d.policyName in network_policies]
+    public = [
+        resource(KEY_VAULT, "vault", {"vaultName": "kv1", "properties": {"publicNetworkAccess": "Enabled"}}),
+        *private[1:],
+    ]
+    found = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=public)).diagnostics
+    [diagnostic] = [d for d in found if d.policyName in network_policies]
+    assert diagnostic.policyName == "public-network-access-off" and "'vault'" in diagnostic.message

@@ -14,11 +14,6 @@ from tests.template.stamping import template_text
 
 TEMPLATE = REPO_ROOT / "template"
 COPIER_YML = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
-PROJECT_KEYS = {
-    outputs.PROJECT_NAMESPACE,
-    outputs.PROJECT_SERVICE_ACCOUNT,
-    outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
-}
 
 # How the template reaches platform answers: `platform_environments.<env>.<key>` (or [name]), a loop or
 # `set` variable named `env`, `projects[project_name].<key>` or a `set` variable named `project`,
@@ -57,22 +52,23 @@ def test_scanner_finds_each_way_of_reading() -> None:
     assert reads(SHARED_READ, text) == {"devops_project"}
 
 
-def test_environment_keys_read_are_exported_and_checked() -> None:
+def test_environment_keys_read_are_exported_and_checked(platform: dict) -> None:
     read = reads(ENVIRONMENT_READ, template_text())
     assert read, "the scanner found no platform reads: its pattern no longer matches the template"
-    assert read <= set(outputs.ENVIRONMENT_KEYS), read - set(outputs.ENVIRONMENT_KEYS)
+    exported = set(platform[outputs.PLATFORM_ENVIRONMENTS]["dev"])
+    assert read <= exported, read - exported
     assert read == set(COPIER_YML["platform_environment_keys"]["default"])
 
 
-def test_project_keys_read_are_exported_and_checked() -> None:
+def test_project_keys_read_are_exported_and_checked(platform: dict) -> None:
     read = reads(PROJECT_READ, template_text())
-    assert read <= PROJECT_KEYS
+    assert read <= set(platform[outputs.PLATFORM_ENVIRONMENTS]["dev"][outputs.PROJECTS]["credit-scoring"])
     assert read == set(COPIER_YML["platform_project_keys"]["default"])
 
 
-def test_shared_keys_read_are_exported_and_checked() -> None:
+def test_shared_keys_read_are_exported_and_checked(platform: dict) -> None:
     read = reads(SHARED_READ, template_text())
-    assert read <= set(outputs.SHARED_KEYS)
+    assert read <= set(platform[outputs.PLATFORM_SHARED])
     assert read == set(COPIER_YML["platform_shared_keys"]["default"])
 
 
@@ -93,3 +89,12 @@ def test_template_settings() -> None:
     assert COPIER_YML["_subdirectory"] == "template"
     assert Path(REPO_ROOT, COPIER_YML["_subdirectory"]).is_dir()
     assert "_min_copier_version" in COPIER_YML
+
+
+def test_the_slug_rule_is_the_platforms() -> None:
+    from infra.naming import SLUG_MAX_LENGTH, SLUG_PATTERN
+
+    validator = COPIER_YML["project_name"]["validator"]
+    assert f"project_name | length > {SLUG_MAX_LENGTH} %}}" in validator
+    assert f"at most {SLUG_MAX_LENGTH} characters" in validator
+    assert SLUG_PATTERN.pattern in validator

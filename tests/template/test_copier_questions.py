@@ -30,8 +30,15 @@ COPIER = REPO_ROOT / ".venv" / "bin" / "copier"
         ({"quality_min": 1.5}, r"quality_min must be in \(0, 1\]"),
         ({"champion_tolerance": -0.1}, r"champion_tolerance must be in \[0, 0.5\)"),
         ({"psi_threshold": 0}, r"psi_threshold must be in \(0, 1\]"),
-        ({"retrain_schedule": "daily"}, "five-field cron"),
-        ({"retrain_schedule": "0 3 * *"}, "five-field cron"),
+        ({"retrain_schedule": "daily"}, "retrain_schedule must be five cron fields"),
+        ({"retrain_schedule": "0 3 * *"}, "retrain_schedule must be five cron fields"),
+        # Azure DevOps refuses these when it reads the YAML, after the project exists.
+        ({"retrain_schedule": "99 99 99 99 99"}, "retrain_schedule must be five cron fields"),
+        ({"drift_schedule": "0 24 * * *"}, "drift_schedule must be five cron fields"),
+        ({"drift_schedule": "0 5 * * 7"}, "drift_schedule must be five cron fields"),
+        ({"drift_schedule": "0 5 0 * *"}, "drift_schedule must be five cron fields"),
+        ({"drift_schedule": "*/0 5 * * *"}, "drift_schedule must be five cron fields"),
+        ({"drift_schedule": "30-10 5 * * *"}, "drift_schedule must be five cron fields"),
         ({"canary_weights": [10, 50]}, "ending at 100"),
         ({"canary_weights": [50, 10, 100]}, "increasing"),
         ({"canary_weights": [100]}, "ending at 100"),
@@ -41,6 +48,14 @@ def test_bad_answer_is_refused(tmp_path: Path, platform: dict[str, Any], answers
     with pytest.raises(ValueError, match=message):
         stamp(tmp_path / "project", platform, **answers)
     assert not (tmp_path / "project" / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize("schedule", ["0 3 * * *", "*/15 * * * *", "0 2-5/3 1,15 1-12 1-5", "59 23 31 12 6"])
+def test_azure_pipelines_schedules_are_accepted(
+    tmp_path: Path, platform: dict[str, Any], schedule: str
+) -> None:
+    stamp(tmp_path / "project", platform, retrain_schedule=schedule, drift_schedule=schedule)
+    assert f'cron: "{schedule}"' in (tmp_path / "project" / ".azure-pipelines" / "retrain.yml").read_text()
 
 
 def test_a_project_that_is_not_onboarded_is_refused(tmp_path: Path, platform: dict[str, Any]) -> None:
@@ -69,6 +84,18 @@ def test_a_project_entry_missing_a_key_is_refused(tmp_path: Path, platform: dict
     del broken[outputs.PLATFORM_ENVIRONMENTS]["prod"][outputs.PROJECTS][SLUG][outputs.PROJECT_NAMESPACE]
     with pytest.raises(ValueError, match=f"in prod lacks {outputs.PROJECT_NAMESPACE}"):
         stamp(tmp_path / "project", broken)
+
+
+def test_gpu_training_without_a_gpu_pool_in_the_first_environment_is_refused(
+    tmp_path: Path, platform: dict[str, Any]
+) -> None:
+    broken = copy.deepcopy(platform)
+    broken[outputs.PLATFORM_ENVIRONMENTS]["dev"][outputs.GPU_AGENT_POOL] = ""
+    stamp(tmp_path / "cpu", broken, gpu_training=False)
+    with pytest.raises(
+        ValueError, match="gpu_training runs the sanity training on the GPU agent pool of dev"
+    ):
+        stamp(tmp_path / "gpu", broken, gpu_training=True)
 
 
 def test_an_unknown_environment_is_refused(tmp_path: Path, platform: dict[str, Any]) -> None:

@@ -62,8 +62,9 @@ def overlay_objects(project: Path, environment: str) -> list[dict[str, Any]]:
     return [obj for obj in yaml.safe_load_all(built) if obj]
 
 
-def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    (found,) = [obj for obj in objects if obj["kind"] == kind]
+def one(objects: list[dict[str, Any]], kind: str, name: str = SLUG) -> dict[str, Any]:
+    """The project's own object of this kind (qa and prod also run Flagger's load tester)."""
+    (found,) = [obj for obj in objects if obj["kind"] == kind and obj["metadata"]["name"] == name]
     return found
 
 
@@ -102,7 +103,9 @@ def test_pipelines_have_the_seed_stages_and_no_secret(stamped, case: Case) -> No
     assert main["trigger"]["paths"]["exclude"] == ["deploy/**"]
     stages = [env["stage"] for env in main["parameters"][0]["default"]]
     assert stages == ["Deploy_Dev", "Promote_QA", "Promote_Prod"]
-    assert "demands: [cuda]" in text if case.gpu_training else "demands" not in text
+    # GPU sanity training names the platform's GPU pool; Managed DevOps Pools routes by no capability.
+    assert ("name: ${{ parameters.environment.gpuAgentPool }}" in text) is case.gpu_training
+    assert "demands" not in text
     # Every step runs a make target; no password, key or token is written into YAML.
     assert not re.search(r"(?i)(password|secret|apikey|api_key)\s*:", text)
     assert "$(System.AccessToken)" in text  # the job's own token, not a stored one
@@ -152,7 +155,9 @@ def test_every_overlay_builds_and_validates(
         assert ("tolerations" in pod) is case.gpu_training
         canaries = [obj for obj in objects if obj["kind"] == "Canary"]
         assert bool(canaries) is environment[outputs.PROTECTED], name
-        assert any(obj["kind"] == "Service" for obj in objects) is not environment[outputs.PROTECTED]
+        # Flagger creates the project's services from the Canary where the environment is protected.
+        own_services = [o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == SLUG]
+        assert bool(own_services) is not environment[outputs.PROTECTED]
         if canaries:
             assert canaries[0]["spec"]["analysis"]["stepWeights"] == [10]
 
@@ -215,6 +220,7 @@ def test_pipelines_and_overlays_follow_platform_json(platform: dict[str, Any], t
     changed = copy.deepcopy(platform)
     dev = changed[outputs.PLATFORM_ENVIRONMENTS]["dev"]
     dev[outputs.ACR_NAME], dev[outputs.ACR_LOGIN_SERVER] = "crother9z9z", "crother9z9z.azurecr.io"
+    dev[outputs.ACR_ID] = dev[outputs.ACR_ID].replace(dev[outputs.ACR_ID].rpartition("/")[2], "crother9z9z")
     dev[outputs.VARIABLE_GROUP] = "vg-other-dev"
     project = stamp(tmp_path / "project", changed)
     pipeline = (project / "azure-pipelines.yml").read_text()
@@ -239,9 +245,11 @@ def test_no_platform_name_is_written_into_the_template(platform: dict[str, Any])
             outputs.STORAGE_ACCOUNT,
             outputs.AKS_CLUSTER,
             outputs.AGENT_POOL,
+            outputs.GPU_AGENT_POOL,
             outputs.SUBSCRIPTION_ID,
             outputs.KEY_VAULT,
         )
+        if environment[key]
     }
     names.add(platform[outputs.PLATFORM_SHARED][outputs.DEVOPS_ORGANIZATION_URL])
     template = template_text()

@@ -1,16 +1,17 @@
-"""The offline run itself: the speed-ups (forked workers, rare collections, the cached shared run) declare
-exactly what the plain path declares: every stack in this process, one after another, default collector."""
+"""The offline run itself: the speed-ups (cached runs of the stacks deployed before, rare collections)
+declare exactly what the plain path declares: every stack run afresh, in deploy order, default collector."""
 
+import base64
 import gc
-import multiprocessing
-import os
 from dataclasses import dataclass
 
 import pytest
+import yaml
+from pulumi.runtime.mocks import MockCallArgs
 
-from infra.stacks import ALL, ENVIRONMENTS, SHARED
+from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import mock_run
-from infra.tools.mock_run import DeclaredResource, StackRun, run_stack, run_stacks
+from infra.tools.mock_run import DeclaredResource, PlatformMocks, StackRun, run_stack, run_stacks
 
 
 def by_urn(run: StackRun) -> dict[str, DeclaredResource]:
@@ -23,18 +24,16 @@ class Spied:
     thresholds: list[tuple[int, ...]]
 
 
-def no_fork(*args: object) -> None:
-    raise AssertionError("the run forked")
-
-
 @pytest.fixture(scope="module")
 def spied() -> Spied:
-    """The plain runs of every stack, made with fork refused and the collector's thresholds recorded."""
+    """The plain runs of every stack, made with the collector's thresholds and the run cache watched."""
     thresholds: list[tuple[int, ...]] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(multiprocessing, "get_context", no_fork)
         patch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
-        runs = run_stacks(ALL, plain=True)
+        before = mock_run._deployed_run.cache_info()
+        runs = run_stacks(EVERY, plain=True)
+        after = mock_run._deployed_run.cache_info()
+    assert (after.hits, after.misses) == (before.hits, before.misses), "the plain path used the cache"
     return Spied(runs, thresholds)
 
 
@@ -49,10 +48,10 @@ def assert_same_runs(runs: dict[str, StackRun], reference: dict[str, StackRun]) 
         assert run.outputs == reference[stack].outputs, f"stack {stack} exports something else"
 
 
-def test_parallel_runs_equal_plain_runs(plain: dict[str, StackRun]) -> None:
-    parallel = run_stacks(ALL)
-    assert list(parallel) == list(plain) == list(ALL)
-    assert_same_runs(parallel, plain)
+def test_fast_runs_equal_plain_runs(plain: dict[str, StackRun]) -> None:
+    fast = run_stacks(EVERY)
+    assert list(fast) == list(plain) == list(EVERY)
+    assert_same_runs(fast, plain)
 
 
 def test_environment_stacks_without_shared_run_in_the_order_asked(plain: dict[str, StackRun]) -> None:
@@ -72,19 +71,53 @@ def test_the_comparison_sees_a_different_run(plain: dict[str, StackRun]) -> None
         assert_same_runs({"qa": plain["dev"]}, plain)
 
 
-def test_the_plain_path_neither_forks_nor_tunes_the_collector(
+def test_the_plain_path_leaves_the_collector_alone_and_the_fast_path_tunes_it(
     spied: Spied, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert list(spied.runs) == list(ALL) and spied.thresholds == []
-    # The same spies catch the fast path, which forks as soon as two stacks are left for two cores.
+    assert list(spied.runs) == list(EVERY) and spied.thresholds == []
+    # The same spy catches the fast path: a run the cache cannot answer (a transformation) collects rarely.
     thresholds: list[tuple[int, ...]] = []
-    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
     monkeypatch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    with pytest.raises(AssertionError, match="forked"):
-        run_stacks(ENVIRONMENTS)
+    run_stack("dev", transformations=[lambda args: None])
     assert mock_run.RUN_GC_THRESHOLD in {values[0] for values in thresholds}
+
+
+def test_the_fast_path_answers_a_repeated_stack_from_the_cache() -> None:
+    run_stack("qa")
+    before = mock_run._deployed_run.cache_info()
+    assert run_stack("qa") is run_stack("qa")
+    assert mock_run._deployed_run.cache_info().hits == before.hits + 2
 
 
 def test_repeated_stacks_run_once() -> None:
     assert list(run_stacks(["qa", "qa", SHARED])) == ["qa", SHARED]
+
+
+def test_the_user_credential_is_what_aks_answers_for_an_entra_cluster() -> None:
+    mocks = PlatformMocks("dev", "sub", references={})
+    answer, _ = mocks.call(
+        MockCallArgs(
+            "azure-native:containerservice:listManagedClusterUserCredentials",
+            {"resourceGroupName": "rg-mlops-dev", "resourceName": "aks-mlops-dev"},
+            "",
+        )
+    )
+    (credential,) = answer["kubeconfigs"]
+    config = yaml.safe_load(base64.b64decode(credential["value"]))
+    (user,) = config["users"]
+    # A device-code kubelogin user and no static credential: local accounts are off.
+    assert user["user"]["exec"]["args"][-2:] == ["--login", "devicecode"]
+    assert set(user["user"]) == {"exec"}
+    assert config["clusters"][0]["cluster"]["server"].startswith("https://aks-mlops-dev")
+
+
+def test_resources_through_an_explicit_provider_live_in_its_subscription() -> None:
+    bootstrap_subscription = run_stack("bootstrap").outputs["flux_identities"]["dev"]["subscription_id"]
+    run = run_stack("dev")
+    (federation,) = [r for r in run.resources if r.name == "gitops-flux-federation"]
+    assert federation.provider and federation.id.startswith(f"/subscriptions/{bootstrap_subscription}/")
+    # Everything without one lives in the stack's own subscription.
+    others = [r for r in run.of_type(federation.type) if not r.provider]
+    assert others and all(
+        r.id.startswith(f"/subscriptions/{run.outputs['subscription_id']}/") for r in others
+    )

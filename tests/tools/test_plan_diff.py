@@ -1,28 +1,19 @@
 """The offline plan diff on a real change: another checkout whose qa stack file grows the GPU pool."""
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from infra.tools.mock_run import REPO_ROOT, run_stack
+from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT, run_stack
 from infra.tools.plan_diff import SettingChange, diff_checkouts, diff_runs, render
-
-# What the program reads from a checkout: its package and the project and stack files.
-CHECKOUT_PARTS = (
-    "infra",
-    "Pulumi.yaml",
-    "Pulumi.shared.yaml",
-    "Pulumi.dev.yaml",
-    "Pulumi.qa.yaml",
-    "Pulumi.prod.yaml",
-)
 
 
 @pytest.fixture(scope="module")
 def grown_gpu_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     checkout = tmp_path_factory.mktemp("checkout")
-    for part in CHECKOUT_PARTS:
+    for part in PROGRAM_PARTS:
         source = REPO_ROOT / part
         if source.is_dir():
             shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
@@ -57,3 +48,77 @@ def test_added_and_removed_resources_are_listed() -> None:
     kinds = {change.kind for change in changes}
     assert kinds == {"added", "removed"}
     assert sum(change.kind == "removed" for change in changes) == sum(r.custom for r in shared.resources)
+
+
+@pytest.fixture(scope="module")
+def isolated_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    checkout = tmp_path_factory.mktemp("isolated")
+    for part in PROGRAM_PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, checkout / part)
+    stack_file = checkout / "Pulumi.dev.yaml"
+    text = stack_file.read_text()
+    gpu_image = next(
+        line for line in text.splitlines(keepends=True) if "mlops-platform:agentGpuImage:" in line
+    )
+    for before, after in (
+        ("mlops-platform:networkIsolation: false\n", "mlops-platform:networkIsolation: true\n"),
+        ("mlops-platform:acrSku: Standard\n", "mlops-platform:acrSku: Premium\n"),
+        # An isolated environment takes no GPU pool (infra/config.py).
+        (gpu_image, ""),
+    ):
+        assert before in text, f"the dev stack file sets {before.strip()}"
+        text = text.replace(before, after)
+    stack_file.write_text(text)
+    return checkout
+
+
+def test_turning_isolation_on_in_dev_reads_as_endpoints_added_and_public_access_turned_off(
+    isolated_dev: Path,
+) -> None:
+    diffs = diff_checkouts(REPO_ROOT, isolated_dev, ["dev"])
+    changes = diffs["dev"]
+    assert sorted(c.resource for c in changes if c.kind == "removed") == [
+        # An isolated environment takes no GPU pool: the pool goes with its grant, queue and logs.
+        "`agents-devops-infrastructure-gpu-image` (authorization:RoleAssignment)",
+        "`agents-gpu-pool` (devopsinfrastructure:Pool)",
+        "`devops-credit-scoring-gpu0-queue` (PipelineAuthorization)",
+        "`diagnostics-gpu-pool` (monitor:DiagnosticSetting)",
+        # The variable group no longer links the private vault, so its connection reads no secret there.
+        "`pipeline-secrets-user` (authorization:RoleAssignment)",
+    ]
+    added = Counter(c.resource.rpartition("(")[2].rstrip(")") for c in changes if c.kind == "added")
+    assert added == {
+        "network:PrivateEndpoint": 5,
+        "network:PrivateDnsZoneGroup": 5,
+        "privatedns:PrivateZone": 6,
+        "privatedns:VirtualNetworkLink": 6,
+        "containerregistry:AgentPool": 1,
+        "managedidentity:UserAssignedIdentity": 1,
+        "authorization:RoleAssignment": 1,
+    }
+    changed = {
+        c.resource: {s.path: (s.before, s.after) for s in c.settings} for c in changes if c.kind == "changed"
+    }
+    assert changed["`secrets-vault` (keyvault:Vault)"]["properties.publicNetworkAccess"] == (
+        "Enabled",
+        "Disabled",
+    )
+    assert changed["`registry-acr` (containerregistry:Registry)"] == {
+        "publicNetworkAccess": ("Enabled", "Disabled"),
+        "sku.name": ("Standard", "Premium"),
+    }
+    for resource in (
+        "`ml-storage` (storage:StorageAccount)",
+        "`ml-workspace` (machinelearningservices:Workspace)",
+    ):
+        assert changed[resource]["publicNetworkAccess"] == ("Enabled", "Disabled")
+    assert changed["`aks-cluster` (containerservice:ManagedCluster)"][
+        "apiServerAccessProfile.enablePrivateCluster"
+    ] == ("false", "true")
+    document = render(diffs, REPO_ROOT, isolated_dev)
+    assert "## Stack `dev`: 25 added, 5 removed, 8 changed" in document
+    assert "| privateLinkServiceConnections[pe-kv-mlops-dev-" in document

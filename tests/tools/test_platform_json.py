@@ -14,18 +14,21 @@ from infra.tools.mock_run import REPO_ROOT
 
 
 def fake_outputs() -> dict[str, dict]:
-    shared = {key: f"shared-{key}" for key in outputs.SHARED_KEYS}
-    environments = {env: {key: f"{env}-{key}" for key in outputs.ENVIRONMENT_KEYS} for env in ENVIRONMENTS}
+    required = platform_json.template_keys()
+    shared = {key: f"shared-{key}" for key in required[outputs.PLATFORM_SHARED]}
+    environments = {
+        env: {key: f"{env}-{key}" for key in required[outputs.PLATFORM_ENVIRONMENTS]} for env in ENVIRONMENTS
+    }
     return {SHARED: shared, **environments}
 
 
-def test_build_keys_every_environment_and_keeps_only_contract_keys() -> None:
+def test_build_keys_every_environment_with_what_each_stack_exports() -> None:
     stacks = fake_outputs()
-    stacks["dev"]["internal_debug"] = "not for templates"
+    stacks["dev"]["aks_oidc_issuer_url"] = "exported, not read by the template"
     document = platform_json.build(stacks)
     assert set(document) == {outputs.PLATFORM_SHARED, outputs.PLATFORM_ENVIRONMENTS}
     assert set(document[outputs.PLATFORM_ENVIRONMENTS]) == set(ENVIRONMENTS)
-    assert tuple(document[outputs.PLATFORM_ENVIRONMENTS]["dev"]) == outputs.ENVIRONMENT_KEYS
+    assert document[outputs.PLATFORM_ENVIRONMENTS]["dev"] == stacks["dev"]
     assert document[outputs.PLATFORM_ENVIRONMENTS]["qa"][outputs.ACR_LOGIN_SERVER] == "qa-acr_login_server"
 
 

@@ -2,16 +2,27 @@
 
 import pytest
 
-from infra.policies.azure import AGENT_POOL, KEY_VAULT, ROLE_ASSIGNMENT
+from infra.diagnostics import DIAGNOSTIC_SETTING
+from infra.managed_devops_pools import POOL
+from infra.policies.azure import (
+    AGENT_POOL,
+    KEY_VAULT,
+    MANAGED_CLUSTER,
+    REGISTRY,
+    ROLE_ASSIGNMENT,
+    STORAGE_ACCOUNT,
+)
+from infra.policies.costs import BUDGET
 from infra.policies.environments import BRANCH_CONTROL
-from infra.stacks import ALL
+from infra.private_link import PRIVATE_DNS_ZONE_GROUP, PRIVATE_ENDPOINT
+from infra.stacks import EVERY
 from infra.tools.policy_check import Violation, check_stack, main
 from tests.tools.weaken import weaken
 
 SERVICE_CONNECTION = "azuredevops:index/serviceEndpointAzureRM:ServiceEndpointAzureRM"
 
 
-@pytest.mark.parametrize("stack", ALL)
+@pytest.mark.parametrize("stack", EVERY)
 def test_committed_stack_has_no_violation(stack: str) -> None:
     assert check_stack(stack) == []
 
@@ -65,6 +76,107 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
             "Environment",
             "missing: CheckBranchControl",
         ),
+        (
+            "prod",
+            KEY_VAULT,
+            "properties.public_network_access",
+            "Enabled",
+            "public-network-access-off",
+            "keyvault:Vault",
+            "takes no public traffic",
+        ),
+        (
+            "qa",
+            MANAGED_CLUSTER,
+            "api_server_access_profile.enable_private_cluster",
+            False,
+            "public-network-access-off",
+            "containerservice:ManagedCluster",
+            "API server is private",
+        ),
+        (
+            # The workspace's endpoint points at nothing: the workspace is left without its private path.
+            "prod",
+            PRIVATE_ENDPOINT,
+            "private_link_service_connections",
+            [],
+            "private-endpoints-present",
+            "",
+            "no private endpoint for its",
+        ),
+        (
+            "qa",
+            REGISTRY,
+            "sku.name",
+            "Standard",
+            "private-endpoints-present",
+            "containerregistry:Registry",
+            "only on Premium registries",
+        ),
+        (
+            "qa",
+            PRIVATE_DNS_ZONE_GROUP,
+            "private_dns_zone_configs",
+            [],
+            "private-endpoints-present",
+            "",
+            "does not resolve privately",
+        ),
+        (
+            "dev",
+            DIAGNOSTIC_SETTING,
+            "logs",
+            [],
+            "diagnostic-settings",
+            "",
+            "into a Log Analytics workspace of this stack",
+        ),
+        (
+            "dev",
+            BUDGET,
+            "notifications",
+            {},
+            "budget-per-environment",
+            "resources:ResourceGroup",
+            "alerts nobody before the money is spent",
+        ),
+        (
+            "prod",
+            BUDGET,
+            "filter.dimensions.values",
+            ["rg-somewhere-else"],
+            "budget-per-environment",
+            "resources:ResourceGroup",
+            "no cost budget covers it",
+        ),
+        (
+            "dev",
+            STORAGE_ACCOUNT,
+            "allow_shared_key_access",
+            True,
+            "storage-no-shared-key",
+            "storage:StorageAccount",
+            "shared-key access must be off",
+        ),
+        (
+            "dev",
+            POOL,
+            "maximum_concurrency",
+            50,
+            "managed-devops-pool-scale-from-zero",
+            "devopsinfrastructure:Pool",
+            "at most 20 agents",
+        ),
+        (
+            # The pool's agents leave the subnet: in isolated prod they would reach no private endpoint.
+            "prod",
+            POOL,
+            "fabric_profile.network_profile",
+            None,
+            "managed-devops-pool-in-vnet",
+            "devopsinfrastructure:Pool",
+            "its agents run outside the VNet",
+        ),
     ],
     ids=[
         "vault-without-purge-protection",
@@ -72,6 +184,17 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
         "connection-with-secret",
         "subscription-role",
         "no-branch-control",
+        "public-vault-in-isolated-prod",
+        "public-api-server-in-isolated-qa",
+        "endpoints-to-nothing",
+        "standard-registry-with-endpoint",
+        "endpoint-names-not-in-zones",
+        "settings-without-logs",
+        "budget-without-notifications",
+        "budget-on-other-groups",
+        "storage-with-shared-keys",
+        "pool-above-the-bound",
+        "pool-outside-the-vnet-in-isolated-prod",
     ],
 )
 def test_weakened_component_fails_with_its_policy(

@@ -12,9 +12,19 @@ from pathlib import Path
 from . import pipeline
 from .errors import DataError, StepFailed
 from .release_tag import TagError, compose
-from .settings import Paths
+from .settings import EXPORTED_MODEL_DIR, Paths
 
-SIMPLE_STEPS = ("validate", "train", "evaluate", "register", "card", "smoke", "summary", "champion-version")
+SIMPLE_STEPS = (
+    "validate",
+    "train",
+    "evaluate",
+    "register",
+    "card",
+    "smoke",
+    "summary",
+    "champion-version",
+    "drift-outcome",
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     drift.add_argument("--fail-on-drift", action="store_true", help="exit 1 when a feature drifted")
     export = steps.add_parser("export-model", help="download a registered model version for the image")
     export.add_argument("--version", required=True)
-    export.add_argument("--out", type=Path, default=Path("model"))
+    export.add_argument("--out", type=Path, default=Path(EXPORTED_MODEL_DIR))
     tag = steps.add_parser("release-tag", help="print the image tag of a commit and a model version")
     tag.add_argument("--commit", required=True)
     tag.add_argument("--model-version", required=True)
@@ -44,6 +54,8 @@ def run(args: argparse.Namespace, paths: Paths) -> dict | str:
             return pipeline.summary(paths)
         case "champion-version":
             return pipeline.champion_version(paths)
+        case "drift-outcome":
+            return pipeline.drift_outcome(paths)
         case "export-model":
             return pipeline.export_model(paths, args.version, args.out)
         case "release-tag":

@@ -1,10 +1,11 @@
-"""Read this repository's Azure Pipelines the way Azure DevOps compiles them, for the subset they use.
+"""Azure Pipelines YAML the way Azure DevOps compiles it, for the subset the pipelines here use.
 
-`expand()` inlines local templates, binds their parameters (defaults, types, allowed values) and
-evaluates `${{ parameters.x }}`, loop variables and `${{ each }}`. A conditional insertion
-(`${{ if }}`, `${{ else }}`) whose condition is not a plain boolean parameter is taken on every branch, so
-a check that holds on the expansion holds whatever the condition. Any other template expression is an
-error: the tests must not reason about YAML they cannot read.
+`expand()` inlines local templates, binds their parameters (defaults, types, allowed values) and evaluates
+template expressions (`${{ ... }}`, see `expressions.py`): values, `${{ each }}` loops and conditional
+insertions (`${{ if }}`, `${{ elseif }}`, `${{ else }}`). Compile-time variables (`variables['Build.Reason']`)
+take the values the caller gives; when a condition reads one the caller did not give, every branch of that
+insertion is taken, so a check that holds on the expansion holds whatever the variable. Anything else an
+expression cannot read is an error: no check may reason about YAML it cannot read.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from typing import Any
 
 import yaml
 
+from infra.preflight.expressions import ExpressionError, UnknownVariable, evaluate
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIPELINES = REPO_ROOT / "pipelines"
 
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _EACH = re.compile(r"each (\w+) in (.+)")
-_IF = re.compile(r"(?:if|elseif) (.+)|else")
-_PARAMETER = re.compile(r"parameters\.(\w+)")
-_LOOP_VARIABLE = re.compile(r"\w+")
+_IF = re.compile(r"(if|elseif) (.+)|(else)")
 _TEMPLATE_LISTS = ("stages", "jobs", "steps")
 
 
@@ -36,15 +37,28 @@ class TemplateError(ValueError):
 class Scope:
     parameters: Mapping[str, Any]
     loop: Mapping[str, Any] = field(default_factory=dict)
+    # None: no compile-time variable is known.
+    variables: Mapping[str, Any] | None = None
+
+    def resolve(self, name: str) -> Any:
+        if name == "parameters":
+            return self.parameters
+        if name == "variables":
+            if self.variables is None:
+                raise UnknownVariable("compile-time variables are not given")
+            return self.variables
+        if name in self.loop:
+            return self.loop[name]
+        raise ExpressionError(f"unknown name {name!r}")
 
     def value(self, expression: str) -> Any:
-        if match := _PARAMETER.fullmatch(expression):
-            if match.group(1) not in self.parameters:
-                raise TemplateError(f"unknown parameter in ${{{{ {expression} }}}}")
-            return self.parameters[match.group(1)]
-        if _LOOP_VARIABLE.fullmatch(expression) and expression in self.loop:
-            return self.loop[expression]
-        raise TemplateError(f"unsupported template expression ${{{{ {expression} }}}}")
+        try:
+            return evaluate(expression, self.resolve)
+        except ExpressionError as error:
+            raise TemplateError(f"${{{{ {expression} }}}}: {error}") from None
+
+    def with_loop(self, variable: str, value: Any) -> Scope:
+        return Scope(self.parameters, {**self.loop, variable: value}, self.variables)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -98,10 +112,28 @@ def _render(text: str, scope: Scope) -> Any:
     return _EXPRESSION.sub(stringify, text)
 
 
-def _condition_holds(condition: str | None, scope: Scope) -> bool:
-    if condition is not None and (match := _PARAMETER.fullmatch(condition)):
-        return bool(scope.value(match.group(0)))
-    return True
+class _Chain:
+    """An if / elseif / else chain: which branches to take."""
+
+    def __init__(self) -> None:
+        self.decided = False
+
+    def take(self, keyword: str, condition: str | None, scope: Scope) -> bool:
+        if keyword == "if":
+            self.decided = False
+        elif self.decided:
+            return False
+        if keyword == "else":
+            return True
+        try:
+            holds = bool(evaluate(condition or "", scope.resolve))
+        except UnknownVariable:
+            # Undecidable here: take this branch and the ones after it.
+            return True
+        except ExpressionError as error:
+            raise TemplateError(f"${{{{ {keyword} {condition} }}}}: {error}") from None
+        self.decided = holds
+        return holds
 
 
 def _directive(node: Any) -> tuple[str, Any] | None:
@@ -112,64 +144,82 @@ def _directive(node: Any) -> tuple[str, Any] | None:
     return None
 
 
-def _expand_list(items: list[Any], scope: Scope, directory: Path) -> list[Any]:
+def _conditional(expression: str) -> tuple[str, str | None] | None:
+    if match := _IF.fullmatch(expression):
+        keyword = match.group(1) or match.group(3)
+        return keyword, match.group(2)
+    return None
+
+
+@dataclass(frozen=True)
+class _Context:
+    directory: Path
+    root: Path
+
+
+def _expand_list(items: list[Any], scope: Scope, context: _Context) -> list[Any]:
     expanded: list[Any] = []
+    chain = _Chain()
     for item in items:
         if directive := _directive(item):
             expression, body = directive
             if each := _EACH.fullmatch(expression):
                 variable, collection = each.groups()
                 for value in scope.value(collection):
-                    inner = Scope(scope.parameters, {**scope.loop, variable: value})
-                    expanded += _expand_list(body, inner, directory)
-            elif condition := _IF.fullmatch(expression):
-                if _condition_holds(condition.group(1), scope):
-                    expanded += _expand_list(body, scope, directory)
+                    expanded += _expand_list(body, scope.with_loop(variable, value), context)
+            elif conditional := _conditional(expression):
+                if chain.take(*conditional, scope):
+                    expanded += _expand_list(body, scope, context)
             else:
                 raise TemplateError(f"unsupported directive ${{{{ {expression} }}}}")
         elif isinstance(item, dict) and isinstance(item.get("template"), str):
-            expanded += _inline(item, scope, directory)
+            expanded += _inline(item, scope, context)
         else:
-            expanded.append(_expand(item, scope, directory))
+            expanded.append(_expand(item, scope, context))
     return expanded
 
 
-def _inline(reference: Mapping[str, Any], scope: Scope, directory: Path) -> list[Any]:
-    path = (directory / _render(reference["template"], scope)).resolve()
+def _inline(reference: Mapping[str, Any], scope: Scope, context: _Context) -> list[Any]:
+    path = (context.directory / _render(reference["template"], scope)).resolve()
     template = load(path)
-    given = _expand(reference.get("parameters", {}), scope, directory)
-    inner = Scope(bind(template.get("parameters", []), given, str(path.relative_to(REPO_ROOT))))
+    given = _expand(reference.get("parameters", {}), scope, context)
+    where = str(path.relative_to(context.root))
+    inner = Scope(bind(template.get("parameters", []), given, where), variables=scope.variables)
     (kind,) = [key for key in _TEMPLATE_LISTS if key in template]
-    return _expand_list(template[kind], inner, path.parent)
+    return _expand_list(template[kind], inner, _Context(path.parent, context.root))
 
 
-def _expand(node: Any, scope: Scope, directory: Path) -> Any:
+def _expand(node: Any, scope: Scope, context: _Context) -> Any:
     if isinstance(node, str):
         return _render(node, scope)
     if isinstance(node, list):
-        return _expand_list(node, scope, directory)
+        return _expand_list(node, scope, context)
     if isinstance(node, dict):
         expanded: dict[Any, Any] = {}
+        chain = _Chain()
         for key, value in node.items():
             match = _EXPRESSION.fullmatch(key) if isinstance(key, str) else None
             if match is None:
                 name = _render(key, scope) if isinstance(key, str) else key
-                expanded[name] = _expand(value, scope, directory)
+                expanded[name] = _expand(value, scope, context)
                 continue
-            condition = _IF.fullmatch(match.group(1))
-            if condition is None:
+            conditional = _conditional(match.group(1))
+            if conditional is None:
                 raise TemplateError(f"unsupported mapping key {key}")
-            if _condition_holds(condition.group(1), scope):
-                expanded.update(_expand(value, scope, directory))
+            if chain.take(*conditional, scope):
+                expanded.update(_expand(value, scope, context))
         return expanded
     return node
 
 
-def expand(path: Path) -> dict[str, Any]:
-    """A pipeline with its templates inlined and its runtime parameters at their defaults."""
+def expand(path: Path, root: Path = REPO_ROOT, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A pipeline with its templates inlined and its runtime parameters at their defaults; `root` is the
+    repository the pipeline belongs to, `variables` the compile-time variables that are known."""
     pipeline = load(path)
-    scope = Scope(bind(pipeline.get("parameters", []), {}, str(path.relative_to(REPO_ROOT))))
-    return _expand({key: value for key, value in pipeline.items() if key != "parameters"}, scope, path.parent)
+    where = str(path.resolve().relative_to(root.resolve()))
+    scope = Scope(bind(pipeline.get("parameters", []), {}, where), variables=variables)
+    body = {key: value for key, value in pipeline.items() if key != "parameters"}
+    return _expand(body, scope, _Context(path.resolve().parent, root.resolve()))
 
 
 def stages(pipeline: Mapping[str, Any]) -> list[dict[str, Any]]:
