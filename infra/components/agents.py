@@ -115,7 +115,10 @@ class Agents(pulumi.ComponentResource):
             azure_resource_id=scale_set.id,
             desired_idle=args.desired_idle,
             max_capacity=args.max_capacity,
-            recycle_after_each_use=False,
+            # A fresh VM for every job ("Automatically tear down virtual machines after every use",
+            # azure-devops-docs pipelines/agents/scale-set-agents.md): the platform's pull requests preview
+            # on this pool with the PR's own code, which must leave nothing behind for the next job.
+            recycle_after_each_use=True,
             time_to_live_minutes=30,
             auto_provision=False,
             auto_update=True,
