@@ -47,7 +47,9 @@ def load(stack: str, root: Path) -> dict[str, str]:
     missing = [key for key in declared if key not in merged]
     if missing:
         raise ConfigError(
-            f"Stack '{stack}' is missing configuration value '{missing[0]}' ({stack_file.name})"
+            f"{stack_file.name}: {missing[0]} is missing: Pulumi.yaml declares it without a default, so the "
+            f"Pulumi CLI refuses the stack "
+            f"(\"Stack '{stack}' is missing configuration value '{missing[0]}'\")"
         )
     return merged
 
