@@ -16,7 +16,7 @@ import pulumi
 import yaml
 
 from infra import address_plan, naming
-from infra.stacks import BOOTSTRAP, CLUSTERS, ENVIRONMENTS, SHARED, environment_of
+from infra.stacks import BOOTSTRAP, CLUSTERS, ENVIRONMENTS, IDENTITY_STACKS, SHARED, environment_of
 
 PROJECT: Final = "mlops-platform"
 AZURE: Final = "azure-native"
@@ -36,7 +36,14 @@ _K8S_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
 # guardrails recognise GPU pools with the same pattern.
 GPU_VM_SIZE: Final = re.compile(r"^Standard_N[A-Za-z0-9_]+$", re.IGNORECASE)
 _VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
-_SSH_KEY = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")
+# A gallery image definition, or one of its versions (the image a Managed DevOps Pool takes by resource id).
+_GALLERY_IMAGE = re.compile(
+    r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/[-\w.()]+/providers/"
+    r"Microsoft\.Compute/galleries/[\w.]+/images/[-\w.]+(/versions/[\w.]+)?$",
+    re.IGNORECASE,
+)
+# The most agents one pool may run at once: the guardrail's bound on what an environment's pools may cost.
+AGENT_MAX_CONCURRENCY: Final = 20
 _ACR_SKUS: Final = ("Basic", "Standard", "Premium")
 # Only Premium registries take private endpoints
 # (learn.microsoft.com/azure/container-registry/container-registry-skus).
@@ -110,11 +117,22 @@ class MlComputeSettings:
 
 
 @dataclass(frozen=True)
+class GpuAgentSettings:
+    # An Azure Compute Gallery image with the NVIDIA driver and CUDA: Managed DevOps Pools' Azure Pipelines
+    # images have neither, and its marketplace images are a curated few (configure-images.md).
+    image_id: str
+    vm_size: str
+    max_concurrency: int
+
+
+@dataclass(frozen=True)
 class AgentSettings:
     vm_size: str
-    max_capacity: int
-    desired_idle: int
-    ssh_public_key: str
+    max_concurrency: int
+    # The GPU pool where the stack names an image for it; None: no GPU pool.
+    gpu: GpuAgentSettings | None
+    # Object id of the DevOpsInfrastructure service principal in the environment's tenant (one per tenant).
+    devops_infrastructure_principal_id: str
 
 
 @dataclass(frozen=True)
@@ -210,11 +228,19 @@ class BootstrapSettings:
     approvers: tuple[str, ...]
     branch_min_reviewers: int
     environments: dict[str, EnvironmentTarget]
+    # The platform's own resource group holds identities only (no charge); its budget alerts these addresses
+    # if anything billable ever lands there.
+    budget: Budget
+    alert_emails: tuple[str, ...]
 
     @property
     def protected(self) -> dict[str, bool]:
         """Environment -> whether its deployments need an approval, as its stack file says."""
         return {name: target.protected for name, target in self.environments.items()}
+
+    @property
+    def deploy_approvals(self) -> dict[str, bool]:
+        return deploy_approvals(self.environments)
 
     @property
     def names(self) -> naming.PlatformNames:
@@ -345,6 +371,60 @@ def _network(reader: _Reader, acr_sku: str) -> Network:
     return Network(isolated=isolated, address_space=raw)
 
 
+def _agents(reader: _Reader, subscription_id: str, network: Network, gpu_rule: str) -> AgentSettings:
+    vm_size = reader.string("agentVmSize", _VM_SIZE, "must be an Azure VM size")
+    if GPU_VM_SIZE.match(vm_size):
+        raise reader.fail(
+            "agentVmSize",
+            vm_size,
+            "the environment's pool runs deploy and drift jobs, which need no GPU: choose a CPU size such as "
+            "Standard_D2ads_v5 (agentGpuVmSize sizes the GPU pool)",
+        )
+    image = reader.string("agentGpuImage")
+    gpu = None
+    if image:
+        found = _GALLERY_IMAGE.match(image)
+        if not found:
+            raise reader.fail(
+                "agentGpuImage",
+                image,
+                "must be empty or an Azure Compute Gallery image id (/subscriptions/<id>/resourceGroups/"
+                "<group>/providers/Microsoft.Compute/galleries/<gallery>/images/<image>[/versions/<version>])",
+            )
+        if found["subscription"].lower() != subscription_id.lower():
+            raise reader.fail(
+                "agentGpuImage",
+                image,
+                f"must be in the environment's subscription {subscription_id}: the stack grants the "
+                "DevOpsInfrastructure service principal Reader on it, as its deploy identity may only there",
+            )
+        if network.isolated:
+            raise reader.fail(
+                "agentGpuImage",
+                image,
+                "a network-isolated environment takes no GPU pool: its agents subnet serves the "
+                "environment's pool alone (a subnet delegated to Managed DevOps Pools serves one pool), and "
+                "the sanity training that needs a GPU runs in the first environment",
+            )
+        gpu = GpuAgentSettings(
+            image_id=image,
+            vm_size=reader.string("agentGpuVmSize", GPU_VM_SIZE, gpu_rule),
+            max_concurrency=reader.integer("agentGpuMaxConcurrency", 1, AGENT_MAX_CONCURRENCY),
+        )
+    return AgentSettings(
+        vm_size=vm_size,
+        max_concurrency=reader.integer("agentMaxConcurrency", 1, AGENT_MAX_CONCURRENCY),
+        gpu=gpu,
+        devops_infrastructure_principal_id=reader.string(
+            "devopsInfrastructurePrincipalId",
+            _GUID,
+            "must be the object id of the DevOpsInfrastructure service principal in the environment's "
+            "tenant: `az ad sp list --display-name DevOpsInfrastructure --query [0].id -o tsv` once the "
+            "bootstrap has registered Microsoft.DevOpsInfrastructure",
+        ),
+    )
+
+
 def _alerts(reader: _Reader) -> Alerts:
     emails = reader.strings("alertEmails", _EMAIL.fullmatch, "must be a list of e-mail addresses")
     webhook = reader.secret_string("teamsWebhookUrl", _HTTPS_URL, "must be an https:// URL")
@@ -408,7 +488,7 @@ def load_shared(stack: str) -> SharedSettings:
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 
 
-def _environment_targets(root: Path) -> dict[str, EnvironmentTarget]:
+def environment_targets(root: Path = REPO_ROOT) -> dict[str, EnvironmentTarget]:
     """Each environment's subscription and region, read from its stack file: one place for each."""
     targets = {}
     for environment in ENVIRONMENTS:
@@ -426,6 +506,16 @@ def _environment_targets(root: Path) -> dict[str, EnvironmentTarget]:
             subscription, location, values.get(f"{PROJECT}:protected") is True
         )
     return targets
+
+
+def deploy_approvals(environments: dict[str, EnvironmentTarget]) -> dict[str, bool]:
+    """Platform stack -> whether `pulumi up` of it waits for an approval (its `platform-<stack>` environment):
+    the shared stack always, as it changes every environment's Azure DevOps side; an environment stack as its
+    own `protected` setting says. An in-cluster stack deploys through its environment's (infra/stacks.py
+    identity_stack), so it has none of its own."""
+    return {
+        stack: environments[stack].protected if stack in environments else True for stack in IDENTITY_STACKS
+    }
 
 
 def _approvers(reader: _Reader, devops: DevOps) -> tuple[str, ...]:
@@ -467,8 +557,17 @@ def load_bootstrap(stack: str, root: Path = REPO_ROOT) -> BootstrapSettings:
         devops=devops,
         approvers=approvers,
         branch_min_reviewers=reader.integer("branchPolicyMinReviewers", 1, 10),
-        environments=_environment_targets(root),
+        environments=environment_targets(root),
+        budget=_budget(reader),
+        alert_emails=_bootstrap_emails(reader),
     )
+
+
+def _bootstrap_emails(reader: _Reader) -> tuple[str, ...]:
+    emails = reader.strings("alertEmails", _EMAIL.fullmatch, "must be a list of e-mail addresses")
+    if not emails:
+        raise reader.fail("alertEmails", [], "the platform's budget needs an e-mail address to alert")
+    return emails
 
 
 def load_environment(stack: str) -> EnvironmentSettings:
@@ -496,10 +595,9 @@ def load_environment(stack: str) -> EnvironmentSettings:
     system_max = reader.integer("aksSystemNodeMax", 1, 50)
     if system_max < system_min:
         raise reader.fail("aksSystemNodeMax", system_max, f"must be at least aksSystemNodeMin ({system_min})")
-    max_capacity = reader.integer("agentMaxCapacity", 1, 100)
     gpu_rule = "must be an N-series GPU size such as Standard_NC4as_T4_v3"
-    ssh_rule = "must be an OpenSSH public key (ssh-rsa or ssh-ed25519); environment stacks need one"
     acr_sku = reader.choice("acrSku", _ACR_SKUS)
+    network = _network(reader, acr_sku)
     return EnvironmentSettings(
         stack_file=reader.stack_file,
         environment=stack,
@@ -533,13 +631,8 @@ def load_environment(stack: str) -> EnvironmentSettings:
             gpu_vm_size=reader.string("amlGpuVmSize", GPU_VM_SIZE, gpu_rule),
             gpu_max=reader.integer("amlGpuMaxNodes", 1, 100),
         ),
-        agents=AgentSettings(
-            vm_size=reader.string("agentVmSize", GPU_VM_SIZE, gpu_rule),
-            max_capacity=max_capacity,
-            desired_idle=reader.integer("agentDesiredIdle", 0, max_capacity),
-            ssh_public_key=reader.string("agentSshPublicKey", _SSH_KEY, ssh_rule),
-        ),
-        network=_network(reader, acr_sku),
+        agents=_agents(reader, subscription_id, network, gpu_rule),
+        network=network,
         alerts=_alerts(reader),
         budget=_budget(reader),
         defender_plans=reader.boolean("defenderPlans"),

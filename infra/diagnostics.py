@@ -12,6 +12,7 @@ logs-index (a type absent there emits no resource logs, only platform metrics, w
 from dataclasses import dataclass
 from typing import Final
 
+from infra.managed_devops_pools import DEV_CENTER, DEV_CENTER_PROJECT, POOL
 from infra.policies.azure import (
     AGENT_POOL,
     KEY_VAULT,
@@ -20,7 +21,6 @@ from infra.policies.azure import (
     ML_WORKSPACE,
     REGISTRY,
     ROLE_ASSIGNMENT,
-    SCALE_SET,
     STORAGE_ACCOUNT,
 )
 from infra.private_link import (
@@ -69,6 +69,9 @@ DIAGNOSED: Final[dict[str, tuple[LogSelection, ...]]] = {
     NETWORK_SECURITY_GROUP: (LogSelection("", category_groups=(ALL_LOGS,)),),
     PUBLIC_IP: (LogSelection("", category_groups=(ALL_LOGS,)),),
     VIRTUAL_NETWORK: (LogSelection("", category_groups=(ALL_LOGS,)),),
+    # "Resource Provisioning Logs logs provisioning events for the agents in your pool" (azure-devops-docs
+    # managed-devops-pools/diagnostics.md): which image and size each agent got, and why one failed to start.
+    POOL: (LogSelection("", category_groups=(ALL_LOGS,)),),
 }
 
 # Every other azure-native type the program declares, and why it has no diagnostic setting.
@@ -79,7 +82,8 @@ NOT_DIAGNOSED: Final[dict[str, str]] = {
     "command:local:Command": "not an Azure resource: a command the administrator's CLI runs",
     "azure-native:keyvault:Secret": "reads and writes are in the vault's audit logs",
     "azure-native:applicationinsights:Component": "its telemetry already lands in the workspace",
-    SCALE_SET: "no resource logs; agent job logs are in Azure DevOps",
+    DEV_CENTER: "only the container Managed DevOps Pools requires; its pools send their own logs",
+    DEV_CENTER_PROJECT: "only the container Managed DevOps Pools requires; its pools send their own logs",
     AGENT_POOL: "logged by its cluster",
     "azure-native:containerregistry:AgentPool": "task runs are logged by its registry",
     "azure-native:kubernetesconfiguration:Extension": "in-cluster: Container insights has its logs",

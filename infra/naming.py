@@ -84,7 +84,19 @@ AKS_NODE_POOL = NameRule(
 MANAGED_IDENTITY = NameRule(
     "managed identity", 3, 128, re.compile(r"[A-Za-z0-9][-\w]*"), "letters, digits, - and _"
 )
-VM_SCALE_SET = NameRule("VM scale set", 1, 64, re.compile(r"[A-Za-z0-9][-\w.]*[\w]"), "letters, digits, -_.")
+# A Managed DevOps Pool's name is also its Azure DevOps agent pool's name, and unique across Azure: "3 and
+# 44 characters ... globally unique" (azure-devops-docs managed-devops-pools/quickstart-arm-template.md); the
+# 2025-01-21 API's pattern is ^[a-zA-Z0-9][a-zA-Z0-9-.]*$ (Azure/bicep-types-az, devopsinfrastructure
+# types.md).
+MANAGED_DEVOPS_POOL = NameRule(
+    "Managed DevOps Pool", 3, 44, re.compile(r"[A-Za-z0-9][-A-Za-z0-9.]*"), "letters, digits, - and ."
+)
+# Microsoft.DevCenter names (Azure/bicep-types-az, generated/devcenter types.md): devcenters 3-26
+# ^[a-zA-Z0-9][a-zA-Z0-9-]{2,25}$, projects 3-63 ^[a-zA-Z0-9][a-zA-Z0-9-_.]{2,62}$.
+DEV_CENTER = NameRule("Dev Center", 3, 26, re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*"), "letters, digits and -")
+DEV_CENTER_PROJECT = NameRule(
+    "Dev Center project", 3, 63, re.compile(r"[A-Za-z0-9][-\w.]*"), "letters, digits, -, _ and ."
+)
 K8S_NAME = NameRule(
     "Kubernetes namespace", 1, 63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "a DNS-1123 label"
 )
@@ -215,8 +227,12 @@ class Names:
         return MANAGED_IDENTITY.check(f"id-{self._base}-pipelines")
 
     @property
-    def agent_scale_set(self) -> str:
-        return VM_SCALE_SET.check(f"vmss-{self._base}-agents")
+    def dev_center(self) -> str:
+        return DEV_CENTER.check(f"dc-{self._base}")
+
+    @property
+    def dev_center_project(self) -> str:
+        return DEV_CENTER_PROJECT.check(f"dcp-{self._base}-agents")
 
     @property
     def aks_identity(self) -> str:
@@ -277,9 +293,17 @@ class Names:
     def service_connection(self) -> str:
         return f"sc-{self._base}"
 
+    # Managed DevOps Pools: one Azure resource and one Azure DevOps agent pool of the same name, unique across
+    # Azure (hence the suffix).
     @property
     def agent_pool(self) -> str:
-        return f"pool-{self._base}-gpu"
+        """The environment's pool: the jobs that touch its resources (in its VNet when isolated)."""
+        return MANAGED_DEVOPS_POOL.check(f"pool-{self._base}-{self._suffix}")
+
+    @property
+    def gpu_agent_pool(self) -> str:
+        """The GPU pool where a stack asks for one: the projects' CUDA sanity training."""
+        return MANAGED_DEVOPS_POOL.check(f"pool-{self._base}-gpu-{self._suffix}")
 
     @property
     def devops_environment(self) -> str:
@@ -301,7 +325,8 @@ class Names:
                 "aks_cluster",
                 "aks_node_resource_group",
                 "pipeline_identity",
-                "agent_scale_set",
+                "dev_center",
+                "dev_center_project",
                 "aks_identity",
                 "ml_compute_identity",
                 "virtual_network",
@@ -313,6 +338,7 @@ class Names:
                 "variable_group",
                 "service_connection",
                 "agent_pool",
+                "gpu_agent_pool",
                 "devops_environment",
             )
         }
@@ -358,6 +384,10 @@ class PlatformNames:
     def flux_identity(self, environment: str) -> str:
         """The identity Flux's source-controller in `environment`'s cluster reads Azure Repos with."""
         return MANAGED_IDENTITY.check(f"id-{self.prefix}-flux-{environment}")
+
+    @property
+    def budget(self) -> str:
+        return BUDGET.check(f"budget-{self.prefix}-platform")
 
     @property
     def state_resource_group(self) -> str:
@@ -406,6 +436,9 @@ PROJECT_PIPELINE_FILES: Final = {
 }
 # Those whose delivery stages deploy (bound to the environments); the others only run on schedule.
 DEPLOYING_PIPELINES: Final = ("main", "retrain")
+# Those whose sanity training runs on the first environment's GPU pool when the project trains on GPU
+# (template/.azure-pipelines/templates/sanity-train.yml, included by azure-pipelines.yml only).
+GPU_PIPELINES: Final = ("main",)
 
 
 def project_pipeline_names(slug: str) -> dict[str, str]:

@@ -36,7 +36,10 @@ APP_INSIGHTS_ID: Final = "app_insights_id"
 VARIABLE_GROUP: Final = "variable_group"
 SERVICE_CONNECTION: Final = "service_connection"
 DEVOPS_ENVIRONMENT: Final = "devops_environment"
+# The environment's Managed DevOps Pool (deploy and drift jobs, in its VNet), and its GPU pool for the CUDA
+# sanity training ("" where the stack has none).
 AGENT_POOL: Final = "agent_pool"
+GPU_AGENT_POOL: Final = "gpu_agent_pool"
 # How a GPU workload lands on the AKS GPU pool: a Kubernetes nodeSelector and toleration.
 GPU_NODE_SELECTOR: Final = "gpu_node_selector"
 GPU_TOLERATION: Final = "gpu_toleration"
@@ -93,6 +96,8 @@ DEVOPS_BUILD_SERVICE: Final = "devops_build_service"
 # The bootstrap stack exports these.
 # GUID of the custom role the project pipelines hold in their Kubernetes namespaces (infra/roles.py).
 PIPELINE_KUBE_ROLE: Final = "pipeline_kube_role"
+# GUID of the custom role Managed DevOps Pools' service principal holds on each VNet (infra/roles.py).
+AGENT_NETWORK_ROLE: Final = "agent_network_role"
 # {pipeline key (infra/platform_pipelines.py): definition id} of this repository's own pipelines.
 PLATFORM_PIPELINES: Final = "platform_pipelines"
 # The Pulumi state container and the secrets provider's key (infra/bootstrap/state_backend.sh creates them).

@@ -5,10 +5,19 @@ import datetime
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from infra import address_plan, config, diagnostics, naming, outputs, private_link
+from infra import (
+    address_plan,
+    config,
+    diagnostics,
+    managed_devops_pools,
+    naming,
+    outputs,
+    private_link,
+    roles,
+)
 from infra.bootstrap.program import bootstrap_stack
 from infra.components.action_group import ActionGroup, ActionGroupArgs
-from infra.components.agents import Agents, AgentsArgs
+from infra.components.agents import Agents, AgentsArgs, GpuPoolArgs
 from infra.components.aks import Aks, AksArgs
 from infra.components.budget import Budget, BudgetArgs, first_of_month
 from infra.components.cluster_access import ClusterAccess, ClusterAccessArgs
@@ -324,20 +333,32 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             tags=tags,
         ),
     )
+    gpu = settings.agents.gpu
     agents = Agents(
         "agents",
         AgentsArgs(
             resource_group_name=group.name,
             location=settings.location,
-            scale_set_name=names.agent_scale_set,
+            subscription_id=settings.subscription_id,
+            dev_center_name=names.dev_center,
+            dev_center_project_name=names.dev_center_project,
             pool_name=names.agent_pool,
             vm_size=settings.agents.vm_size,
-            max_capacity=settings.agents.max_capacity,
-            desired_idle=settings.agents.desired_idle,
-            ssh_public_key=settings.agents.ssh_public_key,
+            max_concurrency=settings.agents.max_concurrency,
             subnet_id=net.subnet_ids.apply(lambda ids: ids[address_plan.AGENTS]),
+            vnet_id=net.vnet_id,
+            gpu=(
+                GpuPoolArgs(names.gpu_agent_pool, gpu.vm_size, gpu.max_concurrency, gpu.image_id)
+                if gpu
+                else None
+            ),
+            devops_organization_url=settings.devops.organization_url,
+            devops_project_name=settings.devops.project,
             devops_project_id=devops_project_id,
-            service_endpoint_id=pipeline.authorized_service_endpoint_id,
+            devops_infrastructure_principal_id=settings.agents.devops_infrastructure_principal_id,
+            network_role_definition_id=bootstrap.require_output(outputs.AGENT_NETWORK_ROLE).apply(
+                lambda guid: roles.definition_id_of(settings.subscription_id, guid)
+            ),
             tags=tags,
         ),
     )
@@ -352,6 +373,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             plain_variables=plain_variables,
             service_endpoint_id=pipeline.authorized_service_endpoint_id,
             agent_queue_id=agents.queue_id,
+            gpu_agent_queue_id=agents.gpu_queue_id,
             protected=settings.protected,
             approver_ids=approver_ids(devops_project_id, settings.approvers),
             # The platform's own pipelines run the in-cluster stack on this pool when the cluster's API
@@ -373,6 +395,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                         for key in naming.PROJECT_PIPELINE_FILES
                         if key not in naming.DEPLOYING_PIPELINES
                     ],
+                    gpu=[_pipeline_id(shared_pipelines, p.slug, key) for key in naming.GPU_PIPELINES],
                 )
                 for p in settings.projects
             ],
@@ -414,6 +437,10 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 DiagnosticTarget("nsg", diagnostics.NETWORK_SECURITY_GROUP, net.security_group_id),
                 DiagnosticTarget("nat-ip", diagnostics.PUBLIC_IP, net.nat_public_ip_id),
                 DiagnosticTarget("vnet", private_link.VIRTUAL_NETWORK, net.vnet_id),
+                *(
+                    DiagnosticTarget(key, managed_devops_pools.POOL, pool_id)
+                    for key, pool_id in agents.pool_ids.items()
+                ),
             ],
         ),
     )
@@ -475,6 +502,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
         outputs.SERVICE_CONNECTION: pipeline.service_endpoint_name,
         outputs.DEVOPS_ENVIRONMENT: devops.environment_name,
         outputs.AGENT_POOL: agents.pool_name,
+        outputs.GPU_AGENT_POOL: agents.gpu_pool_name,
         outputs.GPU_NODE_SELECTOR: dict([naming.GPU_NODE_LABEL]),
         outputs.GPU_TOLERATION: naming.gpu_toleration(),
         outputs.DEPLOY_BRANCH: naming.deploy_branch(settings.environment),

@@ -18,6 +18,9 @@ REQUIRED: Final = (
     "Microsoft.Compute",
     "Microsoft.ContainerRegistry",
     "Microsoft.ContainerService",
+    # Managed DevOps Pools and the Dev Center project of each pool (managed-devops-pools/prerequisites.md).
+    "Microsoft.DevCenter",
+    "Microsoft.DevOpsInfrastructure",
     "Microsoft.Insights",
     "Microsoft.KeyVault",
     "Microsoft.KubernetesConfiguration",

@@ -54,6 +54,21 @@ ASSIGNED_BY_ENVIRONMENTS: Final = (
     STORAGE_BLOB_DATA_READER,
 )
 
+# A custom role: what Managed DevOps Pools' first-party service principal (DevOpsInfrastructure) does on the
+# VNet of a pool's subnet. The documentation asks for Reader and Network Contributor "Or ... the following
+# permission[s] ... [in] a custom role" (azure-devops-docs managed-devops-pools/configure-networking.md):
+# those five, and the VNet's own read that its access check expects of Reader (the Azure Verified Module's
+# private-networking example assigns Reader beside such a role, Azure/terraform-azurerm-avm-res-
+# devopsinfrastructure-pool). Network Contributor would also let it rewrite the VNet and every subnet.
+MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS: Final = (
+    "Microsoft.Network/virtualNetworks/read",
+    "Microsoft.Network/virtualNetworks/*/read",
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+    "Microsoft.Network/virtualNetworks/subnets/serviceAssociationLinks/validate/action",
+    "Microsoft.Network/virtualNetworks/subnets/serviceAssociationLinks/write",
+    "Microsoft.Network/virtualNetworks/subnets/serviceAssociationLinks/delete",
+)
+
 # A custom role: what `pulumi preview` does with the secrets provider's key (Key Vault data actions).
 STATE_DECRYPT_DATA_ACTIONS: Final = (
     "Microsoft.KeyVault/vaults/keys/read",

@@ -6,13 +6,15 @@ administrator (`make bootstrap`, README "Deploying for real").
   DevOps service connection (no secret), with the least roles `pulumi up` / `pulumi preview` of that stack
   needs, and access to the state backend (blob data, and the Key Vault key of the secrets provider);
 - those identities as members of the Azure DevOps project (administrators to deploy, readers to preview);
-- the custom role the project pipelines hold in their Kubernetes namespaces;
+- the custom roles the project pipelines hold in their Kubernetes namespaces and Managed DevOps Pools' service
+  principal holds on each environment's VNet;
 - what the environment stacks' in-cluster bootstrap needs from an administrator (bootstrap/in_cluster.py);
 - this repository's pipelines, the policies on its main branch, the `shared` environment with its approval.
 
 Everything the other stacks need from here reaches them through a StackReference.
 """
 
+import datetime
 import uuid
 
 import pulumi
@@ -20,6 +22,7 @@ from pulumi_azure_native import authorization, resources
 
 from infra import naming, outputs, providers, roles
 from infra.bootstrap import in_cluster
+from infra.components.budget import Budget, BudgetArgs, first_of_month
 from infra.components.devops_member import DevOpsMember, DevOpsMemberArgs
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
 from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs, RoleGrant
@@ -68,6 +71,20 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         location=settings.location,
         tags=settings.tags,
     )
+    Budget(
+        "budget",
+        BudgetArgs(
+            subscription_id=settings.subscription_id,
+            budget_name=names.budget,
+            amount=settings.budget.monthly_amount,
+            resource_group_names=[names.resource_group],
+            start_date=first_of_month(datetime.datetime.now(datetime.UTC).date()),
+            actual_thresholds=settings.budget.thresholds,
+            action_group_id=None,
+            emails=settings.alert_emails,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[group]),
+    )
 
     kube_role_guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/pipeline-kube"))
     authorization.RoleDefinition(
@@ -80,6 +97,19 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         assignable_scopes=[f"/subscriptions/{t.subscription_id}" for t in settings.environments.values()],
         # Creating or changing a role definition needs Microsoft.Authorization/roleDefinitions/write, which
         # only the administrator running this stack holds.
+    )
+
+    # Azure's only built-in role with these actions is Network Contributor, which would also let the service
+    # rewrite the VNet; the environment stacks assign this one to it instead.
+    agent_network_role_guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/agent-network"))
+    authorization.RoleDefinition(
+        "agent-network-role",
+        role_definition_id=agent_network_role_guid,
+        role_name=f"{settings.prefix} Managed DevOps Pools agents subnet",
+        description="What Managed DevOps Pools (DevOpsInfrastructure) needs to put agents in a subnet",
+        scope=subscription,
+        permissions=[authorization.PermissionArgs(actions=list(roles.MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS))],
+        assignable_scopes=[f"/subscriptions/{t.subscription_id}" for t in settings.environments.values()],
     )
 
     # Previews decrypt the stack's config secrets and must change nothing: the built-in roles that decrypt
@@ -114,6 +144,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
     environment_roles = [
         *(roles.guid(role) for role in roles.ASSIGNED_BY_ENVIRONMENTS),
         kube_role_guid,
+        agent_network_role_guid,
         *platform_kube_roles.values(),
     ]
     principal_ids: dict[bool, dict[str, pulumi.Output[str]]] = {False: {}, True: {}}
@@ -233,11 +264,12 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
             approver_ids=approver_ids(project.project_id, settings.approvers),
             build_service=build_service(settings.devops.organization_url, settings.devops.project),
             connections=connections,
-            stacks={stack: settings.protected.get(stack, True) for stack in IDENTITY_STACKS},
+            stacks=settings.deploy_approvals,
         ),
     )
     exported = {
         outputs.PIPELINE_KUBE_ROLE: kube_role_guid,
+        outputs.AGENT_NETWORK_ROLE: agent_network_role_guid,
         outputs.PLATFORM_PIPELINES: pipelines.pipeline_ids,
         outputs.STATE_CONTAINER_ID: state_container_id,
         outputs.STATE_KEY_ID: state_key_id,

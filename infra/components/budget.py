@@ -29,7 +29,8 @@ class BudgetArgs:
     resource_group_names: Sequence[str]
     start_date: str
     actual_thresholds: Sequence[int]
-    action_group_id: pulumi.Input[str]
+    # The stack's action group; None where the stack has none (the bootstrap stack alerts e-mails only).
+    action_group_id: pulumi.Input[str] | None
     emails: Sequence[str]
 
 
@@ -45,7 +46,7 @@ class Budget(pulumi.ComponentResource):
                 operator="GreaterThanOrEqualTo",
                 threshold=threshold,
                 threshold_type=kind,
-                contact_groups=[args.action_group_id],
+                contact_groups=[args.action_group_id] if args.action_group_id is not None else [],
                 contact_emails=list(args.emails),
             )
 

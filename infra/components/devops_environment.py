@@ -23,6 +23,8 @@ class PipelineIds:
     slug: str
     deploying: Sequence[pulumi.Input[int]]
     scheduled: Sequence[pulumi.Input[int]]
+    # Those that run jobs on the environment's GPU pool, where it has one.
+    gpu: Sequence[pulumi.Input[int]] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class DevOpsEnvironmentArgs:
     plain_variables: Mapping[str, pulumi.Input[str]]
     service_endpoint_id: pulumi.Input[str]
     agent_queue_id: pulumi.Input[int]
+    # The GPU pool's queue; None where the environment has no GPU pool.
+    gpu_agent_queue_id: pulumi.Input[int] | None
     protected: bool
     approver_ids: Sequence[pulumi.Input[str]]
     # This repository's pipelines that may run jobs on the environment's pool (its in-cluster stack). A queue
@@ -69,7 +73,7 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                 "Linked to the environment's Key Vault (managed by Pulumi); values live only there."
                 if linked
                 else "The environment's names (managed by Pulumi); its vault is private: steps on the "
-                "environment's scale-set pool read secrets with AzureKeyVault@2."
+                "environment's Managed DevOps Pool read secrets with AzureKeyVault@2."
             ),
             # Only pipelines authorised below may use the group.
             allow_access=False,
@@ -150,6 +154,16 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                         project_id=args.devops_project_id,
                         resource_id=pulumi.Output.from_input(resource_id).apply(str),
                         type=resource_type,
+                        pipeline_id=pipeline_id,
+                        opts=child,
+                    )
+            if args.gpu_agent_queue_id is not None:
+                for index, pipeline_id in enumerate(pipelines.gpu):
+                    azuredevops.PipelineAuthorization(
+                        f"{name}-{pipelines.slug}-gpu{index}-queue",
+                        project_id=args.devops_project_id,
+                        resource_id=pulumi.Output.from_input(args.gpu_agent_queue_id).apply(str),
+                        type="queue",
                         pipeline_id=pipeline_id,
                         opts=child,
                     )

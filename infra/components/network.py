@@ -1,6 +1,6 @@
-"""The environment's virtual network: the scale-set agents' subnet always; with network isolation also the
-subnets of the private endpoints, the ACR Tasks agents and the AKS nodes, and the private DNS zones that
-resolve the private endpoints' names inside it."""
+"""The environment's virtual network: the subnet of its Managed DevOps Pool's agents always; with network
+isolation also the subnets of the private endpoints, the ACR Tasks agents and the AKS nodes, and the private
+DNS zones that resolve the private endpoints' names inside it."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import network, privatedns
 
-from infra import address_plan
+from infra import address_plan, managed_devops_pools
 from infra.components import TYPE_PREFIX
 
 # Private DNS zones and their VNet links are global resources
@@ -95,6 +95,13 @@ class Network(pulumi.ComponentResource):
                 nat_gateway=nat_ref,
                 network_security_group=nsg_ref,
                 default_outbound_access=False,
+                # Managed DevOps Pools injects its agents only into a subnet delegated to it, and that subnet
+                # then serves the one pool (configure-networking.md).
+                delegations=[
+                    network.DelegationArgs(
+                        name="managed-devops-pools", service_name=managed_devops_pools.SUBNET_DELEGATION
+                    )
+                ],
             )
         ]
         if args.isolated:

@@ -5,7 +5,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from infra import roles
-from infra.config import GPU_VM_SIZE
+from infra.config import AGENT_MAX_CONCURRENCY, GPU_VM_SIZE
+from infra.managed_devops_pools import POOL
 from infra.policies.props import at, items, number
 from infra.policies.rules import require_flag, require_value, resource_policy, shown
 
@@ -16,11 +17,15 @@ MANAGED_CLUSTER: Final = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL: Final = "azure-native:containerservice:AgentPool"
 ML_WORKSPACE: Final = "azure-native:machinelearningservices:Workspace"
 ML_COMPUTE: Final = "azure-native:machinelearningservices:Compute"
-SCALE_SET: Final = "azure-native:compute:VirtualMachineScaleSet"
 ROLE_ASSIGNMENT: Final = "azure-native:authorization:RoleAssignment"
 
 # A resource group or anything below it; subscriptions, management groups and "/" are wider.
 _RESOURCE_GROUP_SCOPE: Final = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+(/.+)?$", re.IGNORECASE)
+_SUBSCRIPTION_SCOPE: Final = re.compile(r"^/subscriptions/[^/]+/?$", re.IGNORECASE)
+# What a platform stack's own identities hold on a whole subscription (the bootstrap stack, README "Deploying
+# for real"): `pulumi up` creates resource groups, so its deploy identity needs Contributor there, with the
+# right to assign only the roles its condition lists; previews read. Nothing else is subscription-wide.
+_SUBSCRIPTION_ROLES: Final = (roles.CONTRIBUTOR, roles.READER, roles.RBAC_ADMINISTRATOR)
 _TLS_1_2_OR_LATER: Final = ("TLS1_2", "TLS1_3")
 
 
@@ -101,27 +106,49 @@ def _ml_compute(props: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-def _scale_set(props: Mapping[str, Any]) -> Iterator[str]:
-    # Azure DevOps starts and stops these agents itself; Azure must not add, upgrade or log in to any.
-    capacity = at(props, "sku.capacity")
-    if number(capacity) != 0:
-        yield f"capacity must be 0, Azure DevOps scales the agents (sku.capacity is {shown(capacity)})"
-    yield from require_flag(props, "overprovision", False, "overprovisioning must be off")
-    yield from require_value(props, "upgradePolicy.mode", ("Manual",), "upgrades must be manual")
-    os_profile = "virtualMachineProfile.osProfile"
-    yield from require_flag(
-        props,
-        f"{os_profile}.linuxConfiguration.disablePasswordAuthentication",
-        True,
-        "password login must be off",
-    )
-    if at(props, f"{os_profile}.adminPassword") is not None:
-        yield f"password login must be off ({os_profile}.adminPassword is set)"
+def _managed_pool(props: Mapping[str, Any]) -> Iterator[str]:
+    """A pool's agents cost money only while they run: bounded, started per job, none on standby."""
+    concurrency = number(at(props, "maximumConcurrency"))
+    if concurrency is None or concurrency > AGENT_MAX_CONCURRENCY:
+        yield (
+            f"at most {AGENT_MAX_CONCURRENCY} agents at once "
+            f"(maximumConcurrency is {shown(at(props, 'maximumConcurrency'))})"
+        )
+    # A stateful agent keeps what one job left (files, credentials) for the next: "Stateless pools ... are
+    # recommended by security experts as a defense against supply chain attacks" (configure-scaling.md).
+    yield from require_value(props, "agentProfile.kind", ("Stateless",), "agents must be stateless")
+    # Standby agents run, and bill, while no job waits; without a predictions profile there are none
+    # ("Omit the ResourcePredictionsProfile section to disable standby agents", configure-scaling.md).
+    for path in ("agentProfile.resourcePredictionsProfile", "agentProfile.resourcePredictions"):
+        if at(props, path) is not None:
+            yield f"no standby agents: the pool scales from 0 ({path} is set)"
+    for organization in items(at(props, "organizationProfile.organizations")):
+        if at(organization, "openAccess") is True:
+            yield (
+                f"the pool is open to every project of {at(organization, 'url')}: list the projects that "
+                "use it (openAccess is True)"
+            )
+
+
+def _subscription_wide(props: Mapping[str, Any]) -> Iterator[str]:
+    role = str(at(props, "roleDefinitionId") or "").rstrip("/").lower()
+    allowed = {roles.guid(name): name for name in _SUBSCRIPTION_ROLES}
+    name = next((allowed[guid] for guid in allowed if role.endswith(guid)), None)
+    if name is None:
+        yield (
+            "on a whole subscription only "
+            + ", ".join(_SUBSCRIPTION_ROLES)
+            + f" may be assigned; elsewhere the scope must be a resource group or narrower (role is {role!r})"
+        )
+    elif name == roles.RBAC_ADMINISTRATOR and not at(props, "condition"):
+        yield f"{name} on a subscription needs a condition that limits the roles it may assign"
 
 
 def _role_assignment(props: Mapping[str, Any]) -> Iterator[str]:
     scope = at(props, "scope")
-    if not isinstance(scope, str) or not _RESOURCE_GROUP_SCOPE.match(scope):
+    if isinstance(scope, str) and _SUBSCRIPTION_SCOPE.match(scope):
+        yield from _subscription_wide(props)
+    elif not isinstance(scope, str) or not _RESOURCE_GROUP_SCOPE.match(scope):
         yield f"the scope must be a resource group or narrower (scope is {shown(scope)})"
     role = at(props, "roleDefinitionId")
     if not isinstance(role, str):
@@ -180,14 +207,16 @@ AZURE_POLICIES: Final = (
         _ml_compute,
     ),
     resource_policy(
-        "scale-set-agents-locked-down",
-        "Scale-set agent pools: capacity 0, overprovisioning off, manual upgrades, password login off.",
-        {SCALE_SET},
-        _scale_set,
+        "managed-devops-pool-scale-from-zero",
+        f"Managed DevOps Pools: at most {AGENT_MAX_CONCURRENCY} agents, stateless, no standby agents, "
+        "open to the listed projects only.",
+        {POOL},
+        _managed_pool,
     ),
     resource_policy(
         "role-assignment-resource-group-not-owner",
-        "Role assignments are scoped to a resource group or narrower, and never grant Owner.",
+        "Role assignments are scoped to a resource group or narrower, and never grant Owner; on a whole "
+        "subscription only Contributor, Reader and a conditioned Role Based Access Control Administrator.",
         {ROLE_ASSIGNMENT},
         _role_assignment,
     ),

@@ -1,4 +1,9 @@
-"""Stack policy: deployment gates on Azure DevOps environments follow the stack's `protected` setting.
+"""Stack policy: deployment gates on Azure DevOps environments follow the protection of what deploys there.
+
+The projects' environments follow the stack's `protected` setting. The platform's own `platform-<stack>`
+environments (the bootstrap stack's) follow the stack deployed through each (`config.deploy_approvals`, read
+from the stack files as the bootstrap program reads them) and all take branch control: the platform deploys
+from main only.
 
 Which environments must be gated is the stack's own config key `protected` (declared in Pulumi.yaml,
 set in each Pulumi.<stack>.yaml), the same value the program reads to create the gates. The engine
@@ -21,6 +26,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from infra import config, platform_pipelines
 from infra.config import PROJECT
 from infra.policies.props import at, short_type
 
@@ -47,16 +53,42 @@ def _name(resource: PolicyResource) -> str:
     return f"{short_type(resource.resource_type)} '{resource.name}'"
 
 
+def _platform_environment(
+    environment: PolicyResource, present: set[str], protected: bool, report_violation: ReportViolation
+) -> None:
+    expected = {BRANCH_CONTROL, APPROVAL} if protected else {BRANCH_CONTROL}
+    if present != expected:
+        listed = ", ".join(sorted(short_type(kind) for kind in expected))
+        found = ", ".join(sorted(short_type(kind) for kind in present)) or "none"
+        report_violation(
+            f"{_name(environment)}: deploying a {'protected' if protected else 'unprotected'} platform stack "
+            f"takes exactly {listed} (found: {found})",
+            environment.urn,
+        )
+
+
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    environments = [r for r in args.resources if r.resource_type == ENVIRONMENT]
+    every = [r for r in args.resources if r.resource_type == ENVIRONMENT]
     gates = [
         r
         for r in args.resources
         if r.resource_type in GATES and at(r.props, "targetResourceType") == "environment"
     ]
+    platform = {
+        platform_pipelines.environment(stack): approval
+        for stack, approval in config.deploy_approvals(config.environment_targets()).items()
+    }
+    environments = []
+    for environment in every:
+        present = {gate.resource_type for gate in gates if _targets(gate, environment)}
+        name = at(environment.props, "name")
+        if name in platform:
+            _platform_environment(environment, present, platform[name], report_violation)
+        else:
+            environments.append((environment, present))
     protected = stack_is_protected()
     if protected is None:
-        if environments or gates:
+        if environments:
             report_violation(
                 f"config {PROTECTED_KEY} is not set: cannot tell whether {len(environments)} environment(s) "
                 "must be gated",
@@ -67,8 +99,7 @@ def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> N
         report_violation(
             f"the stack is protected ({PROTECTED_KEY}) but declares no environment to gate", None
         )
-    for environment in environments:
-        present = {gate.resource_type for gate in gates if _targets(gate, environment)}
+    for environment, present in environments:
         if protected and present != GATES:
             missing = ", ".join(sorted(short_type(kind) for kind in GATES - present))
             report_violation(
@@ -84,7 +115,7 @@ def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> N
                 environment.urn,
             )
     for gate in gates:
-        if not any(_targets(gate, environment) for environment in environments):
+        if not any(_targets(gate, environment) for environment in every):
             report_violation(f"{_name(gate)}: the check targets no environment of this stack", gate.urn)
 
 

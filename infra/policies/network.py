@@ -1,12 +1,13 @@
-"""Stack policies for network isolation: no public endpoint, and a private endpoint with its DNS for every
-sub-resource, where the stack's `networkIsolation` setting asks for it (read from the stack's config, as the
-`protected` gates are: the engine hands it to the pack, and the offline check does the same).
+"""Stack policies for network isolation: no public endpoint, a private endpoint with its DNS for every
+sub-resource, and build agents inside the VNet, where the stack's `networkIsolation` setting asks for it (read
+from the stack's config, as the `protected` gates are: the engine hands it to the pack, and the offline check
+does the same).
 
 Faithful to Azure where the mocks are not: a private endpoint to a registry below Premium is refused
 (learn.microsoft.com/azure/container-registry/container-registry-private-link, "Premium service tier").
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Final
 
 from pulumi_policy import (
@@ -18,6 +19,7 @@ from pulumi_policy import (
 )
 
 from infra.config import PRIVATE_LINK_ACR_SKU, PROJECT
+from infra.managed_devops_pools import POOL, SUBNET_DELEGATION
 from infra.policies.azure import REGISTRY
 from infra.policies.props import at, items
 from infra.policies.rules import shown
@@ -31,18 +33,20 @@ from infra.private_link import (
     PRIVATE_LINK_GROUPS,
     PRIVATE_ZONE,
     PUBLIC_NETWORK_ACCESS,
+    VIRTUAL_NETWORK,
     VIRTUAL_NETWORK_LINK,
 )
 
 # Declared in Pulumi.yaml; infra/config.py reads it for the program.
 ISOLATION_KEY: Final = f"{PROJECT}:networkIsolation"
 CONNECTIONS: Final = "privateLinkServiceConnections"
+NETWORK_PROFILE: Final = "fabricProfile.networkProfile"
 
 
 def _isolation(resources: Sequence[PolicyResource], report: ReportViolation) -> bool:
     """Whether the stack asks for isolation; unset with resources it would govern is itself a violation."""
     isolated = stack_flag(ISOLATION_KEY)
-    if isolated is None and of_type(resources, *PUBLIC_NETWORK_ACCESS, PRIVATE_CLUSTER_TYPE):
+    if isolated is None and of_type(resources, *PUBLIC_NETWORK_ACCESS, PRIVATE_CLUSTER_TYPE, POOL):
         report(f"config {ISOLATION_KEY} is not set: cannot tell whether the stack must be private", None)
     return bool(isolated)
 
@@ -130,6 +134,42 @@ def _validate_private_endpoints(args: StackValidationArgs, report_violation: Rep
             )
 
 
+def _delegated_subnet(pool: PolicyResource, resources: Sequence[PolicyResource]) -> str:
+    """Why the pool's agents are not in a subnet of the stack delegated to Managed DevOps Pools; "" if they
+    are. Agents outside the VNet reach none of its private endpoints, and the service injects them only into
+    a subnet delegated to it (azure-devops-docs managed-devops-pools/configure-networking.md)."""
+    profile = setting(pool, NETWORK_PROFILE)
+    if not isinstance(profile, Mapping):
+        return f"its agents run outside the VNet ({NETWORK_PROFILE} is not set)"
+    subnet_id = at(profile, "subnetId")
+    # In a first preview the subnet's id is not known yet: the property dependency names the VNet.
+    known = isinstance(subnet_id, str)
+    vnet_id, _, subnet_name = subnet_id.rpartition("/subnets/") if known else ("", "", "")
+    for vnet in of_type(resources, VIRTUAL_NETWORK):
+        if not refers_to(pool, "fabricProfile", vnet_id, vnet):
+            continue
+        delegated = [
+            at(subnet, "name")
+            for subnet in items(setting(vnet, "subnets"))
+            if SUBNET_DELEGATION in {at(d, "serviceName") for d in items(at(subnet, "delegations"))}
+        ]
+        if (subnet_name in delegated) if known else bool(delegated):
+            return ""
+        return f"its subnet '{subnet_name}' is not delegated to {SUBNET_DELEGATION}"
+    return f"its subnet is in no VNet of this stack ({NETWORK_PROFILE}.subnetId is {shown(subnet_id)})"
+
+
+def _validate_agents(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    if not _isolation(args.resources, report_violation):
+        return
+    for pool in of_type(args.resources, POOL):
+        problem = _delegated_subnet(pool, args.resources)
+        if problem:
+            report_violation(
+                f"{name_of(pool)}: an isolated stack's agents sit in its VNet: {problem}", pool.urn
+            )
+
+
 PUBLIC_NETWORK_ACCESS_POLICY: Final = StackValidationPolicy(
     name="public-network-access-off",
     description=(
@@ -148,5 +188,15 @@ PRIVATE_ENDPOINTS_POLICY: Final = StackValidationPolicy(
         "VNet; a registry with a private endpoint is Premium."
     ),
     validate=_validate_private_endpoints,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+AGENTS_IN_VNET_POLICY: Final = StackValidationPolicy(
+    name="managed-devops-pool-in-vnet",
+    description=(
+        "Where the stack asks for network isolation, every Managed DevOps Pool injects its agents into a "
+        "subnet of the stack's VNet delegated to Microsoft.DevOpsInfrastructure/pools."
+    ),
+    validate=_validate_agents,
     enforcement_level=EnforcementLevel.MANDATORY,
 )

@@ -9,7 +9,11 @@ from infra.policies.costs import BUDGET_POLICY
 from infra.policies.devops import DEVOPS_RESOURCE_POLICIES
 from infra.policies.diagnostic_settings import DIAGNOSTIC_SETTINGS_POLICY
 from infra.policies.environments import PROTECTED_ENVIRONMENTS_POLICY
-from infra.policies.network import PRIVATE_ENDPOINTS_POLICY, PUBLIC_NETWORK_ACCESS_POLICY
+from infra.policies.network import (
+    AGENTS_IN_VNET_POLICY,
+    PRIVATE_ENDPOINTS_POLICY,
+    PUBLIC_NETWORK_ACCESS_POLICY,
+)
 from infra.policies.tags import REQUIRED_TAGS_POLICY
 
 POLICIES: Final[list[Policy]] = [
@@ -19,6 +23,7 @@ POLICIES: Final[list[Policy]] = [
     PROTECTED_ENVIRONMENTS_POLICY,
     PUBLIC_NETWORK_ACCESS_POLICY,
     PRIVATE_ENDPOINTS_POLICY,
+    AGENTS_IN_VNET_POLICY,
     DIAGNOSTIC_SETTINGS_POLICY,
     BUDGET_POLICY,
 ]

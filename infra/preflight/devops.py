@@ -8,7 +8,9 @@
 - Queuing another pipeline needs "Queue builds" on that definition (Build security namespace, QueueBuilds).
 - A YAML pipeline may use a service connection, variable group, agent queue or environment only once it is
   authorised for it; otherwise the run stops for a one-time permit ("This pipeline needs permission to access
-  a resource"). The platform authorises each onboarded pipeline explicitly.
+  a resource"). The platform authorises each onboarded pipeline explicitly. A Managed DevOps Pool's queue is
+  the one the service creates in each project the pool lists (managed-devops-pools/prerequisites.md); a pool
+  that does not list the project has no queue there.
 - Environment checks must be satisfiable: approvals need at least one approver; a branch control check that
   verifies protection fails the stage when the branch has no policy ("If any one of the branches do not match
   the criteria, the check fails", azure-devops-docs pipelines/process/approvals.md).
@@ -20,10 +22,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra import naming
+from infra import naming, outputs
 from infra.preflight.checks import Grant
 from infra.preflight.platform import (
-    AGENT_POOL,
     BRANCH_POLICIES,
     BUILD_DEFINITION,
     BUILD_DEFINITION_PERMISSIONS,
@@ -31,10 +32,11 @@ from infra.preflight.platform import (
     ENVIRONMENT,
     GIT_PERMISSIONS,
     PIPELINE_AUTHORIZATION,
-    QUEUE,
     VARIABLE_GROUP,
     Platform,
 )
+from infra.stacks import SHARED
+from infra.tools.mock_run import agent_queue_id, devops_project_id
 
 POLICY_EXEMPT = "PolicyExempt"
 CONTRIBUTE = "GenericContribute"
@@ -167,16 +169,21 @@ def variable_group(platform: Platform, name: str) -> tuple[str, str] | None:
 
 
 def queue_for_pool(platform: Platform, pool_name: str) -> tuple[str, str] | None:
-    """(stack, queue id) of the project queue of the agent pool with this name."""
-    pools = {
-        resource.id
-        for _stack, resource in platform.of_type(AGENT_POOL)
-        if resource.inputs.get("name") == pool_name
+    """(stack, queue id) of the agent pool's queue in the platform's Azure DevOps project, the one its
+    pipelines run in."""
+    found = platform.agent_pool(pool_name)
+    if found is None:
+        return None
+    stack, pool = found
+    project_id = str(platform.outputs(SHARED)[outputs.DEVOPS_PROJECT_ID])
+    listed = {
+        devops_project_id(str(project))
+        for organization in pool.inputs.get("organizationProfile", {}).get("organizations", [])
+        for project in organization.get("projects") or []
     }
-    for stack, resource in platform.of_type(QUEUE):
-        if _number(resource.inputs.get("agentPoolId")) in pools:
-            return stack, resource.id
-    return None
+    if project_id not in listed:
+        return None
+    return stack, agent_queue_id(project_id, pool_name)
 
 
 def environment_checks(platform: Platform, environment_id: str) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -1,10 +1,16 @@
 """Creation order and subscription readiness: what `pulumi up` of a stack needs to exist before it creates
 something, as Azure and Azure DevOps check it at that moment.
 
-- Azure DevOps validates a Key Vault-linked variable group (it lists the vault's secrets) and an elastic agent
-  pool (it reaches the scale set) through the service connection when it creates them, so the connection's
-  federated credential and role assignments must exist first (microsoft/terraform-provider-azuredevops#1069).
-  Pulumi creates in dependency order only: the preflight checks the dependency graph the program declares.
+- Azure DevOps validates a Key Vault-linked variable group (it lists the vault's secrets) through the service
+  connection when it creates it, so the connection's federated credential and role assignment must exist
+  first (microsoft/terraform-provider-azuredevops#1069). Pulumi creates in dependency order only: the
+  preflight checks the dependency graph the program declares.
+- Managed DevOps Pools' own service principal (DevOpsInfrastructure) puts a pool's agents into its subnet and
+  reads a gallery image when the pool is created: the subnet must be delegated to the service and the
+  principal hold its rights there before the pool exists (managed-devops-pools/configure-networking.md:
+  subnets/join/action and serviceAssociationLinks validate and write, "Verify Reader access";
+  configure-images.md: "If you select an Azure Compute Gallery image that doesn't have this access
+  configured, pool creation fails"). The principal is the one the environment's stack file names.
 - Every resource type's provider namespace must be registered in its subscription before anything of that
   type is created (MissingSubscriptionRegistration); the bootstrap stack registers them (infra/providers.py).
 """
@@ -12,25 +18,38 @@ something, as Azure and Azure DevOps check it at that moment.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
+from infra import managed_devops_pools, roles
+from infra.config import PROJECT
 from infra.preflight.checks import Entry, Grant
 from infra.preflight.platform import (
-    AGENT_POOL,
     ROLE_ASSIGNMENT,
     SERVICE_ENDPOINT,
     USER_ASSIGNED_IDENTITY,
     VARIABLE_GROUP,
     Platform,
 )
-from infra.preflight.rbac import grants, within
+from infra.preflight.rbac import Assignment, grants, narrowest_grant, normalise_scope, within
 from infra.preflight.walk import Walk
+from infra.private_link import VIRTUAL_NETWORK
 from infra.providers import REGISTERED_BY_DEFAULT
 from infra.stacks import BOOTSTRAP, ENVIRONMENTS
-from infra.tools.mock_run import DeclaredResource, StackRun
+from infra.tools import stack_config
+from infra.tools.mock_run import REPO_ROOT, DeclaredResource, StackRun
 
 FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
 COMMAND = "command:local:Command"
 GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+PRINCIPAL_KEY = f"{PROJECT}:devopsInfrastructurePrincipalId"
+SERVICE = "Managed DevOps Pools (DevOpsInfrastructure)"
+# What the service does on a pool's subnet when it creates the pool (configure-networking.md, "To check the
+# DevOpsInfrastructure principal access"), and on the VNet and a gallery image: read them.
+SUBNET_OPERATIONS = tuple(
+    action for action in roles.MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS if action.endswith(("/action", "/write"))
+)
+VNET_READ = "Microsoft.Network/virtualNetworks/read"
+IMAGE_READ = "Microsoft.Compute/galleries/images/read"
 
 
 def ancestors(run: StackRun, resource: DeclaredResource) -> set[str]:
@@ -125,9 +144,85 @@ def check_creation_order(walk: Walk, runs: Mapping[str, StackRun]) -> None:
             role_check = (GET_SECRET, located.id) if located else None
             needed = _connection_prerequisites(platform, run, str(vault["serviceEndpointId"]), role_check)
             _order_entries(walk, stack, run, group, needed)
-        for pool in run.of_type(AGENT_POOL):
-            needed = _connection_prerequisites(platform, run, str(pool.inputs.get("serviceEndpointId")), None)
-            _order_entries(walk, stack, run, pool, needed)
+        for pool in run.of_type(managed_devops_pools.POOL):
+            _pool_entries(walk, stack, run, pool)
+
+
+def _declared(run: StackRun, assignment: Assignment) -> DeclaredResource | None:
+    """The role assignment resource behind an assignment the platform indexed."""
+    return next(
+        (
+            r
+            for r in run.of_type(ROLE_ASSIGNMENT)
+            if r.inputs.get("principalId") == assignment.principal
+            and normalise_scope(str(r.inputs.get("scope"))) == normalise_scope(assignment.scope)
+            and str(r.inputs.get("roleDefinitionId", "")).lower().endswith(assignment.role.id.lower())
+        ),
+        None,
+    )
+
+
+def _delegated(run: StackRun, subnet_id: str) -> bool:
+    vnet_name, _, subnet_name = subnet_id.partition("/virtualNetworks/")[2].partition("/subnets/")
+    return any(
+        managed_devops_pools.SUBNET_DELEGATION
+        in {delegation.get("serviceName") for delegation in subnet.get("delegations") or []}
+        for vnet in run.of_type(VIRTUAL_NETWORK)
+        if vnet.inputs.get("virtualNetworkName") == vnet_name
+        for subnet in vnet.inputs.get("subnets") or []
+        if subnet.get("name") == subnet_name
+    )
+
+
+def _pool_entries(
+    walk: Walk, stack: str, run: StackRun, pool: DeclaredResource, root: Path = REPO_ROOT
+) -> None:
+    principal = stack_config.load(stack, root).get(PRINCIPAL_KEY, "")
+    fabric = pool.inputs.get("fabricProfile", {})
+    subnet_id = str((fabric.get("networkProfile") or {}).get("subnetId") or "")
+    base = dict(
+        stack=stack, pipeline=f"pulumi up -s {stack}", stage="creation order", step=f"Pool {pool.name}"
+    )
+    needed: list[tuple[str, str]] = []
+    if subnet_id:
+        delegated = _delegated(run, subnet_id)
+        walk.add(
+            Entry(
+                **base,
+                identity=SERVICE,
+                operation="inject agents into its subnet",
+                resource=subnet_id,
+                granted_by=(
+                    Grant(f"delegated to {managed_devops_pools.SUBNET_DELEGATION}", subnet_id)
+                    if delegated
+                    else None
+                ),
+                problem="" if delegated else "the subnet is not delegated to Managed DevOps Pools",
+            )
+        )
+        needed += [(operation, subnet_id) for operation in SUBNET_OPERATIONS]
+        needed.append((VNET_READ, subnet_id.rpartition("/subnets/")[0]))
+    needed += [
+        (IMAGE_READ, str(image["resourceId"]))
+        for image in fabric.get("images") or []
+        if image.get("resourceId")
+    ]
+    waited = ancestors(run, pool)
+    for operation, scope in needed:
+        entry = dict(base, identity=f"{SERVICE} {principal}", operation=operation, resource=scope)
+        assignment = narrowest_grant(walk.platform.assignments, principal, operation, scope, False)
+        declared = _declared(run, assignment) if assignment else None
+        if assignment is None or declared is None:
+            walk.add(Entry(**entry, granted_by=None, problem="no role assignment of this stack grants it"))
+        elif declared.urn not in waited:
+            walk.add(
+                Entry(
+                    **entry, granted_by=None, problem="the pool is created without waiting for the assignment"
+                ),
+                assignment,
+            )
+        else:
+            walk.add(Entry(**entry, granted_by=Grant(assignment.role.name, assignment.scope)), assignment)
 
 
 def namespace(resource: DeclaredResource) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.managed_devops_pools import POOL
 from infra.preflight.rbac import Assignment
 from infra.roles import Role, RoleDefinitions
 from infra.tools.mock_run import DeclaredResource, StackRun
@@ -22,10 +23,8 @@ SERVICE_ENDPOINT = "azuredevops:index/serviceEndpointAzureRM:ServiceEndpointAzur
 PIPELINE_AUTHORIZATION = "azuredevops:index/pipelineAuthorization:PipelineAuthorization"
 ENVIRONMENT = "azuredevops:index/environment:Environment"
 VARIABLE_GROUP = "azuredevops:index/variableGroup:VariableGroup"
-QUEUE = "azuredevops:index/queue:Queue"
 GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
 BUILD_DEFINITION_PERMISSIONS = "azuredevops:index/buildDefinitionPermissions:BuildDefinitionPermissions"
-AGENT_POOL = "azuredevops:index/elasticPool:ElasticPool"
 BUILD_DEFINITION = "azuredevops:index/buildDefinition:BuildDefinition"
 BRANCH_POLICIES = (
     "azuredevops:index/branchPolicyMinReviewers:BranchPolicyMinReviewers",
@@ -115,6 +114,12 @@ class Platform:
             )
             name = str(resource.inputs["serviceEndpointName"])
             self.connections[name] = ServiceConnection(name, stack, resource.id, principal, identity_name)
+
+    def agent_pool(self, name: str) -> tuple[str, DeclaredResource] | None:
+        """(stack, resource) of the Managed DevOps Pool of this name: its Azure DevOps agent pool's name."""
+        return next(
+            ((stack, pool) for stack, pool in self.of_type(POOL) if pool.inputs.get("poolName") == name), None
+        )
 
     def find(self, kind: str, name: str) -> Located | None:
         return self.resources.get((kind, name.lower()))

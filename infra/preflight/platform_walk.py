@@ -14,6 +14,15 @@ projects' steps follow too). Then each object is the AKS data action infra/kube_
 or its namespace: `write` for `pulumi up`, `read` for a preview (pulumi-kubernetes falls back to a client-side
 diff when the server refuses the dry run).
 
+Creating a Managed DevOps Pool also checks, as the deploying identity: "join" on the subnet its agents go to
+(Azure Resource Manager's linked access check, LinkedAuthorizationFailed otherwise), and in Azure DevOps the
+right to create an organisation agent pool: "the account you use to sign in to the Azure subscription ... is
+used to create a corresponding agent pool in your Azure DevOps organization ... Organization-level Agent pools
+administrator" (managed-devops-pools/prerequisites.md; PoolProvisioningFailed "does not have Manage
+permissions", MicrosoftDocs/azure-devops-docs#14299). That role is granted by hand (README): the provider's
+organisation-level security role assignment assigns Reader instead (microsoft/terraform-provider-azuredevops
+#1592, open). The preflight holds the identity to being a user of the organisation, which that role needs.
+
 A job runs where its `pool:` says, after the jobs it depends on; one whose condition reads their output
 variables runs only when the values those steps set make it true. Those values are computed the way the step
 computes them (STEP_OUTPUTS): the in-cluster stacks' jobs pick their agent by `make cluster-network`.
@@ -27,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import kube_rbac, naming, outputs
+from infra import kube_rbac, managed_devops_pools, naming, outputs
 from infra.platform_pipelines import FILES, PREVIEWING
 from infra.preflight import conditions, devops, makefile, reach
 from infra.preflight.azure_pipelines import expand, job_steps, script_text, stages
@@ -49,6 +58,8 @@ LIST_USER_CREDENTIAL = "Microsoft.ContainerService/managedClusters/listClusterUs
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 KUBELOGIN = "kubelogin"
+SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action"
+AGENT_POOL_ADMINISTRATOR = "organisation Agent pools Administrator (granted by hand, README)"
 PROJECT_ADMINISTRATORS = "Project Administrators"
 READERS = "Readers"
 _GUID_LIST = re.compile(r"GuidEquals\s*\{([^}]*)\}")
@@ -104,12 +115,21 @@ class PulumiStep:
     agent: reach.Agent = reach.HOSTED
 
 
+SERVICE_PRINCIPAL_ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+
+
+def organisation_users(platform: Platform) -> set[str]:
+    """Principals the stacks make users of the Azure DevOps organisation (a service principal entitlement)."""
+    return {
+        str(resource.inputs.get("originId"))
+        for _stack, resource in platform.of_type(SERVICE_PRINCIPAL_ENTITLEMENT)
+    }
+
+
 def memberships(platform: Platform) -> dict[str, set[str]]:
     """Principal -> the Azure DevOps project groups it is a member of (bootstrap DevOpsMember)."""
     by_descriptor: dict[str, str] = {}
-    for _stack, resource in platform.of_type(
-        "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
-    ):
+    for _stack, resource in platform.of_type(SERVICE_PRINCIPAL_ENTITLEMENT):
         by_descriptor[f"aad.{resource.inputs.get('originId')}"] = str(resource.inputs.get("originId"))
     groups: dict[str, set[str]] = {}
     for _stack, resource in platform.of_type("azuredevops:index/groupMembership:GroupMembership"):
@@ -305,7 +325,28 @@ def walk_pulumi(walk: Walk, step: PulumiStep, run: StackRun, state: Mapping[str,
             _role_assignment(walk, step, resource.inputs)
         else:
             _azure(walk, step, operation_of(resource.id, "write" if write else "read"), resource.id)
+        if write and resource.type == managed_devops_pools.POOL:
+            _managed_pool(walk, step, resource.inputs)
     _kubernetes(walk, step, run, write)
+
+
+def _managed_pool(walk: Walk, step: PulumiStep, inputs: Mapping[str, Any]) -> None:
+    subnet = (inputs.get("fabricProfile", {}).get("networkProfile") or {}).get("subnetId")
+    if subnet:
+        _azure(walk, step, SUBNET_JOIN, str(subnet))
+    connection = step.connection
+    identity = f"{connection.name} ({connection.identity_name})" if connection else "no identity"
+    member = connection is not None and connection.principal in organisation_users(walk.platform)
+    walk.add(
+        Entry(
+            **_base(step, identity, "devops create organisation agent pool", str(inputs.get("poolName"))),
+            granted_by=Grant(AGENT_POOL_ADMINISTRATOR, "Azure DevOps organisation") if member else None,
+            problem=""
+            if member
+            else "the identity is no user of the Azure DevOps organisation, so it cannot hold Agent pools "
+            "Administrator: Managed DevOps Pools creates the agent pool as the identity creating the pool",
+        )
+    )
 
 
 def _connection(platform: Platform, step: Mapping[str, Any]) -> ServiceConnection | None:
@@ -435,6 +476,17 @@ def _pool_entries(walk: Walk, job: _Job, pool: Mapping[str, Any] | str) -> None:
     if not name:
         return
     step = f"(job {job.name})"
+    stack_of_pool = walk.platform.agent_pool(str(name))
+    _rule(
+        walk,
+        stack_of_pool[0] if stack_of_pool else BOOTSTRAP,
+        job.pipeline,
+        job.stage,
+        step,
+        "get an agent",
+        None if job.agent.problem else Grant("the pool's image", job.agent.label),
+        job.agent.problem,
+    )
     found = devops.queue_for_pool(walk.platform, str(name))
     outcome = (
         devops.authorized(walk.platform, job.pipeline_id, "queue", found[1])
@@ -454,7 +506,7 @@ def _pool_entries(walk: Walk, job: _Job, pool: Mapping[str, Any] | str) -> None:
         ""
         if job.agent.fresh
         else f"{job.agent.label} keeps its VMs between jobs: what one job leaves behind runs in the next "
-        "(recycle its agents after each use)",
+        "(give the pool a stateless agent profile)",
     )
 
 

@@ -381,6 +381,14 @@ def walk_pipeline(
             pool = job.get("pool") or pipeline.get("pool") or {}
             agent = agent_of(walk.platform, pool)
             if isinstance(pool, Mapping) and pool.get("name"):
+                rule_entry(
+                    walk,
+                    job_context,
+                    "get an agent",
+                    agent.label,
+                    None if agent.problem else Grant("the pool's image", agent.label),
+                    agent.problem,
+                )
                 found = devops.queue_for_pool(walk.platform, str(pool["name"]))
                 outcome = (
                     devops.authorized(walk.platform, pipeline_id, "queue", found[1])

@@ -2,14 +2,16 @@
 
 For the plan's reviewers and for whoever checks that a pipeline step can reach what it touches: a
 public endpoint is reachable from Microsoft-hosted agents and from the Azure DevOps service; a resource
-without one only from inside the environment's VNet (its scale-set agents) through a private endpoint.
+without one only from inside the environment's VNet (its Managed DevOps Pool's agents) through a private
+endpoint.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from infra.policies.azure import KEY_VAULT, ML_COMPUTE, SCALE_SET
+from infra.managed_devops_pools import POOL
+from infra.policies.azure import KEY_VAULT, ML_COMPUTE
 from infra.policies.devops import VARIABLE_GROUP
 from infra.policies.props import at, items
 from infra.private_link import (
@@ -62,14 +64,13 @@ def _cluster(inputs: Mapping[str, Any]) -> Exposure:
     return Exposure(True, (), "public API server (Entra ID)")
 
 
-def _scale_set(inputs: Mapping[str, Any]) -> Exposure:
-    configurations = items(at(inputs, "virtualMachineProfile.networkProfile.networkInterfaceConfigurations"))
-    public = any(
-        at(ip, "publicIPAddressConfiguration") is not None
-        for configuration in configurations
-        for ip in items(at(configuration, "ipConfigurations"))
-    )
-    return Exposure(public, (), "public IP per VM" if public else "no public IP, outbound only")
+def _pool(inputs: Mapping[str, Any]) -> Exposure:
+    """Managed DevOps Pools' agents take no inbound connection: they dial out to Azure DevOps, from the subnet
+    they are injected into or from the service's own network (configure-networking.md)."""
+    subnet = at(inputs, "fabricProfile.networkProfile.subnetId")
+    if isinstance(subnet, str):
+        return Exposure(False, (), f"agents in subnet {subnet.rpartition('/')[2]}, outbound only")
+    return Exposure(False, (), "agents on the service's own network, outside the VNet, outbound only")
 
 
 def exposure(run: StackRun, resource: DeclaredResource) -> Exposure | None:
@@ -85,8 +86,8 @@ def exposure(run: StackRun, resource: DeclaredResource) -> Exposure | None:
         return Exposure(public, groups, "; ".join(parts))
     if resource.type == PRIVATE_CLUSTER_TYPE:
         return _cluster(inputs)
-    if resource.type == SCALE_SET:
-        return _scale_set(inputs)
+    if resource.type == POOL:
+        return _pool(inputs)
     if resource.type == ML_COMPUTE:
         public_ip = at(inputs, "properties.properties.enableNodePublicIp") is not False
         return Exposure(
@@ -135,7 +136,7 @@ def unreachable_from_azure_devops(run: StackRun) -> list[str]:
     return [
         f"VariableGroup `{group.name}` links Key Vault `{at(group.inputs, 'keyVault.name')}`, which has no "
         "public endpoint: Azure DevOps lists a linked vault's secrets from its own addresses, so saving the "
-        "group fails; fetch the secrets on the environment's scale-set pool instead (AzureKeyVault@2, "
+        "group fails; fetch the secrets on the environment's Managed DevOps Pool instead (AzureKeyVault@2, "
         "runAsPreJob)"
         for group in run.of_type(VARIABLE_GROUP)
         if at(group.inputs, "keyVault.name") in private_vaults

@@ -139,7 +139,9 @@ _ARM_TYPES: Mapping[str, str] = {
     "network:NatGateway": "Microsoft.Network/natGateways",
     "network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
     "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
-    "compute:VirtualMachineScaleSet": "Microsoft.Compute/virtualMachineScaleSets",
+    "devopsinfrastructure:Pool": "Microsoft.DevOpsInfrastructure/pools",
+    "devcenter:DevCenter": "Microsoft.DevCenter/devcenters",
+    "devcenter:Project": "Microsoft.DevCenter/projects",
     "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
     "network:PrivateDnsZoneGroup": (
         "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups"
@@ -199,7 +201,6 @@ _NAME_ARGUMENTS = {
     "Component": "resourceName",
     "UserAssignedIdentity": "resourceName",
     "FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
-    "VirtualMachineScaleSet": "vmScaleSetName",
     "BlobContainer": "containerName",
     "PublicIPAddress": "publicIpAddressName",
 }
@@ -268,6 +269,17 @@ def user_kubeconfig(resource_group: str, cluster: str) -> str:
     )
 
 
+def devops_project_id(name: str) -> str:
+    """The id the mocks give the Azure DevOps project of this name."""
+    return f"{name}-project-id"
+
+
+def agent_queue_id(project_id: str, pool_name: str) -> str:
+    """The id of the queue Managed DevOps Pools creates for a pool in a project: assigned by Azure DevOps, so
+    stable across runs here; the preflight finds a pool's queue by it."""
+    return str(int(hashlib.sha256(f"queue::{project_id}::{pool_name}".encode()).hexdigest()[:7], 16))
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
     """Answers for the cloud: the outputs providers compute, derived from the inputs."""
 
@@ -278,6 +290,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self.references = references
         # Explicit azure-native providers by id: the subscription each one deploys to.
         self._provider_subscriptions: dict[str, str] = {}
+        # Managed DevOps Pools created in this run: pool name -> ids of the projects it lists.
+        self.pool_projects: dict[str, set[str]] = {}
 
     def _devops_id(self, type_: str, logical: str) -> str:
         # Azure DevOps ids are integers or GUIDs the service assigns; a stable number derived from the
@@ -340,6 +354,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     "clientId": f"{name}-kubelet-client-id",
                 }
             }
+        elif kind == "Pool" and type_.startswith("azure-native:devopsinfrastructure"):
+            organizations = inputs.get("organizationProfile", {}).get("organizations", [])
+            self.pool_projects[name] = {
+                devops_project_id(project) for org in organizations for project in org.get("projects") or []
+            }
         elif kind == "VirtualNetwork":
             state["subnets"] = [
                 {**subnet, "id": f"{resource_id}/subnets/{subnet.get('name')}"}
@@ -367,7 +386,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 workloadIdentityFederationSubject=f"sc://contoso/ml-platform/{inputs.get('serviceEndpointName')}",
             )
         elif type_.endswith(":Project"):
-            state["id"] = f"{inputs.get('name')}-project-id"
+            state["id"] = devops_project_id(str(inputs.get("name")))
         elif type_.endswith(":ServicePrincipalEntitlement"):
             state["descriptor"] = f"aad.{inputs.get('originId')}"
         return str(state["id"]), state
@@ -390,7 +409,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             }, []
         if token == "azuredevops:index/getProject:getProject":
             name = args.args.get("name")
-            return {"id": f"{name}-project-id", "name": name, "projectId": f"{name}-project-id"}, []
+            return {"id": devops_project_id(name), "name": name, "projectId": devops_project_id(name)}, []
         if token == "azuredevops:index/getGitRepository:getGitRepository":
             name = args.args.get("name")
             return {"id": f"{name}-repository-id", "name": name, "defaultBranch": "refs/heads/main"}, []
@@ -413,7 +432,21 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "descriptor": f"descriptor:{name}",
                 "subjectDescriptor": f"subject:{name}",
             }, []
+        if token == "azuredevops:index/getAgentQueue:getAgentQueue":
+            return self._agent_queue(str(args.args.get("projectId")), str(args.args.get("name"))), []
         raise NotImplementedError(f"no mock for the call {token}: add one to {__name__}")
+
+    def _agent_queue(self, project_id: str, name: str) -> dict[str, Any]:
+        """A project has a queue for a Managed DevOps Pool only if the pool lists the project; the provider's
+        data source fails otherwise (terraform-provider-azuredevops, data_agent_queue.go)."""
+        if project_id not in self.pool_projects.get(name, set()):
+            raise RuntimeError(f"getting agent queue by name: Unable to find agent queues with name: {name}")
+        return {
+            "id": agent_queue_id(project_id, name),
+            "name": name,
+            "projectId": project_id,
+            "agentPoolId": int(self._devops_id("agentPool", name)),
+        }
 
 
 class RecordingMonitor(mocks.MockMonitor):

@@ -3,10 +3,11 @@
     make bench-serving      (or: make bench; or .venv/bin/python -m tests.benchmarks.bench_serving)
 
 Stamps the default project into build/bench-serving/, then runs its own `make bench` (the service against
-`mlflow models serve`, azureml-inference-server-http and a bare ASGI ceiling, with wrk) and `make soak`,
+`mlflow models serve`, MLServer with its XGBoost runtime, azureml-inference-server-http and a bare ASGI
+ceiling, with wrk; cold starts; the image's content on disk) and `make soak`,
 as a user would, and copies their reports into template/bench/, where the committed figures live. The
 method is in the template's bench/run.py.jinja and bench/soak.py.jinja. Needs wrk and network access to
-PyPI (the project's environment and the azureml competitor's).
+PyPI (the project's environment and the competitors').
 """
 
 import shutil
@@ -17,7 +18,7 @@ from tests.template.stamping import git_init, make, offline_platform, stamp
 
 PROJECT = REPO_ROOT / "build" / "bench-serving" / "credit-scoring"
 REPORTS = ("RESULTS.md", "SOAK.md")
-# Training, two virtual environments, four servers times six cells, then a minute of soak.
+# Training, four virtual environments, cold starts, five servers times six cells, then a minute of soak.
 TIMEOUT = 3600
 
 

@@ -1,73 +1,97 @@
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
 
 import pytest
 
-from infra.components.agents import Agents, AgentsArgs
-from tests.infra.conftest import TAGS, Recorder, resolve
+from infra import managed_devops_pools
+from infra.components.agents import Agents, AgentsArgs, GpuPoolArgs
+from infra.tools.mock_run import agent_queue_id, devops_project_id
+from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
 
-KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 agents"
-SUBNET = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/agents"
+POOL = managed_devops_pools.POOL
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-mlops-dev/providers"
+VNET = f"{RG}/Microsoft.Network/virtualNetworks/vnet-mlops-dev"
+SUBNET = f"{VNET}/subnets/agents"
+IMAGE = f"{RG}/Microsoft.Compute/galleries/gal/images/ubuntu2404-cuda"
+PRINCIPAL = "00000000-0000-0000-0000-0000000000f0"
+NETWORK_ROLE = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/custom"
+ARGS = AgentsArgs(
+    resource_group_name="rg-mlops-dev",
+    location="westeurope",
+    subscription_id=SUBSCRIPTION,
+    dev_center_name="dc-mlops-dev",
+    dev_center_project_name="dcp-mlops-dev-agents",
+    pool_name="pool-mlops-dev-1a2b",
+    vm_size="Standard_D2ads_v5",
+    max_concurrency=3,
+    subnet_id=SUBNET,
+    vnet_id=VNET,
+    gpu=None,
+    devops_organization_url="https://dev.azure.com/contoso",
+    devops_project_name="ml-platform",
+    devops_project_id=devops_project_id("ml-platform"),
+    devops_infrastructure_principal_id=PRINCIPAL,
+    network_role_definition_id=NETWORK_ROLE,
+    tags=TAGS,
+)
+GPU = GpuPoolArgs("pool-mlops-dev-gpu-1a2b", "Standard_NC4as_T4_v3", 1, IMAGE)
 
 
-def build() -> Agents:
-    return Agents(
-        "agents",
-        AgentsArgs(
-            resource_group_name="rg-mlops-dev",
-            location="westeurope",
-            scale_set_name="vmss-mlops-dev-agents",
-            pool_name="pool-mlops-dev-gpu",
-            vm_size="Standard_NC4as_T4_v3",
-            max_capacity=3,
-            desired_idle=1,
-            ssh_public_key=KEY,
-            subnet_id=SUBNET,
-            devops_project_id="project-id",
-            service_endpoint_id="endpoint-id",
-            tags=TAGS,
-        ),
+def pool_named(recorder: Recorder, name: str):
+    (pool,) = [p for p in recorder.of_type(POOL) if p.inputs["poolName"] == name]
+    return pool
+
+
+def test_environment_pool_runs_fresh_hosted_image_agents_in_the_subnet(recorder: Recorder) -> None:
+    assert resolve(lambda: Agents("agents", ARGS).queue_id) == int(
+        agent_queue_id(devops_project_id("ml-platform"), "pool-mlops-dev-1a2b")
     )
+    pool = recorder.one(POOL).inputs
+    assert pool["maximumConcurrency"] == 3
+    # Stateless and no standby agents: a fresh agent per job, none while no job waits.
+    assert pool["agentProfile"] == {"kind": "Stateless"}
+    fabric = pool["fabricProfile"]
+    assert fabric["sku"]["name"] == "Standard_D2ads_v5"
+    assert [image.get("wellKnownImageName") for image in fabric["images"]] == ["ubuntu-24.04/latest"]
+    assert fabric["networkProfile"]["subnetId"] == SUBNET
+    (organization,) = pool["organizationProfile"]["organizations"]
+    assert organization["url"] == "https://dev.azure.com/contoso"
+    assert organization["projects"] == ["ml-platform"] and organization["openAccess"] is False
+    assert pool["organizationProfile"]["permissionProfile"]["kind"] == "CreatorOnly"
+    project = recorder.one("azure-native:devcenter:Project")
+    assert pool["devCenterProjectResourceId"] == project.id
+    assert recorder.one("azure-native:devcenter:Project").inputs["devCenterId"].endswith("/dc-mlops-dev")
 
 
-def assert_scale_set_agent_shape(vmss: Mapping[str, Any]) -> None:
-    assert vmss["sku"]["capacity"] == 0
-    assert vmss["overprovision"] is False
-    assert vmss["upgradePolicy"]["mode"] == "Manual"
-    assert vmss["orchestrationMode"] == "Uniform"
-    linux = vmss["virtualMachineProfile"]["osProfile"]["linuxConfiguration"]
-    assert linux["disablePasswordAuthentication"] is True
-    assert "adminPassword" not in vmss["virtualMachineProfile"]["osProfile"]
-    for nic in vmss["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"]:
-        for ip in nic["ipConfigurations"]:
-            assert "loadBalancerBackendAddressPools" not in ip
-            assert "publicIPAddressConfiguration" not in ip
+def test_the_pool_waits_for_the_service_principals_rights_on_the_vnet(recorder: Recorder) -> None:
+    resolve(lambda: Agents("agents", ARGS).pool_name)
+    (network,) = recorder.of_type(ROLE_ASSIGNMENT)
+    assert network.inputs["principalId"] == PRINCIPAL
+    assert network.inputs["principalType"] == "ServicePrincipal"
+    assert network.inputs["roleDefinitionId"] == NETWORK_ROLE and network.inputs["scope"] == VNET
+    assert network.urn in recorder.one(POOL).dependencies
 
 
-def test_scale_set_has_the_shape_azure_pipelines_requires(recorder: Recorder) -> None:
-    resolve(lambda: build().scale_set_id)
-    vmss = recorder.one("azure-native:compute:VirtualMachineScaleSet").inputs
-    assert_scale_set_agent_shape(vmss)
-    assert vmss["sku"]["name"] == "Standard_NC4as_T4_v3"
-    keys = vmss["virtualMachineProfile"]["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"]
-    assert [k["keyData"] for k in keys] == [KEY]
-    subnet = vmss["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0][
-        "ipConfigurations"
-    ][0]
-    assert subnet["subnet"]["id"] == SUBNET
+def test_without_a_gpu_image_there_is_one_pool(recorder: Recorder) -> None:
+    assert resolve(lambda: Agents("agents", ARGS).gpu_pool_name) == ""
+    assert len(recorder.of_type(POOL)) == 1
 
 
-def test_elastic_pool_sits_on_the_scale_set_with_configured_capacity(recorder: Recorder) -> None:
-    resolve(lambda: build().queue_id)
-    pool = recorder.one("azuredevops:index/elasticPool:ElasticPool").inputs
-    assert pool["name"] == "pool-mlops-dev-gpu"
-    assert pool["maxCapacity"] == 3 and pool["desiredIdle"] == 1
-    assert pool["azureResourceId"].endswith("/vmss-mlops-dev-agents")
-    assert pool["serviceEndpointId"] == "endpoint-id"
-    queue = recorder.one("azuredevops:index/queue:Queue").inputs
-    assert queue["projectId"] == "project-id"
+def test_the_gpu_pool_runs_the_gallery_image_outside_the_vnet(recorder: Recorder) -> None:
+    queue = resolve(lambda: Agents("agents", replace(ARGS, gpu=GPU)).gpu_queue_id)
+    assert queue == int(agent_queue_id(devops_project_id("ml-platform"), GPU.pool_name))
+    gpu = pool_named(recorder, GPU.pool_name)
+    fabric = gpu.inputs["fabricProfile"]
+    assert fabric["sku"]["name"] == "Standard_NC4as_T4_v3"
+    assert [image["resourceId"] for image in fabric["images"]] == [IMAGE]
+    # A delegated subnet serves one pool: the GPU pool's agents stay on the service's network.
+    assert "networkProfile" not in fabric
+    (reader,) = [r for r in recorder.of_type(ROLE_ASSIGNMENT) if r.inputs["scope"] == IMAGE]
+    assert reader.inputs["roleDefinitionId"].endswith("/acdd72a7-3385-48ef-bd42-f606fba81ae7")
+    assert reader.urn in gpu.dependencies
 
 
-def test_check_rejects_overprovisioning() -> None:
-    with pytest.raises(AssertionError):
-        assert_scale_set_agent_shape({"sku": {"capacity": 0}, "overprovision": True})
+def test_a_pool_that_does_not_list_the_project_has_no_queue_there(recorder: Recorder) -> None:
+    # Managed DevOps Pools creates queues only in the projects it lists; the provider's lookup then fails.
+    with pytest.raises(Exception, match="Unable to find agent queues with name: pool-mlops-dev-1a2b"):
+        resolve(lambda: Agents("agents", replace(ARGS, devops_project_name="other")).queue_id)

@@ -15,7 +15,10 @@ PLAIN = {"resourceGroup": "rg-mlops-qa", "wsName": "mlw-mlops-qa", "location": "
 
 
 def build(
-    protected: bool, approvers: tuple[str, ...] = (), vault: str | None = "kv-mlops-qa-1a2b"
+    protected: bool,
+    approvers: tuple[str, ...] = (),
+    vault: str | None = "kv-mlops-qa-1a2b",
+    gpu_queue: int | None = None,
 ) -> DevOpsEnvironment:
     return DevOpsEnvironment(
         "devops",
@@ -28,10 +31,11 @@ def build(
             plain_variables=PLAIN,
             service_endpoint_id="endpoint-id",
             agent_queue_id=7,
+            gpu_agent_queue_id=gpu_queue,
             protected=protected,
             approver_ids=list(approvers),
             platform_pipeline_ids={"deploy": 21, "pr": 22, "drift": 23},
-            pipelines=[PipelineIds("credit-scoring", deploying=[11, 12], scheduled=[13])],
+            pipelines=[PipelineIds("credit-scoring", deploying=[11, 12], scheduled=[13], gpu=[11])],
         ),
     )
 
@@ -93,6 +97,17 @@ def test_only_onboarded_and_platform_pipelines_are_authorized_and_only_deploying
     platform = [a for a in authorizations if a["pipelineId"] in (21, 22, 23)]
     assert {a["type"] for a in platform} == {"queue"} and {a["resourceId"] for a in platform} == {"7"}
     assert len(authorizations) == 3 * 3 + 2 + 3
+
+
+def test_the_gpu_queue_is_authorised_for_the_pipelines_that_train_on_it_only(recorder: Recorder) -> None:
+    resolve(lambda: build(protected=False, gpu_queue=8).environment_id)
+    queues = [
+        (a.inputs["pipelineId"], a.inputs["resourceId"])
+        for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
+        if a.inputs["type"] == "queue"
+    ]
+    # The platform's pipelines run the in-cluster stack on the CPU pool, never on the GPU pool.
+    assert sorted(queues) == [(11, "7"), (11, "8"), (12, "7"), (13, "7"), (21, "7"), (22, "7"), (23, "7")]
 
 
 def test_check_counter_sees_a_missing_approval(recorder: Recorder) -> None:

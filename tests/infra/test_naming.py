@@ -52,6 +52,9 @@ def test_globally_unique_names_differ_by_subscription_and_are_stable() -> None:
     assert one.key_vault != other.key_vault
     assert one.storage_account.isalnum() and one.storage_account.islower()
     assert one.container_registry.isalnum()
+    # A Managed DevOps Pool's name is unique across Azure, and the GPU pool's differs from the environment's.
+    assert one.agent_pool != other.agent_pool and one.gpu_agent_pool != other.gpu_agent_pool
+    assert one.agent_pool != one.gpu_agent_pool
 
 
 @pytest.mark.parametrize(
@@ -66,6 +69,10 @@ def test_globally_unique_names_differ_by_subscription_and_are_stable() -> None:
         (naming.AKS_NODE_POOL, "gpupool12345x", "has 13 characters"),
         (naming.K8S_NAME, "Upper", "DNS-1123"),
         (naming.RESOURCE_GROUP, "rg-ends-with-dot.", "not ending in"),
+        (naming.MANAGED_DEVOPS_POOL, "pool_with_underscore", "letters, digits, - and ."),
+        (naming.MANAGED_DEVOPS_POOL, "p" * 45, "has 45 characters"),
+        (naming.DEV_CENTER, "dc-" + "x" * 24, "has 27 characters"),
+        (naming.DEV_CENTER_PROJECT, "-dcp", "letters, digits, -, _ and ."),
     ],
 )
 def test_each_rule_rejects_what_azure_rejects(rule: naming.NameRule, name: str, message: str) -> None:

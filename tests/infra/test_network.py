@@ -41,6 +41,8 @@ def test_without_isolation_only_the_agents_subnet_exists_with_explicit_outbound(
     assert_no_inbound_from_internet(agents, security_group_id)
     nsg = recorder.one("azure-native:network:NetworkSecurityGroup")
     assert agents["natGateway"]["id"].endswith("/ng-mlops-dev")
+    # Managed DevOps Pools injects agents only into a subnet delegated to it.
+    assert [d["serviceName"] for d in agents["delegations"]] == ["Microsoft.DevOpsInfrastructure/pools"]
     assert set(ids) == {address_plan.AGENTS}
     assert recorder.of_type(private_link.PRIVATE_ZONE) == []
     rules = nsg.inputs["securityRules"]

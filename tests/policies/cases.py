@@ -2,7 +2,7 @@
 
 from typing import Any, Final
 
-from infra import roles
+from infra import managed_devops_pools, roles
 from infra.policies import azure
 from infra.policies.devops import VARIABLE_GROUP
 from tests.policies.support import TAGS
@@ -12,6 +12,12 @@ SERVICE_ENDPOINT_GENERIC: Final = "azuredevops:index/serviceEndpointGeneric:Serv
 RESOURCE_GROUP: Final = "azure-native:resources:ResourceGroup"
 CONTRIBUTOR: Final = "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"
 OWNER: Final = f"/providers/Microsoft.Authorization/roleDefinitions/{roles.guid(roles.OWNER)}"
+RBAC_ADMINISTRATOR: Final = (
+    f"/providers/Microsoft.Authorization/roleDefinitions/{roles.guid(roles.RBAC_ADMINISTRATOR)}"
+)
+USER_ACCESS_ADMINISTRATOR: Final = (
+    f"/providers/Microsoft.Authorization/roleDefinitions/{roles.guid('User Access Administrator')}"
+)
 GPU_POOL: Final = {
     "name": "gpu",
     "vmSize": "Standard_NC4as_T4_v3",
@@ -87,18 +93,22 @@ COMPLIANT: Final[dict[str, tuple[str, dict[str, Any]]]] = {
             },
         },
     ),
-    "scale-set": (
-        azure.SCALE_SET,
+    "managed-pool": (
+        managed_devops_pools.POOL,
         {
             "tags": TAGS,
-            "sku": {"name": "Standard_NC4as_T4_v3", "capacity": 0.0},
-            "overprovision": False,
-            "upgradePolicy": {"mode": "Manual"},
-            "virtualMachineProfile": {
-                "osProfile": {
-                    "adminUsername": "azureuser",
-                    "linuxConfiguration": {"disablePasswordAuthentication": True},
-                }
+            "maximumConcurrency": 2.0,
+            "agentProfile": {"kind": "Stateless"},
+            "fabricProfile": {
+                "kind": "Vmss",
+                "sku": {"name": "Standard_D2ads_v5"},
+                "images": [{"wellKnownImageName": "ubuntu-24.04/latest"}],
+            },
+            "organizationProfile": {
+                "kind": "AzureDevOps",
+                "organizations": [
+                    {"url": "https://dev.azure.com/contoso", "projects": ["ml-platform"], "openAccess": False}
+                ],
             },
         },
     ),
@@ -109,6 +119,18 @@ COMPLIANT: Final[dict[str, tuple[str, dict[str, Any]]]] = {
             "roleDefinitionId": f"/subscriptions/00000000-0000-0000-0000-0000000000d1{CONTRIBUTOR}",
             "principalId": "p",
             "principalType": "ServicePrincipal",
+        },
+    ),
+    # The bootstrap's delegation: a deploy identity may assign only the roles its condition lists.
+    "subscription-role-assignment": (
+        azure.ROLE_ASSIGNMENT,
+        {
+            "scope": "/subscriptions/00000000-0000-0000-0000-0000000000d1",
+            "roleDefinitionId": f"/subscriptions/00000000-0000-0000-0000-0000000000d1{RBAC_ADMINISTRATOR}",
+            "principalId": "p",
+            "principalType": "ServicePrincipal",
+            "condition": "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'}))))",
+            "conditionVersion": "2.0",
         },
     ),
     "service-connection": (
@@ -215,30 +237,37 @@ WEAKENED: Final[list[tuple[str, str, str, Any, str]]] = [
         1.0,
         "0 nodes",
     ),
-    ("scale-set-agents-locked-down", "scale-set", "sku.capacity", 1.0, "capacity must be 0"),
-    ("scale-set-agents-locked-down", "scale-set", "overprovision", True, "overprovisioning"),
+    ("managed-devops-pool-scale-from-zero", "managed-pool", "maximumConcurrency", 21.0, "at most 20 agents"),
+    ("managed-devops-pool-scale-from-zero", "managed-pool", "maximumConcurrency", ..., "at most 20 agents"),
+    ("managed-devops-pool-scale-from-zero", "managed-pool", "agentProfile.kind", "Stateful", "stateless"),
     (
-        "scale-set-agents-locked-down",
-        "scale-set",
-        "upgradePolicy.mode",
-        "Automatic",
-        "upgrades must be manual",
+        "managed-devops-pool-scale-from-zero",
+        "managed-pool",
+        "agentProfile.resourcePredictionsProfile",
+        {"kind": "Automatic"},
+        "no standby agents",
     ),
     (
-        "scale-set-agents-locked-down",
-        "scale-set",
-        "virtualMachineProfile.osProfile.linuxConfiguration.disablePasswordAuthentication",
-        False,
-        "password login",
+        "managed-devops-pool-scale-from-zero",
+        "managed-pool",
+        "organizationProfile.organizations.0.openAccess",
+        True,
+        "open to every project",
     ),
     (
-        "scale-set-agents-locked-down",
-        "scale-set",
-        "virtualMachineProfile.osProfile.adminPassword",
-        "P@ssw0rd!",
-        "adminPassword is set",
+        "role-assignment-resource-group-not-owner",
+        "subscription-role-assignment",
+        "roleDefinitionId",
+        USER_ACCESS_ADMINISTRATOR,
+        "on a whole subscription only",
     ),
-    ("role-assignment-resource-group-not-owner", "role-assignment", "scope", "/subscriptions/0000", "scope"),
+    (
+        "role-assignment-resource-group-not-owner",
+        "subscription-role-assignment",
+        "condition",
+        ...,
+        "needs a condition",
+    ),
     (
         "role-assignment-resource-group-not-owner",
         "role-assignment",

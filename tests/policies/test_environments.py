@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import pytest
 from pulumi_policy import PolicyResource
 
+from infra import platform_pipelines
 from infra.policies.environments import APPROVAL, BRANCH_CONTROL, ENVIRONMENT, PROTECTED_KEY
 from tests.policies.support import policy, stack_config, stack_resource, stack_violations
 
@@ -89,3 +90,28 @@ def test_protected_stack_without_environment_is_a_violation() -> None:
 def test_environment_without_the_setting_is_a_violation() -> None:
     [(message, _)] = check(None, [environment()])
     assert PROTECTED_KEY in message and "not set" in message
+
+
+@pytest.mark.parametrize(
+    ("stack", "kinds", "found"),
+    [
+        # dev's stack file is unprotected: branch control only.
+        ("dev", (BRANCH_CONTROL,), None),
+        ("dev", (), "found: none"),
+        ("dev", (APPROVAL, BRANCH_CONTROL), "found: CheckApproval, CheckBranchControl"),
+        # qa's is protected, and the shared stack always waits for an approval.
+        ("qa", (APPROVAL, BRANCH_CONTROL), None),
+        ("qa", (BRANCH_CONTROL,), "found: CheckBranchControl"),
+        ("shared", (BRANCH_CONTROL,), "found: CheckBranchControl"),
+    ],
+)
+def test_a_platform_environment_follows_the_stack_it_deploys(
+    stack: str, kinds: Sequence[str], found: str | None
+) -> None:
+    target = environment(platform_pipelines.environment(stack))
+    violations = check(None, [target, *gates(target, kinds)])
+    if found is None:
+        assert violations == []
+    else:
+        [(message, urn)] = violations
+        assert urn == target.urn and "platform stack" in message and found in message

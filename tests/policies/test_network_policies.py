@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import pytest
 from pulumi_policy import PolicyResource
 
+from infra.managed_devops_pools import POOL, SUBNET_DELEGATION
 from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER, ML_WORKSPACE, REGISTRY, STORAGE_ACCOUNT
 from infra.policies.network import ISOLATION_KEY
 from infra.private_link import (
@@ -13,6 +14,7 @@ from infra.private_link import (
     PRIVATE_ENDPOINT,
     PRIVATE_LINK_GROUPS,
     PRIVATE_ZONE,
+    VIRTUAL_NETWORK,
     VIRTUAL_NETWORK_LINK,
 )
 from tests.policies.support import policy, stack_config, stack_resource, stack_violations
@@ -169,3 +171,43 @@ def test_endpoint_attributed_through_property_dependencies() -> None:
         for r in links[1:]
     ]
     assert check(ENDPOINTS, "true", [vault, unknown, *rest]) == []
+
+
+AGENTS = "managed-devops-pool-in-vnet"
+VNET_ID = f"{RG}/Microsoft.Network/virtualNetworks/vnet-mlops-qa"
+
+
+def agents_stack(delegated: bool = True, injected: bool = True) -> list[PolicyResource]:
+    subnet = {"name": "agents", "addressPrefix": "10.60.0.0/24"}
+    if delegated:
+        subnet["delegations"] = [{"name": "pools", "serviceName": SUBNET_DELEGATION}]
+    vnet = stack_resource(
+        VIRTUAL_NETWORK, "vnet", {"virtualNetworkName": "vnet-mlops-qa", "subnets": [subnet]}
+    )
+    fabric = {"networkProfile": {"subnetId": f"{VNET_ID}/subnets/agents"}} if injected else {}
+    return [vnet, stack_resource(POOL, "agents-pool", {"fabricProfile": fabric}, [vnet])]
+
+
+def test_an_isolated_stacks_agents_sit_in_a_delegated_subnet_of_its_vnet() -> None:
+    assert check(AGENTS, "true", agents_stack()) == []
+    [(message, urn)] = check(AGENTS, "true", agents_stack(injected=False))
+    assert urn == agents_stack()[1].urn
+    assert message == (
+        "devopsinfrastructure:Pool 'agents-pool': an isolated stack's agents sit in its VNet: its agents run "
+        "outside the VNet (fabricProfile.networkProfile is not set)"
+    )
+    [(message, _)] = check(AGENTS, "true", agents_stack(delegated=False))
+    assert "its subnet 'agents' is not delegated to Microsoft.DevOpsInfrastructure/pools" in message
+
+
+def test_agents_outside_the_vnet_are_fine_without_isolation() -> None:
+    assert check(AGENTS, "false", agents_stack(injected=False)) == []
+
+
+def test_a_pool_whose_subnet_id_is_not_known_yet_is_judged_by_its_dependency() -> None:
+    vnet, _ = agents_stack()
+    unknown = stack_resource(POOL, "agents-pool", {"fabricProfile": {"networkProfile": {"subnetId": None}}})
+    unknown.property_dependencies["fabricProfile"] = [vnet]
+    assert check(AGENTS, "true", [vnet, unknown]) == []
+    undelegated, _ = agents_stack(delegated=False)
+    assert check(AGENTS, "true", [undelegated, unknown]) != []

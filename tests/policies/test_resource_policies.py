@@ -39,7 +39,7 @@ def test_every_resource_policy_has_a_weakened_case() -> None:
 
 
 def test_undeclared_settings_are_not_proven() -> None:
-    # Azure's default is off for purge protection and on for overprovisioning: silence must not pass.
+    # Azure's default is off for purge protection: silence must not pass.
     resource_type, props = COMPLIANT["key-vault"]
     found = all_violations(resource_type, {"tags": props["tags"]}, "bare")
     assert [len(found["key-vault-rbac-purge-protection"])] == [3]

@@ -86,6 +86,18 @@ def test_a_project_entry_missing_a_key_is_refused(tmp_path: Path, platform: dict
         stamp(tmp_path / "project", broken)
 
 
+def test_gpu_training_without_a_gpu_pool_in_the_first_environment_is_refused(
+    tmp_path: Path, platform: dict[str, Any]
+) -> None:
+    broken = copy.deepcopy(platform)
+    broken[outputs.PLATFORM_ENVIRONMENTS]["dev"][outputs.GPU_AGENT_POOL] = ""
+    stamp(tmp_path / "cpu", broken, gpu_training=False)
+    with pytest.raises(
+        ValueError, match="gpu_training runs the sanity training on the GPU agent pool of dev"
+    ):
+        stamp(tmp_path / "gpu", broken, gpu_training=True)
+
+
 def test_an_unknown_environment_is_refused(tmp_path: Path, platform: dict[str, Any]) -> None:
     broken = copy.deepcopy(platform)
     environments = broken[outputs.PLATFORM_ENVIRONMENTS]

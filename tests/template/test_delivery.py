@@ -94,7 +94,9 @@ def test_pipelines_have_the_seed_stages_and_no_secret(stamped, case: Case) -> No
     assert main["trigger"]["paths"]["exclude"] == ["deploy/**"]
     stages = [env["stage"] for env in main["parameters"][0]["default"]]
     assert stages == ["Deploy_Dev", "Promote_QA", "Promote_Prod"]
-    assert "demands: [cuda]" in text if case.gpu_training else "demands" not in text
+    # GPU sanity training names the platform's GPU pool; Managed DevOps Pools routes by no capability.
+    assert ("name: ${{ parameters.environment.gpuAgentPool }}" in text) is case.gpu_training
+    assert "demands" not in text
     # Every step runs a make target; no password, key or token is written into YAML.
     assert not re.search(r"(?i)(password|secret|apikey|api_key)\s*:", text)
     assert "$(System.AccessToken)" in text  # the job's own token, not a stored one
@@ -223,9 +225,11 @@ def test_no_platform_name_is_written_into_the_template(platform: dict[str, Any])
             outputs.STORAGE_ACCOUNT,
             outputs.AKS_CLUSTER,
             outputs.AGENT_POOL,
+            outputs.GPU_AGENT_POOL,
             outputs.SUBSCRIPTION_ID,
             outputs.KEY_VAULT,
         )
+        if environment[key]
     }
     names.add(platform[outputs.PLATFORM_SHARED][outputs.DEVOPS_ORGANIZATION_URL])
     template = template_text()

@@ -78,9 +78,9 @@ def test_make_serve_serves_on_the_port_given(stamped) -> None:
     assert make(project, "setup").returncode == 0
     model = project / "artifacts" / "entrypoint-test-model"
     train = (
-        "import sys, mlflow; from pathlib import Path; from credit_scoring import data; "
-        "from credit_scoring.train import fit; "
-        "mlflow.xgboost.save_model(fit(data.load(Path('data/sample.csv')), 'cpu'), sys.argv[1])"
+        "import sys; from pathlib import Path; from credit_scoring import data; "
+        "from credit_scoring.train import fit, save_model; frame = data.load(Path('data/sample.csv')); "
+        "save_model(fit(frame, 'cpu').get_booster(), frame.head(3), Path(sys.argv[1]))"
     )
     subprocess.run([project / ".venv" / "bin" / "python", "-c", train, model], cwd=project, check=True)
     port = free_port()
@@ -104,3 +104,58 @@ def test_make_serve_serves_on_the_port_given(stamped) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+
+
+# What the compiled path must start without (scorer.py); the pyfunc path brings them itself.
+TRAINING_LIBRARIES = {"mlflow", "xgboost", "pandas", "numpy", "scikit-learn", "pandera", "numba"}
+
+
+def stages(project: Path) -> list[list[str]]:
+    """The Dockerfile's instructions, stage by stage, continuation lines joined."""
+    text = (project / "Dockerfile").read_text().replace("\\\n", " ")
+    found: list[list[str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("FROM "):
+            found.append([])
+        if line and not line.startswith("#") and found:
+            found[-1].append(" ".join(line.split()))
+    return found
+
+
+@cases
+def test_the_image_is_built_in_stages_from_the_lock(stamped, case: Case) -> None:
+    build, runtime = stages(stamped(case))
+    installs = [line for line in build if "pip install" in line]
+    assert installs and all("--require-hashes -r requirements-" in line for line in installs)
+    assert not any("pip install" in line for line in runtime)
+    assert [line for line in runtime if line.startswith("USER ")] == ["USER 10001"]
+    assert {line.split()[-1] for line in runtime if line.startswith("COPY --from=build")} == {
+        "/opt/venv",
+        "./src",
+        "./model",
+    }
+
+
+@cases
+def test_the_build_context_is_an_allowlist(stamped, case: Case) -> None:
+    lines = [
+        line
+        for line in (stamped(case) / ".dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert lines[0] == "*"
+    assert {line for line in lines if line.startswith("!")} == {
+        "!requirements-serving.txt",
+        "!requirements-generic.txt",
+        "!src/",
+        "!model/",
+    }
+
+
+def test_the_serving_group_holds_no_training_library(stamped) -> None:
+    import tomllib
+
+    groups = tomllib.loads((stamped(DEFAULT) / "pyproject.toml").read_text())["dependency-groups"]
+    names = {re.split(r"[<>=\[ ;]", requirement, maxsplit=1)[0] for requirement in groups["serving"]}
+    assert names and not names & TRAINING_LIBRARIES

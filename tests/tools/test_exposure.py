@@ -2,7 +2,8 @@
 
 import pytest
 
-from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER, SCALE_SET
+from infra.managed_devops_pools import POOL
+from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER
 from infra.policies.devops import VARIABLE_GROUP
 from infra.private_link import PRIVATE_ENDPOINT
 from infra.tools.exposure import Exposure, exposure, exposures, unreachable_from_azure_devops
@@ -42,19 +43,20 @@ def test_cluster_api_server_exposure(profile: dict, public: bool, summary: str) 
     assert found is not None and (found.public, found.summary) == (public, summary)
 
 
-def test_a_scale_set_with_public_ips_is_public() -> None:
-    ip = {"name": "agents", "publicIPAddressConfiguration": {"name": "pip"}}
-    vmss = declared(
-        SCALE_SET,
-        "agents",
-        {
-            "virtualMachineProfile": {
-                "networkProfile": {"networkInterfaceConfigurations": [{"ipConfigurations": [ip]}]}
-            }
-        },
-    )
-    found = exposure(StackRun("dev", (vmss,), {}), vmss)
-    assert found is not None and found.public
+@pytest.mark.parametrize(
+    ("fabric", "summary"),
+    [
+        (
+            {"networkProfile": {"subnetId": "/subscriptions/s/x/vnet/subnets/agents"}},
+            "agents in subnet agents",
+        ),
+        ({}, "agents on the service's own network, outside the VNet"),
+    ],
+)
+def test_managed_pool_agents_take_no_inbound_traffic(fabric: dict, summary: str) -> None:
+    pool = declared(POOL, "agents", {"fabricProfile": fabric})
+    found = exposure(StackRun("dev", (pool,), {}), pool)
+    assert found is not None and not found.public and found.summary.startswith(summary)
 
 
 def test_committed_isolated_stack_has_no_public_data_endpoint() -> None:

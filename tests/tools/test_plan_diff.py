@@ -61,9 +61,14 @@ def isolated_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(source, checkout / part)
     stack_file = checkout / "Pulumi.dev.yaml"
     text = stack_file.read_text()
+    gpu_image = next(
+        line for line in text.splitlines(keepends=True) if "mlops-platform:agentGpuImage:" in line
+    )
     for before, after in (
         ("mlops-platform:networkIsolation: false\n", "mlops-platform:networkIsolation: true\n"),
         ("mlops-platform:acrSku: Standard\n", "mlops-platform:acrSku: Premium\n"),
+        # An isolated environment takes no GPU pool (infra/config.py).
+        (gpu_image, ""),
     ):
         assert before in text, f"the dev stack file sets {before.strip()}"
         text = text.replace(before, after)
@@ -76,10 +81,15 @@ def test_turning_isolation_on_in_dev_reads_as_endpoints_added_and_public_access_
 ) -> None:
     diffs = diff_checkouts(REPO_ROOT, isolated_dev, ["dev"])
     changes = diffs["dev"]
-    # Isolation adds and changes, and removes one grant: a variable group that no longer links the private
-    # vault needs no secret reader.
-    removed = [c.resource for c in changes if c.kind == "removed"]
-    assert removed == ["`pipeline-secrets-user` (authorization:RoleAssignment)"]
+    assert sorted(c.resource for c in changes if c.kind == "removed") == [
+        # An isolated environment takes no GPU pool: the pool goes with its grant, queue and logs.
+        "`agents-devops-infrastructure-gpu-image` (authorization:RoleAssignment)",
+        "`agents-gpu-pool` (devopsinfrastructure:Pool)",
+        "`devops-credit-scoring-gpu0-queue` (PipelineAuthorization)",
+        "`diagnostics-gpu-pool` (monitor:DiagnosticSetting)",
+        # The variable group no longer links the private vault, so its connection reads no secret there.
+        "`pipeline-secrets-user` (authorization:RoleAssignment)",
+    ]
     added = Counter(c.resource.rpartition("(")[2].rstrip(")") for c in changes if c.kind == "added")
     assert added == {
         "network:PrivateEndpoint": 5,
@@ -110,5 +120,5 @@ def test_turning_isolation_on_in_dev_reads_as_endpoints_added_and_public_access_
         "apiServerAccessProfile.enablePrivateCluster"
     ] == ("false", "true")
     document = render(diffs, REPO_ROOT, isolated_dev)
-    assert "## Stack `dev`: 25 added, 1 removed, 8 changed" in document
+    assert "## Stack `dev`: 25 added, 5 removed, 8 changed" in document
     assert "| privateLinkServiceConnections[pe-kv-mlops-dev-" in document

@@ -3,6 +3,7 @@
 import pytest
 
 from infra.diagnostics import DIAGNOSTIC_SETTING
+from infra.managed_devops_pools import POOL
 from infra.policies.azure import (
     AGENT_POOL,
     KEY_VAULT,
@@ -14,14 +15,14 @@ from infra.policies.azure import (
 from infra.policies.costs import BUDGET
 from infra.policies.environments import BRANCH_CONTROL
 from infra.private_link import PRIVATE_DNS_ZONE_GROUP, PRIVATE_ENDPOINT
-from infra.stacks import ALL
+from infra.stacks import EVERY
 from infra.tools.policy_check import Violation, check_stack, main
 from tests.tools.weaken import weaken
 
 SERVICE_CONNECTION = "azuredevops:index/serviceEndpointAzureRM:ServiceEndpointAzureRM"
 
 
-@pytest.mark.parametrize("stack", ALL)
+@pytest.mark.parametrize("stack", EVERY)
 def test_committed_stack_has_no_violation(stack: str) -> None:
     assert check_stack(stack) == []
 
@@ -157,6 +158,25 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
             "storage:StorageAccount",
             "shared-key access must be off",
         ),
+        (
+            "dev",
+            POOL,
+            "maximum_concurrency",
+            50,
+            "managed-devops-pool-scale-from-zero",
+            "devopsinfrastructure:Pool",
+            "at most 20 agents",
+        ),
+        (
+            # The pool's agents leave the subnet: in isolated prod they would reach no private endpoint.
+            "prod",
+            POOL,
+            "fabric_profile.network_profile",
+            None,
+            "managed-devops-pool-in-vnet",
+            "devopsinfrastructure:Pool",
+            "its agents run outside the VNet",
+        ),
     ],
     ids=[
         "vault-without-purge-protection",
@@ -173,6 +193,8 @@ def test_committed_stack_has_no_violation(stack: str) -> None:
         "budget-without-notifications",
         "budget-on-other-groups",
         "storage-with-shared-keys",
+        "pool-above-the-bound",
+        "pool-outside-the-vnet-in-isolated-prod",
     ],
 )
 def test_weakened_component_fails_with_its_policy(

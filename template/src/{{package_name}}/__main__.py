@@ -12,7 +12,7 @@ from pathlib import Path
 from . import pipeline
 from .errors import DataError, StepFailed
 from .release_tag import TagError, compose
-from .settings import Paths
+from .settings import EXPORTED_MODEL_DIR, Paths
 
 SIMPLE_STEPS = (
     "validate",
@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     drift.add_argument("--fail-on-drift", action="store_true", help="exit 1 when a feature drifted")
     export = steps.add_parser("export-model", help="download a registered model version for the image")
     export.add_argument("--version", required=True)
-    export.add_argument("--out", type=Path, default=Path("model"))
+    export.add_argument("--out", type=Path, default=Path(EXPORTED_MODEL_DIR))
     tag = steps.add_parser("release-tag", help="print the image tag of a commit and a model version")
     tag.add_argument("--commit", required=True)
     tag.add_argument("--model-version", required=True)

@@ -9,8 +9,9 @@ import pandera.errors
 from sklearn.model_selection import train_test_split
 
 from .errors import DataError
-from .schema import LABEL, SENSITIVE, TRAINING_SCHEMA
+from .schema import LABEL, SENSITIVE
 from .settings import SEED, TEST_SIZE
+from .tables import TRAINING_SCHEMA
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,13 @@
 """Quality gates on the held-out split: the metric, scoring latency and bias across the sensitive groups."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from . import inference
 from .schema import LABEL, SENSITIVE
 from .settings import DECISION_THRESHOLD, LATENCY_P95_MS, MIN_DISPARATE_IMPACT, QUALITY_METRIC, QUALITY_MIN
 
@@ -51,7 +49,7 @@ def disparate_impact(rates: dict[str, float]) -> float:
     return min(rates.values()) / highest if highest else 0.0
 
 
-def latency_p95_ms(predict: Callable[[pd.DataFrame], np.ndarray], records: pd.DataFrame) -> float:
+def latency_p95_ms(predict: Callable[[pd.DataFrame], Sequence[float]], records: pd.DataFrame) -> float:
     timings = []
     for index in range(min(LATENCY_SAMPLES, len(records))):
         started = time.perf_counter()
@@ -90,18 +88,19 @@ class Evaluation:
         return all(gate.passed for gate in self.gates)
 
 
-def evaluate(model: xgb.XGBClassifier, test: pd.DataFrame) -> Evaluation:
-    model = inference.for_scoring(model)
-
-    def predict(records: pd.DataFrame) -> np.ndarray:
-        return inference.predict(model, records)
-
+def evaluate(
+    predict: Callable[[pd.DataFrame], Sequence[float]],
+    test: pd.DataFrame,
+    served: Callable[[pd.DataFrame], Sequence[float]] | None = None,
+) -> Evaluation:
+    """The gates of a model given as its prediction function of raw records (inference.predict); the
+    latency gate times `served`, the path the service will take (scorer.py), where given."""
     probabilities = predict(test)
     metrics = classification_metrics(test[LABEL.name], probabilities)
     rates = approval_rates(test, probabilities)
     gates = [
         quality_gate(metrics),
-        latency_gate(latency_p95_ms(predict, test)),
+        latency_gate(latency_p95_ms(served or predict, test)),
         bias_gate(disparate_impact(rates)),
     ]
     return Evaluation(metrics, rates, gates)

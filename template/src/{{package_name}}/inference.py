@@ -1,24 +1,17 @@
-"""How a model is called when it scores: the one path that the service, the gates and the registry share."""
+"""How a registered model is called outside the service: the gates, the registry and the generic scorer
+load it as MLflow's pyfunc and give it raw records."""
 
 import mlflow
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
-from . import features
-
-
-def for_scoring(model: xgb.XGBClassifier) -> xgb.XGBClassifier:
-    # One thread: on a few rows XGBoost's threads only contend for the cores; the service scales out with
-    # replicas instead.
-    model.set_params(n_jobs=1)
-    return model
+from .schema import FEATURE_NAMES
 
 
-def load(uri: str) -> xgb.XGBClassifier:
-    return for_scoring(mlflow.xgboost.load_model(uri))
+def load(uri: str) -> mlflow.pyfunc.PyFuncModel:
+    return mlflow.pyfunc.load_model(uri)
 
 
-def predict(model: xgb.XGBClassifier, records: pd.DataFrame) -> np.ndarray:
-    """Probability of default for each record."""
-    return model.predict_proba(features.build(records))[:, 1]
+def predict(model: mlflow.pyfunc.PyFuncModel, records: pd.DataFrame) -> np.ndarray:
+    """Probability of default for each record (its feature columns; others are ignored)."""
+    return np.asarray(model.predict(records[list(FEATURE_NAMES)]), dtype=np.float64).reshape(-1)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .schema import FEATURE_NAMES, ID
+from .schema import FEATURE_NAMES, ID, SCORE
 
 
 class IntegrationFailed(AssertionError):
@@ -46,7 +46,7 @@ def check(base: str, records: list[dict], key: str | None = None, probe_readines
     status, body = call(f"{base}/score", records, key=key)
     if status != 200 or len(body["predictions"]) != len(records):
         raise IntegrationFailed(f"/score answered {status}: {body}")
-    if not all(0 <= p["default_probability"] <= 1 for p in body["predictions"]):
+    if not all(0 <= p[SCORE.name] <= 1 for p in body["predictions"]):
         raise IntegrationFailed(f"/score gave a probability outside [0, 1]: {body}")
     checked.append(f"scored {len(records)} records")
     status, body = call(f"{base}/score", {**records[0], "age": -1}, key=key)

@@ -1,10 +1,10 @@
 """Prometheus metrics of the scoring service, cheap on the hot path and right with several workers.
 
 prometheus_client takes a lock and walks its buckets in Python for every observation: a few microseconds,
-several times a request, more than the service's own work on a record. So a request only appends its
-outcome, latency and probabilities to lists, and every FLUSH_SECONDS, and before every scrape, the lists go
-into prometheus_client in one pass (numpy sorts the values into buckets) on the event loop's thread: a
-scrape sees every request its worker answered before it.
+several times a request. So a request only appends its outcome, latency and probabilities to lists, and
+every FLUSH_SECONDS, and before every scrape, the lists go into prometheus_client through its public API
+(`inc`, `observe`) on the event loop's thread, off the request's path: a scrape sees every request its
+worker answered before it.
 
 With more than one worker process, each records into files under PROMETHEUS_MULTIPROC_DIR (set by the
 server before the workers start) and `/metrics`, whichever worker answers, adds up all of them: the other
@@ -16,11 +16,13 @@ import asyncio
 import os
 from collections.abc import Sequence
 
-import numpy as np
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from .schema import SCORE
+
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Well under any scrape interval; once a second costs nothing next to thousands of requests a second.
 FLUSH_SECONDS = 1.0
 # Scoring takes well under a millisecond; the defaults start at 5 ms and would hide every change.
@@ -31,17 +33,8 @@ SCORED, REFUSED, ERROR = "scored", "refused", "error"
 
 
 def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
-    """As `histogram.observe` on each value, in one pass: a value on a bucket's upper bound counts in it."""
-    if not values:
-        return
-    array = np.fromiter(values, np.float64, len(values))
-    bounds = histogram._upper_bounds  # ends with +Inf: every number has a bucket
-    # A NaN sorts past +Inf: like prometheus_client, it goes in the sum and in no bucket.
-    counts = np.bincount(np.searchsorted(bounds, array, side="left"), minlength=len(bounds))
-    histogram._sum.inc(float(array.sum()))
-    for bucket, count in zip(histogram._buckets, counts[: len(bounds)].tolist(), strict=True):
-        if count:
-            bucket.inc(count)
+    for value in values:
+        histogram.observe(value)
 
 
 class Metrics:
@@ -59,8 +52,8 @@ class Metrics:
             registry=self.registry,
         )
         self.probability = Histogram(
-            "scoring_default_probability",
-            "Predicted default probabilities: their shift is an early drift signal",
+            f"scoring_{SCORE.name}",
+            f"Predicted {SCORE.description}: their shift is an early drift signal",
             buckets=PROBABILITY_BUCKETS,
             registry=self.registry,
         )

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .schema import FEATURES, ID, Column
+from .schema import DECISION, DECISIONS, FEATURES, ID, SCORE, Column
 
 MAX_RECORDS = 1000
 ID_MAX_LENGTH = 64
@@ -35,15 +35,15 @@ Record = msgspec.defstruct(
 Records = Annotated[list[Record], msgspec.Meta(min_length=1, max_length=MAX_RECORDS)]
 
 
-class Prediction(msgspec.Struct):
-    applicant_id: str | None
-    default_probability: float
-    decision: Literal["approve", "decline"]
+Prediction = msgspec.defstruct(
+    "Prediction",
+    [(ID.name, str | None), (SCORE.name, float), (DECISION.name, Literal[DECISIONS])],
+)
 
 
 class ScoreResponse(msgspec.Struct):
     model_uri: str
-    predictions: list[Prediction]
+    predictions: list[Prediction]  # type: ignore[valid-type]
 
 
 class PayloadError(ValueError):
@@ -56,6 +56,8 @@ class PayloadError(ValueError):
 
 # One object or a list of them: msgspec tells the two apart by the JSON type.
 _decoder = msgspec.json.Decoder(Record | Records)
+# The other protocols' records, once taken out of their own layout.
+_records = list[Record]  # type: ignore[valid-type]
 _encoder = msgspec.json.Encoder()
 # msgspec's messages end with the location of the problem as a JSON path of field names and indexes; an
 # unknown field's name is the client's own text, anything but a backtick-free line.
@@ -65,7 +67,7 @@ _NAMED_FIELD = re.compile(r"field `(?P<name>.*)`", re.DOTALL)
 MAX_ECHO = 100
 
 
-def _refusal(message: str) -> PayloadError:
+def refusal(message: str) -> PayloadError:
     """`... - at `$[1].age`` names `1.age`; a missing or unknown field is named in the message itself."""
     located = _LOCATION.fullmatch(message)
     error, path = (located["error"], located["path"]) if located else (message, "")
@@ -80,10 +82,18 @@ def decode(body: bytes) -> list[Any]:
     try:
         decoded = _decoder.decode(body)
     except msgspec.ValidationError as error:
-        raise _refusal(str(error)) from None
+        raise refusal(str(error)) from None
     except msgspec.DecodeError as error:
         raise PayloadError("body", f"invalid JSON: {error}") from None
     return decoded if isinstance(decoded, list) else [decoded]
+
+
+def records_from(rows: list[dict[str, Any]]) -> list[Any]:
+    """Records of the other protocols (rows of named values) validated as /score validates them."""
+    try:
+        return msgspec.convert(rows, _records)
+    except msgspec.ValidationError as error:
+        raise refusal(str(error)) from None
 
 
 def encode(value: Any) -> bytes:

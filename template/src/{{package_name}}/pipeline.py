@@ -9,21 +9,22 @@ import json
 import os
 import subprocess
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 from .errors import StepFailed
-from .settings import CHAMPION_ALIAS, MODEL_NAME, Paths
+from .settings import CHAMPION, MODEL_NAME, STEP_FILES, Paths
 
 
-def write(paths: Paths, name: str, content: dict) -> Path:
+def write(paths: Paths, step: str, content: dict) -> Path:
     paths.artifacts.mkdir(parents=True, exist_ok=True)
-    target = paths.artifacts / name
+    target = paths.artifacts / STEP_FILES[step]
     target.write_text(json.dumps(content, indent=2) + "\n")
     return target
 
 
-def read(paths: Paths, name: str, step: str) -> dict:
-    source = paths.artifacts / name
+def read(paths: Paths, step: str) -> dict:
+    source = paths.artifacts / STEP_FILES[step]
     if not source.exists():
         raise StepFailed(f"{source} is missing: run `make {step}` first")
     return json.loads(source.read_text())
@@ -45,7 +46,7 @@ def validate(paths: Paths) -> dict:
 
     frame = data.load(paths.data)
     content = {"path": str(paths.data), "version": data.data_version(paths.data), **data.profile(frame)}
-    write(paths, "validation.json", content)
+    write(paths, "validate", content)
     return content
 
 
@@ -53,20 +54,21 @@ def train(paths: Paths) -> dict:
     from .train import train as train_model
 
     content = asdict(train_model(paths))
-    write(paths, "train.json", content)
+    write(paths, "train", content)
     return content
 
 
 def evaluate(paths: Paths) -> dict:
     import mlflow
 
-    from . import data, inference
+    from . import data, inference, scorer
     from .evaluate import evaluate as evaluate_model
 
-    training = read(paths, "train.json", "train")
+    training = read(paths, "train")
     mlflow.set_tracking_uri(paths.tracking_uri)
     model = inference.load(training["model_uri"])
-    result = evaluate_model(model, data.split(data.load(paths.data)).test)
+    served = partial(scorer.of_frame, scorer.load(training["model_uri"]))
+    result = evaluate_model(partial(inference.predict, model), data.split(data.load(paths.data)).test, served)
     content = {
         "metrics": result.metrics,
         "approval_rates": result.approval_rates,
@@ -75,7 +77,7 @@ def evaluate(paths: Paths) -> dict:
     }
     with mlflow.start_run(run_id=training["run_id"]):
         mlflow.log_metrics({f"gate_{index}": float(gate.passed) for index, gate in enumerate(result.gates)})
-    write(paths, "evaluation.json", content)
+    write(paths, "evaluate", content)
     if not result.passed:
         raise StepFailed("quality gates failed:\n  " + "\n  ".join(gate.reason for gate in result.gates))
     return content
@@ -86,8 +88,8 @@ def register(paths: Paths) -> dict:
 
     from . import data, registry
 
-    training = read(paths, "train.json", "train")
-    if not read(paths, "evaluation.json", "evaluate")["passed"]:
+    training = read(paths, "train")
+    if not read(paths, "evaluate")["passed"]:
         raise StepFailed("the model failed its gates: nothing to register")
     mlflow.set_tracking_uri(paths.tracking_uri)
     tags = {
@@ -98,21 +100,21 @@ def register(paths: Paths) -> dict:
     }
     decision = registry.register(training["model_uri"], data.split(data.load(paths.data)).test, tags)
     content = asdict(decision)
-    write(paths, "registration.json", content)
+    write(paths, "register", content)
     return content
 
 
 def card(paths: Paths) -> dict:
     from . import model_card
 
-    registration = paths.artifacts / "registration.json"
+    registration = paths.artifacts / STEP_FILES["register"]
     text = model_card.render(
-        read(paths, "validation.json", "validate"),
-        read(paths, "train.json", "train"),
-        read(paths, "evaluation.json", "evaluate"),
+        read(paths, "validate"),
+        read(paths, "train"),
+        read(paths, "evaluate"),
         json.loads(registration.read_text()) if registration.exists() else None,
     )
-    target = paths.artifacts / "model_card.md"
+    target = paths.artifacts / STEP_FILES["card"]
     target.write_text(text)
     return {"path": str(target)}
 
@@ -127,7 +129,7 @@ def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
     import pandera.errors
 
     from . import data, drift
-    from .schema import FEATURE_SCHEMA
+    from .tables import FEATURE_SCHEMA
 
     if not current.exists():
         raise StepFailed(f"no current records at {current}")
@@ -143,7 +145,7 @@ def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
         "drifted": result.drifted,
         "outcome": DRIFT if result.drifted else STABLE,
     }
-    write(paths, "drift.json", content)
+    write(paths, "drift", content)
     if fail_on_drift and result.drifted:
         lines = [f"{name}: PSI {result.psi[name]} > {result.threshold}" for name in result.drifted]
         raise StepFailed("drift over the threshold:\n  " + "\n  ".join(lines))
@@ -152,7 +154,7 @@ def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
 
 def drift_outcome(paths: Paths) -> str:
     """What the last drift check found, for the pipeline: only DRIFT queues retraining."""
-    return str(read(paths, "drift.json", "drift")["outcome"])
+    return str(read(paths, "drift")["outcome"])
 
 
 def serve_smoke(paths: Paths) -> dict:
@@ -160,15 +162,15 @@ def serve_smoke(paths: Paths) -> dict:
 
     from . import smoke
 
-    registration = paths.artifacts / "registration.json"
-    registered = registration.exists() and json.loads(registration.read_text())["registered"]
+    registration = paths.artifacts / STEP_FILES["register"]
+    decision = json.loads(registration.read_text()) if registration.exists() else {}
     model_uri = (
-        f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}"
-        if registered
-        else read(paths, "train.json", "train")["model_uri"]
+        f"models:/{MODEL_NAME}/{decision['version']}"
+        if decision.get("registered")
+        else read(paths, "train")["model_uri"]
     )
     content = smoke.run(model_uri, pd.read_csv(paths.data).head(3))
-    write(paths, "smoke.json", content)
+    write(paths, "smoke", content)
     return content
 
 
@@ -182,7 +184,7 @@ def champion_version(paths: Paths) -> str:
     mlflow.set_tracking_uri(paths.tracking_uri)
     version = current(MlflowClient())
     if version is None:
-        raise StepFailed(f"no {CHAMPION_ALIAS} of {MODEL_NAME} in the registry: run the training pipeline")
+        raise StepFailed(f"no {CHAMPION} of {MODEL_NAME} in the registry: run the training pipeline")
     return version
 
 
@@ -200,15 +202,8 @@ def export_model(paths: Paths, version: str, target: Path) -> dict:
 
 def summary(paths: Paths) -> str:
     rows = []
-    for name, step in (
-        ("validation.json", "validate"),
-        ("train.json", "train"),
-        ("evaluation.json", "evaluate"),
-        ("registration.json", "register"),
-        ("drift.json", "drift"),
-        ("smoke.json", "smoke"),
-    ):
-        source = paths.artifacts / name
+    for step in ("validate", "train", "evaluate", "register", "drift", "smoke"):
+        source = paths.artifacts / STEP_FILES[step]
         content = json.loads(source.read_text()) if source.exists() else None
         rows.append((step, describe(step, content)))
     width = max(len(step) for step, _ in rows)
@@ -224,7 +219,8 @@ def describe(step: str, content: dict | None) -> str:
             return f"{rows} rows, default rate {rate}, data version {content['version'][:12]}"
         case "train":
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in content["metrics"].items())
-            return f"on {content['device']} in {content['seconds']} s: {metrics}"
+            served = f"served by the {content['scorer']} path"
+            return f"on {content['device']} in {content['seconds']} s, {served}: {metrics}"
         case "evaluate":
             failed = [gate["name"] for gate in content["gates"] if not gate["passed"]]
             return "all gates passed" if not failed else "FAILED: " + ", ".join(failed)

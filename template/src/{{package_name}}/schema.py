@@ -1,9 +1,10 @@
-"""The data contract: one table of columns from which the pandera schema and the scoring request derive
-(the request in payload.py)."""
+"""The data contract: one table of columns from which the pandera schemas (tables.py), the scoring
+request (payload.py), the model's signature (model.py) and the service's protocols derive.
+
+Plain Python only: the scoring service imports it and starts without pandas or pandera.
+"""
 
 from dataclasses import dataclass
-
-import pandera.pandas as pa
 
 
 @dataclass(frozen=True)
@@ -15,19 +16,14 @@ class Column:
     categories: tuple[str, ...] | tuple[int, ...] = ()
     description: str = ""
 
-    def checks(self) -> list[pa.Check]:
-        checks = []
-        if self.minimum is not None:
-            checks.append(pa.Check.ge(self.minimum))
-        if self.maximum is not None:
-            checks.append(pa.Check.le(self.maximum))
-        if self.categories:
-            checks.append(pa.Check.isin(self.categories))
-        return checks
-
 
 ID = Column("applicant_id", str, description="application reference, not a feature")
 LABEL = Column("default", int, categories=(0, 1), description="1 when the applicant defaulted")
+# What the model answers for a record: the probability of the label's positive class.
+SCORE = Column(f"{LABEL.name}_probability", float, 0, 1, description=f"probability that {LABEL.name} is 1")
+# What a decision is called below the decision threshold and at or above it (settings.DECISION_THRESHOLD).
+DECISIONS = ("approve", "decline")
+DECISION = Column("decision", str, categories=DECISIONS, description="the decision the score implies")
 # Kept out of the model's inputs; used only to check that decisions do not differ across its groups.
 SENSITIVE = Column("gender", str, categories=("female", "male"), description="sensitive attribute")
 
@@ -53,42 +49,3 @@ FEATURES = (
 FEATURE_NAMES = tuple(column.name for column in FEATURES)
 CATEGORICAL = tuple(column for column in FEATURES if column.dtype is str)
 NUMERIC = tuple(column for column in FEATURES if column.dtype is not str)
-
-# Statistical expectations of a training set, beyond per-value rules.
-MIN_ROWS = 500
-DEFAULT_RATE_RANGE = (0.05, 0.5)
-MIN_GROUP_SHARE = 0.2
-
-
-def _pandera_column(column: Column) -> pa.Column:
-    return pa.Column(
-        column.dtype, checks=column.checks(), nullable=False, coerce=True, description=column.description
-    )
-
-
-def _default_rate_in_range(df) -> bool:
-    low, high = DEFAULT_RATE_RANGE
-    return bool(low <= df[LABEL.name].mean() <= high)
-
-
-def _groups_represented(df) -> bool:
-    shares = df[SENSITIVE.name].value_counts(normalize=True)
-    return len(shares) == len(SENSITIVE.categories) and bool(shares.min() >= MIN_GROUP_SHARE)
-
-
-TRAINING_SCHEMA = pa.DataFrameSchema(
-    {column.name: _pandera_column(column) for column in (ID, *FEATURES, SENSITIVE, LABEL)},
-    checks=[
-        pa.Check(lambda df: len(df) >= MIN_ROWS, error=f"fewer than {MIN_ROWS} rows"),
-        pa.Check(_default_rate_in_range, error=f"default rate outside {DEFAULT_RATE_RANGE}"),
-        pa.Check(_groups_represented, error=f"a {SENSITIVE.name} group under {MIN_GROUP_SHARE:.0%} of rows"),
-    ],
-    unique=[ID.name],
-    strict=True,
-    ordered=False,
-)
-
-# What the drift check sees: features only, any number of rows.
-FEATURE_SCHEMA = pa.DataFrameSchema(
-    {column.name: _pandera_column(column) for column in FEATURES}, strict="filter", coerce=True
-)

@@ -1,12 +1,20 @@
-"""HTTP scoring service: POST /score for one or many records; GET /health, /ready and /metrics (Prometheus).
+"""HTTP scoring service: three protocols over one model, plus health, readiness and Prometheus metrics.
 
-The model is loaded once, at start-up, from MODEL_URI (any MLflow model URI: the registry's champion
-locally, a folder baked into the image in a cluster). /score is the hot path, written as plain ASGI: the
-body is decoded and validated in one pass by msgspec, scored by the compiled trees (scorer.py) and
-answered in the same step, and every refusal is a 4xx whose detail names the field or header at fault. The
-other routes and the OpenAPI document are FastAPI's.
+- `POST /score`: the project's JSON, one record or a list (payload.py).
+- The Open Inference Protocol v2 (oip.py): `GET /v2`, `/v2/health/live`, `/v2/health/ready`,
+  `/v2/models/<name>`, `/v2/models/<name>/ready`, `POST /v2/models/<name>/infer`.
+- MLflow's scoring protocol: `POST /invocations` with `dataframe_split` or `dataframe_records`.
+- `GET /health`, `/ready`, `/metrics`; `/docs` and `/openapi.json` (FastAPI, imported on first use).
 
-On SIGTERM, /ready fails at once while /score keeps answering; DRAIN_SECONDS later the server stops
+The model is loaded once, at start-up, from MODEL_URI (a model folder, the image's; or any MLflow URI,
+the registry's champion locally) by scorer.py, which picks the compiled trees or the pyfunc and logs its
+choice. Every route is answered here, in plain ASGI from one route table (ROUTES): the measured exception
+to FastAPI routes (bench/RESULTS.md: a FastAPI route costs more than everything else a request does, and
+importing FastAPI is half of a cold start). The same msgspec types that decode and encode each route make
+its OpenAPI document (openapi.py). Every refusal is a 4xx in its protocol's own error format whose message
+names the field or header at fault.
+
+On SIGTERM, /ready fails at once while requests are still answered; DRAIN_SECONDS later the server stops
 accepting connections and lets in-flight requests finish (see `server.py`).
 """
 
@@ -16,22 +24,17 @@ import os
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import mlflow
 import msgspec
-from fastapi import FastAPI, Response
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST
 
-from . import payload, scorer
-from .metrics import ERROR, REFUSED, SCORED, Metrics
+from . import invocations, oip, payload, scorer
+from .metrics import CONTENT_TYPE, ERROR, REFUSED, SCORED, Metrics
 from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
-from .scorer import Model
-from .settings import CHAMPION_ALIAS, DECISION_THRESHOLD, MODEL_NAME, Paths, ServerSettings
+from .schema import ID
+from .settings import CHAMPION, MODEL_NAME, PROJECT, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 MAX_BODY_BYTES = 1 << 20
 JSON = b"application/json"
 JSON_HEADERS = [(b"content-type", JSON)]
+REQUEST_ID = b"x-request-id"
+MODEL_PATH = f"{oip.PREFIX}/models/{MODEL_NAME}"
 
 
 class Refused(Exception):
@@ -53,7 +58,8 @@ class Refused(Exception):
     ) -> None:
         super().__init__(f"{status} {field}: {error}")
         self.status = status
-        self.detail = [{"field": field, "error": error}]
+        self.field = field
+        self.error = error
         self.headers = [*JSON_HEADERS, *headers]
 
 
@@ -61,16 +67,40 @@ class ClientGone(Exception):
     """The client disconnected before its body arrived: there is no one to answer."""
 
 
-def error_body(detail: list[dict[str, str]]) -> bytes:
+@dataclass(frozen=True)
+class Scored:
+    """What one scoring request produced: the hand-off point for inference data capture and telemetry
+    (ScoringService.on_scored), one entry per record."""
+
+    request_id: str | None
+    model_version: str
+    records: list[Any]  # payload.Record structs
+    probabilities: list[float]
+    decisions: list[str]
+
+
+def score_error(detail: list[dict[str, str]]) -> bytes:
     return payload.encode({"detail": detail})
-
-
-def default_model_uri() -> str:
-    return os.environ.get("MODEL_URI", f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}")
 
 
 def too_large() -> Refused:
     return Refused(413, "body", f"over {MAX_BODY_BYTES} bytes: send at most {MAX_RECORDS} records a request")
+
+
+def default_model_uri() -> str:
+    """MODEL_URI, or else the registry's champion, looked up when the service starts."""
+    return os.environ.get("MODEL_URI", CHAMPION)
+
+
+def champion_model_uri() -> str:
+    from mlflow import MlflowClient
+
+    from .registry import champion_uri
+
+    uri = champion_uri(MlflowClient())
+    if uri is None:
+        raise RuntimeError(f"no {CHAMPION} of {MODEL_NAME} in the registry: register one or set MODEL_URI")
+    return uri
 
 
 async def read_body(message: MutableMapping[str, Any], receive: Receive) -> bytes:
@@ -90,32 +120,92 @@ async def read_body(message: MutableMapping[str, Any], receive: Receive) -> byte
         message = await receive()
 
 
+@dataclass(frozen=True)
+class Protocol:
+    """How one scoring route reads a body and writes its answer and its refusals."""
+
+    # From the body to (answer, records); the records' probabilities and decisions come in as lists to fill.
+    answer: Callable[[bytes, list[float], list[str]], tuple[bytes, list[Any]]]
+    # The status of a body that cannot be scored, and the protocol's error body for (field, error).
+    unscorable: int
+    error_body: Callable[[str, str], bytes]
+    # Triton's client sends its JSON without a content type; the protocol's body is JSON whatever it says.
+    untyped_is_json: bool = False
+
+
 class ScoringService:
-    """The ASGI application: /score here, everything else (lifespan included) through FastAPI."""
+    """The ASGI application (lifespan included)."""
 
     def __init__(self, model_uri: str, settings: ServerSettings) -> None:
         self.model_uri = model_uri
         self.settings = settings
         self.metrics = Metrics()
-        self.model: Model | None = None
+        self.scorer: scorer.Scorer | None = None
         self.draining = False
-        self.api = self._api()
+        # The production loop's hook: called after each scored answer is sent, on the event loop; it must
+        # only hand the event off (a bounded queue), never block.
+        self.on_scored: Callable[[Scored], None] | None = None
+        self._docs: Any = None
+        self.posts: dict[str, Protocol] = {
+            "/score": Protocol(
+                self._score, 422, lambda field, error: score_error([{"field": field, "error": error}])
+            ),
+            f"{MODEL_PATH}/infer": Protocol(
+                self._infer,
+                400,
+                lambda field, error: oip.error_body(f"{field}: {error}"),
+                untyped_is_json=True,
+            ),
+            invocations.PATH: Protocol(
+                self._invocations, 400, lambda field, error: invocations.error_body(f"{field}: {error}")
+            ),
+        }
+        self.gets: dict[str, Callable[[], tuple[int, bytes, bytes]]] = {
+            "/health": lambda: (200, JSON, b'{"status":"ok"}'),
+            "/ready": self._ready,
+            "/metrics": lambda: (200, CONTENT_TYPE.encode(), self.metrics.exposition()),
+            oip.PREFIX: self._server_metadata,
+            f"{oip.PREFIX}/health/live": lambda: (200, JSON, b'{"live":true}'),
+            f"{oip.PREFIX}/health/ready": lambda: (
+                200 if self.ready else 503,
+                JSON,
+                payload.encode({"ready": self.ready}),
+            ),
+            MODEL_PATH: self._model_metadata,
+            f"{MODEL_PATH}/ready": lambda: (
+                200 if self.ready else 503,
+                JSON,
+                payload.encode({"name": MODEL_NAME, "ready": self.ready}),
+            ),
+        }
 
     @property
     def ready(self) -> bool:
-        return self.model is not None and not self.draining
+        return self.scorer is not None and not self.draining
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """/score, answered here rather than in a coroutine of its own: awaiting one more per request costs
-        about as much as validating the request's headers."""
-        if scope["type"] != "http" or scope["path"] != "/score":
-            await self.api(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            path = scope["path"]
+            if (protocol := self.posts.get(path)) is not None:
+                await self._post(protocol, scope, receive, send)
+            elif (get := self.gets.get(path)) is not None:
+                await self._get(get, scope, send)
+            else:
+                await self._other(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _post(self, protocol: Protocol, scope: Scope, receive: Receive, send: Send) -> None:
+        """A scoring request, answered here rather than in a coroutine of its own: awaiting one more per
+        request costs about as much as validating the request's headers."""
         started = time.perf_counter()
         headers = JSON_HEADERS
         probabilities: list[float] = []
+        decisions: list[str] = []
+        records: list[Any] = []
+        request_id = None
         try:
-            model = self._accepted(scope)
+            request_id = self._accepted(scope, JSON if protocol.untyped_is_json else b"none")
             message = await receive()
             # One message is the common case: uvicorn hands over a body that arrived in one read whole.
             if message["type"] == "http.request" and not message.get("more_body", False):
@@ -124,62 +214,163 @@ class ScoringService:
                     raise too_large()
             else:
                 body = await read_body(message, receive)
-            records = payload.decode(body)
-            probabilities = scorer.score(model, records)
-            outcome, status, body = SCORED, 200, self._answer(records, probabilities)
+            body, records = protocol.answer(body, probabilities, decisions)
+            outcome, status = SCORED, 200
         except Refused as refusal:
             outcome, status, headers = REFUSED, refusal.status, refusal.headers
-            body = error_body(refusal.detail)
+            body = protocol.error_body(refusal.field, refusal.error)
         except PayloadError as error:
-            outcome, status, body = REFUSED, 422, error_body(error.detail)
+            (detail,) = error.detail
+            outcome, status, body = (
+                REFUSED,
+                protocol.unscorable,
+                protocol.error_body(detail["field"], detail["error"]),
+            )
         except ClientGone:
             return
         except Exception:
             log.exception("scoring failed")
             outcome, status, probabilities = ERROR, 500, []
-            body = error_body([{"field": "", "error": "internal error"}])
+            body = protocol.error_body("", "internal error")
         # With its length given, the body goes out as it is, not in chunks.
         headers = [*headers, (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self.metrics.answered(outcome, time.perf_counter() - started, probabilities)
+        if outcome is SCORED and self.on_scored is not None:
+            self.on_scored(Scored(request_id, self.settings.model_version, records, probabilities, decisions))
 
-    def _accepted(self, scope: Scope) -> Model:
-        """The model to score with, once the method and the headers allow it; Refused otherwise."""
+    def _accepted(self, scope: Scope, untyped: bytes) -> str | None:
+        """The request's id, once the method and the headers allow scoring; Refused otherwise."""
         if scope["method"] != "POST":
             raise Refused(405, "method", f"{scope['method']} is not allowed: use POST", [(b"allow", b"POST")])
-        if self.model is None:
+        if self.scorer is None:
             raise Refused(503, "model", "not loaded yet")
         # Names are lower case (the server sees to it). A declared length past the limit needs no check of
         # its own: reading the body stops at the limit.
-        content_type = b"none"
+        content_type = untyped
+        request_id = None
         for name, value in scope["headers"]:
             if name == b"content-type":
                 content_type = value
+            elif name == REQUEST_ID:
+                request_id = value.decode("latin-1")[:100]
+            elif name == oip.BINARY_HEADER:
+                raise Refused(415, name.decode(), "binary tensor data is not supported: send JSON")
         # Parameters (a charset) and letter case do not matter, and a plain one needs no parsing.
         if content_type != JSON and (content_type := content_type.split(b";", 1)[0].strip().lower()) != JSON:
             shown = content_type.decode("latin-1")
             raise Refused(415, "content-type", f"must be application/json, got {shown}")
-        return self.model
+        return request_id
 
-    def _answer(self, records: list[Any], probabilities: list[float]) -> bytes:
+    def _scored(self, records: list[Any], probabilities: list[float], decisions: list[str]) -> None:
+        rows = [msgspec.structs.astuple(record) for record in records]
+        probabilities += self.scorer.probabilities(rows)  # type: ignore[union-attr]
+        decisions += map(scorer.decision, probabilities)
+
+    def _score(
+        self, body: bytes, probabilities: list[float], decisions: list[str]
+    ) -> tuple[bytes, list[Any]]:
+        records = payload.decode(body)
+        self._scored(records, probabilities, decisions)
         # One record, the common request, without the cost of mapping over a list.
         if len(records) == 1:
-            predictions = [prediction(records[0], probabilities[0])]
+            predictions = [Prediction(getattr(records[0], ID.name), probabilities[0], decisions[0])]
         else:
-            predictions = list(map(prediction, records, probabilities))
-        return payload.encode(ScoreResponse(self.model_uri, predictions))
+            predictions = [
+                Prediction(getattr(record, ID.name), probability, label)
+                for record, probability, label in zip(records, probabilities, decisions, strict=True)
+            ]
+        return payload.encode(ScoreResponse(self.model_uri, predictions)), records
 
-    @asynccontextmanager
-    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        mlflow.set_tracking_uri(Paths.from_env().tracking_uri)
-        self.model = scorer.load(self.model_uri)
-        log.info("model loaded from %s", self.model_uri)
+    def _infer(
+        self, body: bytes, probabilities: list[float], decisions: list[str]
+    ) -> tuple[bytes, list[Any]]:
+        request, records = oip.decode(body)
+        self._scored(records, probabilities, decisions)
+        return oip.answer(request, MODEL_NAME, self.settings.model_version, probabilities, decisions), records
+
+    def _invocations(
+        self, body: bytes, probabilities: list[float], decisions: list[str]
+    ) -> tuple[bytes, list[Any]]:
+        records = invocations.decode(body)
+        self._scored(records, probabilities, decisions)
+        return invocations.answer(probabilities), records
+
+    async def _get(self, answer: Callable[[], tuple[int, bytes, bytes]], scope: Scope, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            status, content_type, body = 405, JSON, score_error([{"field": "method", "error": "use GET"}])
+            extra = [(b"allow", b"GET, HEAD")]
+        else:
+            (status, content_type, body), extra = answer(), []
+        headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *extra]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+    def _ready(self) -> tuple[int, bytes, bytes]:
+        content = {
+            "ready": self.ready,
+            "draining": self.draining,
+            "model_uri": self.model_uri,
+            "scorer": self.scorer.name if self.scorer else None,
+        }
+        return 200 if self.ready else 503, JSON, payload.encode(content)
+
+    def _server_metadata(self) -> tuple[int, bytes, bytes]:
+        from importlib.metadata import version
+
+        return 200, JSON, payload.encode(oip.ServerMetadata(PROJECT, version(PROJECT), []))
+
+    def _model_metadata(self) -> tuple[int, bytes, bytes]:
+        platform = f"{self.scorer.name}" if self.scorer else "not loaded"
+        return (
+            200,
+            JSON,
+            payload.encode(oip.model_metadata(MODEL_NAME, self.settings.model_version, platform)),
+        )
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Another model's /v2 path is the protocol's 404; the rest goes to the documentation app."""
+        if scope["path"].startswith(f"{oip.PREFIX}/models/"):
+            body = oip.error_body(f"model: no such model; this server has {MODEL_NAME}")
+            headers = [*JSON_HEADERS, (b"content-length", b"%d" % len(body))]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if self._docs is None:
+            from .openapi import documentation
+
+            self._docs = documentation()
+        await self._docs(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        try:
+            self.start()
+        except Exception as error:
+            log.exception("the model could not be loaded")
+            await send({"type": "lifespan.startup.failed", "message": str(error)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        self.stop()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    def start(self) -> None:
+        """Loads the model and starts the metrics' flush; on the event loop, before the first request."""
+        if not os.path.isdir(self.model_uri):
+            import mlflow
+
+            mlflow.set_tracking_uri(Paths.from_env().tracking_uri)
+            if self.model_uri == CHAMPION:
+                self.model_uri = champion_model_uri()
+        self.scorer = scorer.load(self.model_uri, self.settings.scorer)
         self._drain_on_sigterm()
         self.metrics.start_flushing()
-        yield
+
+    def stop(self) -> None:
         self.metrics.stop_flushing()
-        self.model = None
+        self.scorer = None
 
     def _drain_on_sigterm(self) -> None:
         """Puts a drain in front of the server's own SIGTERM handler; a second SIGTERM skips the drain."""
@@ -198,61 +389,6 @@ class ScoringService:
             loop.call_later(self.settings.drain_seconds, server_handler, signal.SIGTERM, None)
 
         loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-
-    def _api(self) -> FastAPI:
-        api = FastAPI(title=MODEL_NAME, lifespan=self.lifespan)
-
-        @api.get("/health")
-        def health() -> dict[str, str]:
-            return {"status": "ok"}
-
-        @api.get("/ready")
-        def ready() -> JSONResponse:
-            content = {"ready": self.ready, "draining": self.draining, "model_uri": self.model_uri}
-            return JSONResponse(status_code=200 if self.ready else 503, content=content)
-
-        # On the event loop's thread, where the metrics are recorded (metrics.py).
-        @api.get("/metrics")
-        async def prometheus() -> Response:
-            return Response(self.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
-
-        def openapi() -> dict[str, Any]:
-            if api.openapi_schema is None:
-                document = get_openapi(title=api.title, version=api.version, routes=api.routes)
-                api.openapi_schema = with_score_route(document)
-            return api.openapi_schema
-
-        api.openapi = openapi  # type: ignore[method-assign]
-        return api
-
-
-def prediction(record: Any, probability: float) -> Prediction:
-    decision = "decline" if probability >= DECISION_THRESHOLD else "approve"
-    return Prediction(record.applicant_id, probability, decision)
-
-
-def with_score_route(document: dict[str, Any]) -> dict[str, Any]:
-    """/score in the OpenAPI document, from the same msgspec types that decode and encode it."""
-    template = "#/components/schemas/{name}"
-    (request, response), components = msgspec.json.schema_components(
-        [payload.Record | payload.Records, ScoreResponse], ref_template=template
-    )
-    error = {"description": "refused: `detail` names the field or header at fault"}
-    document.setdefault("components", {}).setdefault("schemas", {}).update(components)
-    document["paths"]["/score"] = {
-        "post": {
-            "summary": f"Probability of default of one record or a list of up to {MAX_RECORDS}",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
-            "responses": {
-                "200": {
-                    "description": "one prediction per record",
-                    "content": {"application/json": {"schema": response}},
-                },
-                **{str(status): error for status in (413, 415, 422)},
-            },
-        }
-    }
-    return document
 
 
 def create_app(model_uri: str | None = None) -> ScoringService:

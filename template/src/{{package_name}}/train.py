@@ -1,16 +1,19 @@
-"""Training: an XGBoost classifier, tracked in MLflow with its params, metrics, signature and data version."""
+"""Training: an XGBoost classifier, tracked in MLflow with its params, metrics, signature and data version,
+logged as the pyfunc model of model.py with its compiled path (tree_code.py) when it qualifies."""
 
 import logging
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import mlflow
 import pandas as pd
 import xgboost as xgb
-from mlflow.models import infer_signature
 from sklearn.model_selection import train_test_split
 
-from . import data, features
+from . import compiled, data, features, tree_code
+from . import model as registered_model
 from .device import training_device
 from .evaluate import classification_metrics
 from .schema import LABEL
@@ -42,6 +45,7 @@ class TrainResult:
     device: str
     seconds: float
     metrics: dict[str, float]
+    scorer: str
 
 
 def experiment_id(paths: Paths) -> str:
@@ -110,13 +114,30 @@ def train(paths: Paths, gpu_requested: bool = GPU_TRAINING) -> TrainResult:
         mlflow.set_tags(
             {"data_version": version, "data_path": str(paths.data), "team": TEAM, "rows": len(frame)}
         )
-        info = mlflow.xgboost.log_model(
-            model,
-            name="model",
-            signature=infer_signature(test_inputs, model.predict_proba(test_inputs)[:, 1]),
-            input_example=test_inputs.head(3),
-            # Named, not inferred: inference loads the model in a subprocess and takes seconds.
-            pip_requirements=[f"xgboost=={xgb.__version__}", f"mlflow=={mlflow.__version__}"],
-        )
+        with tempfile.TemporaryDirectory(prefix="model-") as work:
+            model_uri, scorer = log_model(model.get_booster(), split.test.head(3), Path(work))
+        mlflow.set_tag("scorer", scorer)
     log.info("trained on %s in %.1f s, run %s", device, seconds, run.info.run_id)
-    return TrainResult(run.info.run_id, info.model_uri, version, device, round(seconds, 3), metrics)
+    return TrainResult(run.info.run_id, model_uri, version, device, round(seconds, 3), metrics, scorer)
+
+
+def model_parts(booster: xgb.Booster, example: pd.DataFrame, work: Path) -> tuple[Path, Path | None]:
+    """The booster's file and the compiled path where the model qualifies, checked against the pyfunc
+    as it will be registered (saved in `work` without them first)."""
+    booster_file = work / registered_model.BOOSTER_FILE
+    booster.save_model(booster_file)
+    saved = registered_model.save(work / "saved", booster_file, example)
+    return booster_file, tree_code.derive(booster, saved, work / compiled.ARTIFACT)
+
+
+def log_model(booster: xgb.Booster, example: pd.DataFrame, work: Path) -> tuple[str, str]:
+    """The pyfunc model logged to the active run: its URI, and which scorer the service will choose."""
+    booster_file, code = model_parts(booster, example, work)
+    return registered_model.log(booster_file, example, code, work), "generic" if code is None else "compiled"
+
+
+def save_model(booster: xgb.Booster, example: pd.DataFrame, target: Path) -> Path:
+    """The model folder that `log_model` would register, saved at `target` (tests, the benchmark)."""
+    with tempfile.TemporaryDirectory(prefix="model-") as work:
+        booster_file, code = model_parts(booster, example, Path(work))
+        return registered_model.save(target, booster_file, example, code)

@@ -1,0 +1,180 @@
+"""The fast path for tree ensembles: the model's trees as C code, compiled into a shared library, called
+through ctypes. Derived from the registered model ahead of time (tree_code.py at training; `build` here at
+training and at every image build) and verified there against the model's own predictions, never at
+start: loading costs a `dlopen` and no import of MLflow, XGBoost, pandas or numpy.
+
+The model's `compiled` artifact (ARTIFACT, in the MLflow folder's artifacts/) holds:
+  main.c header.h recipe.json   TL2cgen's C code of the trees (https://tl2cgen.readthedocs.io)
+  probe.json                    records spread over the request schema, and the probabilities that the
+                                registered model itself (its pyfunc) answered for them at training
+  predictor.so                  built from the C code by `python -m <package>.compiled build <model dir>`
+
+The library's interface is the one TL2cgen generates in header.h: `predict(union Entry* row, int
+pred_margin, float* result)` plus getters of the model's shape. A `union Entry` holds an `int missing`
+(-1 for a missing value) or a `float fvalue`, 4 bytes either way; the features of a validated record are
+never missing, so a row is passed as a C float array, bit for bit the entries TL2cgen reads.
+"""
+
+import argparse
+import ctypes
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import features
+
+log = logging.getLogger(__name__)
+
+# The artifact's name, and the folder's: MLflow copies an artifact folder under its own name.
+ARTIFACT = "compiled"
+LIBRARY = "predictor.so"
+PROBE = "probe.json"
+SOURCES = "recipe.json"
+# The answers, like XGBoost's, are float32 sums over trees in another order: they agree to about 3e-7.
+MAX_DIFFERENCE = 1e-5
+# What the service answers: float32 sums differ from the model's own past the sixth decimal.
+PROBABILITY_DIGITS = 6
+# TL2cgen's own GCC recipe (tl2cgen/contrib/gcc.py): -O3, position-independent, C99, libm for exp().
+COMPILER = "gcc"
+COMPILE_FLAGS = ("-O3", "-fPIC", "-std=c99", "-shared")
+
+
+class ModelMismatch(RuntimeError):
+    """The compiled trees cannot stand in for the model: another shape, or other answers."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    records: list[list]  # values in FEATURE_NAMES order
+    probabilities: list[float]  # the registered model's own answers for them
+
+    @classmethod
+    def read(cls, folder: Path) -> "Probe":
+        content = json.loads((folder / PROBE).read_text())
+        return cls(content["records"], content["probabilities"])
+
+    def write(self, folder: Path) -> None:
+        content = {"records": self.records, "probabilities": self.probabilities}
+        (folder / PROBE).write_text(json.dumps(content) + "\n")
+
+
+class Trees:
+    """Probability of default by the compiled library, one record at a time or many."""
+
+    def __init__(self, library: Path) -> None:
+        self.path = library
+        self._library = ctypes.CDLL(str(library))
+        self._check_shape()
+        self._row = ctypes.c_float * len(features.NAMES)
+        self._predict = self._library.predict
+        self._predict.argtypes = [
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_float),
+        ]
+        self._predict.restype = None
+
+    def _check_shape(self) -> None:
+        library = self._library
+        library.get_num_feature.restype = ctypes.c_int32
+        library.get_num_target.restype = ctypes.c_int32
+        library.get_threshold_type.restype = ctypes.c_char_p
+        library.get_leaf_output_type.restype = ctypes.c_char_p
+        classes = ctypes.c_int32()
+        library.get_num_class(ctypes.byref(classes))
+        shape = {
+            "features": library.get_num_feature(),
+            "targets": library.get_num_target(),
+            "classes": classes.value,
+            "threshold type": library.get_threshold_type().decode(),
+            "output type": library.get_leaf_output_type().decode(),
+        }
+        expected = {
+            "features": len(features.NAMES),
+            "targets": 1,
+            "classes": 1,
+            "threshold type": "float32",
+            "output type": "float32",
+        }
+        if shape != expected:
+            raise ModelMismatch(f"{self.path}: the library's model is {shape}, the service needs {expected}")
+
+    def probability(self, inputs: Sequence[float]) -> float:
+        """Of one record's model inputs (features.row), rounded to PROBABILITY_DIGITS."""
+        result = ctypes.c_float()
+        self._predict(self._row(*inputs), 0, ctypes.byref(result))
+        return round(result.value, PROBABILITY_DIGITS)
+
+    def probabilities(self, records: Sequence[Sequence]) -> list[float]:
+        """Of records given as their values in FEATURE_NAMES order (later values are ignored)."""
+        row, probability = features.row, self.probability
+        return [probability(row(record)) for record in records]
+
+
+def folder(model: Path) -> Path:
+    """Where an MLflow model folder keeps the compiled artifact."""
+    return model / "artifacts" / ARTIFACT
+
+
+def verify(trees: Trees, probe: Probe) -> float:
+    """The largest difference from the model's own answers on the probe records; ModelMismatch past
+    MAX_DIFFERENCE."""
+    served = trees.probabilities(probe.records)
+    difference = max(abs(ours - theirs) for ours, theirs in zip(served, probe.probabilities, strict=True))
+    if difference > MAX_DIFFERENCE:
+        raise ModelMismatch(
+            f"{trees.path}: the compiled trees and the model differ by up to {difference:.2e} on "
+            f"{len(served)} probe records (at most {MAX_DIFFERENCE} allowed)"
+        )
+    return difference
+
+
+def compile_library(folder: Path) -> Path:
+    """LIBRARY in `folder`, from the C code TL2cgen wrote there (its recipe lists the sources)."""
+    compiler = shutil.which(COMPILER)
+    if compiler is None:
+        raise ModelMismatch(f"no {COMPILER} on PATH: the compiled path needs a C compiler where it is built")
+    recipe = json.loads((folder / SOURCES).read_text())
+    sources = [str(folder / f"{source['name']}.c") for source in recipe["sources"]]
+    library = folder / LIBRARY
+    command = [compiler, *COMPILE_FLAGS, "-o", str(library), *sources, "-lm"]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return library
+
+
+def build(folder: Path) -> Path:
+    """Compiles the C code in `folder` into LIBRARY there and verifies it against the probe; the library
+    is removed again if it answers otherwise than the model."""
+    library = compile_library(folder)
+    try:
+        difference = verify(Trees(library), Probe.read(folder))
+    except ModelMismatch:
+        library.unlink()
+        raise
+    log.info("compiled %s: within %.1e of the model on its probe records", library, difference)
+    return library
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="compile and verify a model's trees (image build)")
+    parser.add_argument("command", choices=["build"])
+    parser.add_argument("model", type=Path, help="an MLflow model folder with a compiled artifact")
+    args = parser.parse_args(argv)
+    try:
+        library = build(folder(args.model))
+    except (ModelMismatch, OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", "") or ""
+        print(f"compiled: {error} {detail}".strip(), file=sys.stderr)
+        return 1
+    print(f"compiled and verified: {library}")
+    return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    sys.exit(main())
