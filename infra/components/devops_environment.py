@@ -167,6 +167,8 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                         pipeline_id=pipeline_id,
                         opts=child,
                     )
+        # A YAML job on a self-hosted pool runs only once its pipeline is authorised on the project's queue
+        # of that pool (type "queue", the queue's id: pulumi registry, azuredevops PipelineAuthorization).
         for key, pipeline_id in args.platform_pipeline_ids.items():
             azuredevops.PipelineAuthorization(
                 f"{name}-platform-{key}-queue",
