@@ -2,7 +2,8 @@
 
     make bench-platform            (or: .venv/bin/python -m tests.benchmarks.bench_stacks)
 
-1. All four committed stacks in a fresh interpreter, as the tools run them (`run_stacks`: imports
+1. Every stack the pipelines deploy (infra/stacks.py ALL: shared, each environment and its in-cluster stack)
+   in a fresh interpreter, as the tools run them (`run_stacks`: imports
    included, environment stacks on every core), then again one by one in the same interpreter.
 2. One environment stack with 0, 10, 25 and 50 onboarded projects, to show the cost per project.
 Each figure is the median of several runs; the machine is printed with the results.
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from infra.stacks import ALL
 from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT
 
 REPEATS = 3
@@ -86,8 +88,8 @@ def main() -> None:
     run_python("import json, infra.program; print(json.dumps({}))", REPO_ROOT)  # warm the bytecode cache
     samples = [run_python(ALL_STACKS, REPO_ROOT) for _ in range(REPEATS)]
     median = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
-    print("\n## All four stacks (shared, dev, qa, prod), median of", REPEATS)
-    print("| imports | four stacks (run_stacks) | again, one by one, same process | imports + four stacks |")
+    print(f"\n## The {len(ALL)} stacks ({', '.join(ALL)}), median of", REPEATS)
+    print("| imports | every stack (run_stacks) | again, one by one, same process | imports + every stack |")
     print("|---:|---:|---:|---:|")
     print(
         f"| {median['import']:.2f} s | {median['cold']:.2f} s | {median['warm']:.2f} s "
