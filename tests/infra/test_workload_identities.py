@@ -5,7 +5,7 @@ from infra.components.workload_identities import (
     WorkloadIdentities,
     WorkloadIdentitiesArgs,
 )
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/aks/"
 

@@ -22,6 +22,7 @@ from infra import outputs
 from infra.tools.mock_run import REPO_ROOT
 from tests.gitops.flux_render import kubernetes_version, kustomize_build
 from tests.gitops.manifest_schemas import CrdSchemas, validation_errors
+from tests.template.once import files_under, passes_once
 from tests.template.stamping import MATRIX, SLUG, Case, stamp, template_text
 
 CHECK_JSONSCHEMA = REPO_ROOT / ".venv" / "bin" / "check-jsonschema"
@@ -68,12 +69,19 @@ def one(objects: list[dict[str, Any]], kind: str, name: str = SLUG) -> dict[str,
 
 
 @cases
-def test_pipelines_validate_against_the_azure_pipelines_schema(stamped, case: Case) -> None:
-    files = pipeline_files(stamped(case))
+def test_pipelines_validate_against_the_azure_pipelines_schema(stamped, case: Case, shared: Path) -> None:
+    project = stamped(case)
+    files = pipeline_files(project)
     assert len(files) >= 8
     checker = require(CHECK_JSONSCHEMA, "run `make setup` (check-jsonschema is a dev dependency)")
-    result = subprocess.run([checker, *AZURE_PIPELINES, *files], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+    def validate() -> None:
+        result = subprocess.run(
+            [checker, *AZURE_PIPELINES, *files], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+    passes_once(shared, "azure-pipelines-schema", files_under(project, files), validate)
 
 
 @cases
@@ -155,7 +163,9 @@ def test_every_overlay_builds_and_validates(
 
 
 @cases
-def test_checkov_finds_nothing_but_the_listed_skips(stamped, case: Case, tmp_path: Path) -> None:
+def test_checkov_finds_nothing_but_the_listed_skips(
+    stamped, case: Case, tmp_path: Path, shared: Path
+) -> None:
     checkov = require(
         CHECKOV, "run `make checkov` (checkov lives in its own venv: its pins clash with Pulumi's)"
     )
@@ -168,6 +178,12 @@ def test_checkov_finds_nothing_but_the_listed_skips(stamped, case: Case, tmp_pat
     if case.serving_target == "aks":
         for overlay in (project / "deploy" / "overlays").iterdir():
             (tmp_path / f"{overlay.name}.k8s.yaml").write_text(kustomize_build(overlay))
+    config = project / ".checkov.yaml"
+    scanned = {**files_under(tmp_path, sorted(tmp_path.iterdir())), ".checkov.yaml": config.read_bytes()}
+    passes_once(shared, "checkov", scanned, lambda: run_checkov(checkov, config, tmp_path))
+
+
+def run_checkov(checkov: Path, config: Path, folder: Path) -> None:
     result = subprocess.run(
         [
             checkov,
@@ -175,13 +191,13 @@ def test_checkov_finds_nothing_but_the_listed_skips(stamped, case: Case, tmp_pat
             "--quiet",
             "--compact",
             "--config-file",
-            project / ".checkov.yaml",
+            config,
             "--framework",
             "kubernetes",
             "dockerfile",
             "azure_pipelines",
             "-d",
-            tmp_path,
+            folder,
         ],
         capture_output=True,
         text=True,
