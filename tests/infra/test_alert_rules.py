@@ -9,7 +9,7 @@ import pytest
 from infra import alerts, kql, roles, telemetry
 from infra.components.alert_rules import ALERT_READER_ROLE, AlertRules, AlertRulesArgs
 from infra.preflight.rbac import grants
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 RULE = "azure-native:monitor:ScheduledQueryRule"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"

@@ -11,7 +11,7 @@ import pytest
 from infra import telemetry, workbook
 from infra.components.workbook import Workbook, WorkbookArgs
 from infra.tools.mock_run import REPO_ROOT
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 SCHEMA_FILE = REPO_ROOT / "vendor" / "azure-monitor" / "workbook.schema.json"
 QA = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-mlops-qa/providers"
