@@ -9,7 +9,7 @@ import pytest
 from infra import gitops, kube_rbac, outputs, roles
 from infra.components.cluster_access import ClusterAccess, ClusterAccessArgs
 from infra.program import _for_environment
-from tests.infra.conftest import SUBSCRIPTION, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, Recorder, resolve
 
 CLUSTER_ID = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-mlops-dev/providers/"
