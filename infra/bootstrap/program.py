@@ -86,30 +86,36 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         opts=pulumi.ResourceOptions(depends_on=[group]),
     )
 
-    kube_role_guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/pipeline-kube"))
-    authorization.RoleDefinition(
-        "pipeline-kube-role",
-        role_definition_id=kube_role_guid,
-        role_name=f"{settings.prefix} pipelines in project namespaces",
-        description="What the onboarded projects' pipelines do with kubectl in their namespace",
-        scope=subscription,
-        permissions=[authorization.PermissionArgs(data_actions=list(roles.PIPELINE_KUBE_ROLE_DATA_ACTIONS))],
-        assignable_scopes=[f"/subscriptions/{t.subscription_id}" for t in settings.environments.values()],
-        # Creating or changing a role definition needs Microsoft.Authorization/roleDefinitions/write, which
-        # only the administrator running this stack holds.
-    )
+    def environment_role(key: str, role_name: str, description: str, **permissions: list[str]) -> str:
+        """A custom role the environment stacks may assign; its id is stable for the prefix and key.
 
+        Creating or changing a role definition needs Microsoft.Authorization/roleDefinitions/write, which
+        only the administrator running this stack holds."""
+        guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/{key}"))
+        authorization.RoleDefinition(
+            f"{key}-role",
+            role_definition_id=guid,
+            role_name=f"{settings.prefix} {role_name}",
+            description=description,
+            scope=subscription,
+            permissions=[authorization.PermissionArgs(**permissions)],
+            assignable_scopes=[f"/subscriptions/{t.subscription_id}" for t in settings.environments.values()],
+        )
+        return guid
+
+    kube_role_guid = environment_role(
+        "pipeline-kube",
+        "pipelines in project namespaces",
+        "What the onboarded projects' pipelines do with kubectl in their namespace",
+        data_actions=list(roles.PIPELINE_KUBE_ROLE_DATA_ACTIONS),
+    )
     # Azure's only built-in role with these actions is Network Contributor, which would also let the service
     # rewrite the VNet; the environment stacks assign this one to it instead.
-    agent_network_role_guid = str(uuid.uuid5(_ROLE_NAMESPACE, f"{settings.prefix}/agent-network"))
-    authorization.RoleDefinition(
-        "agent-network-role",
-        role_definition_id=agent_network_role_guid,
-        role_name=f"{settings.prefix} Managed DevOps Pools agents subnet",
-        description="What Managed DevOps Pools (DevOpsInfrastructure) needs to put agents in a subnet",
-        scope=subscription,
-        permissions=[authorization.PermissionArgs(actions=list(roles.MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS))],
-        assignable_scopes=[f"/subscriptions/{t.subscription_id}" for t in settings.environments.values()],
+    agent_network_role_guid = environment_role(
+        "agent-network",
+        "Managed DevOps Pools agents subnet",
+        "What Managed DevOps Pools (DevOpsInfrastructure) needs to put agents in a subnet",
+        actions=list(roles.MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS),
     )
 
     # Previews decrypt the stack's config secrets and must change nothing: the built-in roles that decrypt

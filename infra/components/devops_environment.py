@@ -127,6 +127,19 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                 **target,
             )
             azuredevops.CheckExclusiveLock(f"{name}-exclusive-lock", opts=child, **target)
+
+        def authorise(
+            logical: str, resource_type: str, resource_id: pulumi.Input, pipeline_id: pulumi.Input[int]
+        ):
+            azuredevops.PipelineAuthorization(
+                f"{name}-{logical}-{resource_type}",
+                project_id=args.devops_project_id,
+                resource_id=pulumi.Output.from_input(resource_id).apply(str),
+                type=resource_type,
+                pipeline_id=pipeline_id,
+                opts=child,
+            )
+
         for pipelines in args.pipelines:
             authorized = {
                 "endpoint": args.service_endpoint_id,
@@ -149,35 +162,14 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                 if deploys:
                     resources["environment"] = environment.id
                 for resource_type, resource_id in resources.items():
-                    azuredevops.PipelineAuthorization(
-                        f"{name}-{pipelines.slug}-{pipeline_key}-{resource_type}",
-                        project_id=args.devops_project_id,
-                        resource_id=pulumi.Output.from_input(resource_id).apply(str),
-                        type=resource_type,
-                        pipeline_id=pipeline_id,
-                        opts=child,
-                    )
+                    authorise(f"{pipelines.slug}-{pipeline_key}", resource_type, resource_id, pipeline_id)
             if args.gpu_agent_queue_id is not None:
                 for index, pipeline_id in enumerate(pipelines.gpu):
-                    azuredevops.PipelineAuthorization(
-                        f"{name}-{pipelines.slug}-gpu{index}-queue",
-                        project_id=args.devops_project_id,
-                        resource_id=pulumi.Output.from_input(args.gpu_agent_queue_id).apply(str),
-                        type="queue",
-                        pipeline_id=pipeline_id,
-                        opts=child,
-                    )
+                    authorise(f"{pipelines.slug}-gpu{index}", "queue", args.gpu_agent_queue_id, pipeline_id)
         # A YAML job on a self-hosted pool runs only once its pipeline is authorised on the project's queue
         # of that pool (type "queue", the queue's id: pulumi registry, azuredevops PipelineAuthorization).
         for key, pipeline_id in args.platform_pipeline_ids.items():
-            azuredevops.PipelineAuthorization(
-                f"{name}-platform-{key}-queue",
-                project_id=args.devops_project_id,
-                resource_id=pulumi.Output.from_input(args.agent_queue_id).apply(str),
-                type="queue",
-                pipeline_id=pipeline_id,
-                opts=child,
-            )
+            authorise(f"platform-{key}", "queue", args.agent_queue_id, pipeline_id)
         self.environment_id = environment.id.apply(int)
         self.environment_name = environment.name
         self.variable_group_id = variable_group.id.apply(int)
