@@ -80,7 +80,7 @@ demo: platform-json
 	$(MAKE) --no-print-directory -C $(DEMO) all UV=$(abspath $(UV))
 	@echo
 	@echo "stamped project (rendered files): $(DEMO)/"
-	@echo "model:        models:/credit-scoring@champion, files under $(DEMO)/mlartifacts/"
+	@echo "model:        the version tagged role=champion in the MLflow registry, files under $(DEMO)/mlartifacts/"
 	@echo "model card:   $(DEMO)/artifacts/model_card.md"
 	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
 	@echo "step results: $(DEMO)/artifacts/*.json"
