@@ -24,6 +24,7 @@ SIMPLE_STEPS = (
     "summary",
     "champion-version",
     "drift-outcome",
+    "drift-days",
 )
 
 
@@ -37,6 +38,11 @@ def parser() -> argparse.ArgumentParser:
         "--current", type=Path, required=True, help="CSV of records, or a folder of inference data"
     )
     drift.add_argument("--window-days", type=int, default=DRIFT_WINDOW_DAYS, help="of inference data")
+    drift.add_argument(
+        "--reference", type=Path, help="the champion's predictions on the training data (drift-reference)"
+    )
+    reference = steps.add_parser("drift-reference", help="the champion's predictions on the training data")
+    reference.add_argument("--out", type=Path, required=True)
     drift.add_argument("--fail-on-drift", action="store_true", help="exit 1 when a feature drifted")
     stream = steps.add_parser("stream", help="serve the registered model and score a stream that then shifts")
     stream.add_argument(
@@ -55,7 +61,11 @@ def parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, paths: Paths) -> dict | str:
     match args.step:
         case "drift":
-            return pipeline.check_drift(paths, args.current, args.fail_on_drift, args.window_days)
+            return pipeline.check_drift(
+                paths, args.current, args.fail_on_drift, args.window_days, args.reference
+            )
+        case "drift-reference":
+            return pipeline.drift_reference(paths, args.out)
         case "smoke":
             return pipeline.serve_smoke(paths)
         case "stream":
@@ -67,6 +77,8 @@ def run(args: argparse.Namespace, paths: Paths) -> dict | str:
             return pipeline.champion_version(paths)
         case "drift-outcome":
             return pipeline.drift_outcome(paths)
+        case "drift-days":
+            return " ".join(pipeline.drift_days(DRIFT_WINDOW_DAYS))
         case "export-model":
             return pipeline.export_model(paths, args.version, args.out)
         case "release-tag":

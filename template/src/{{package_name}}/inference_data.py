@@ -301,8 +301,8 @@ def read_window(
     inputs: dict[str, list[dict[str, Any]]] = {}
     outputs: dict[str, list[dict[str, Any]]] = {}
     for collection, into in ((INPUTS_COLLECTION, inputs), (OUTPUTS_COLLECTION, outputs)):
-        base = root / endpoint / deployment / collection
-        for path in sorted(base.glob("*/*/*/*/*.jsonl")):
+        # `deployment` may be a pattern: "*" reads every deployment of the endpoint (blue and green).
+        for path in sorted(root.glob(f"{endpoint}/{deployment}/{collection}/*/*/*/*/*.jsonl")):
             hour = datetime.datetime.strptime("/".join(path.parent.parts[-4:]), "%Y/%m/%d/%H")
             if not since <= hour.replace(tzinfo=datetime.UTC) <= now:
                 continue

@@ -174,8 +174,23 @@ def drift_model(paths: Paths) -> tuple[str, str]:
     return f"models:/{MODEL_NAME}/{version}", version
 
 
+def drift_reference(paths: Paths, target: Path) -> dict:
+    """The champion's predictions on the training data, for a drift check that cannot reach the registry."""
+    from . import data, scorer
+
+    model_uri, model_version = drift_model(paths)
+    predictions = scorer.of_frame(scorer.load(model_uri), data.load(paths.data))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"model_version": model_version, "predictions": predictions}))
+    return {"path": str(target), "model_version": model_version, "records": len(predictions)}
+
+
 def check_drift(
-    paths: Paths, current: Path, fail_on_drift: bool, window_days: int = DRIFT_WINDOW_DAYS
+    paths: Paths,
+    current: Path,
+    fail_on_drift: bool,
+    window_days: int = DRIFT_WINDOW_DAYS,
+    reference_predictions: Path | None = None,
 ) -> dict:
     """PSI of every feature and of the prediction, over the current records against the training data.
     Three outcomes: DRIFT (retrain), STABLE, INSUFFICIENT_DATA (fewer than DRIFT_MIN_RECORDS: notify, never
@@ -187,7 +202,11 @@ def check_drift(
     from .tables import FEATURE_SCHEMA
 
     records = current_records(current, window_days)
-    model_uri, model_version = drift_model(paths)
+    if reference_predictions is not None:
+        handed = json.loads(reference_predictions.read_text())
+        model_uri, model_version = None, handed["model_version"]
+    else:
+        (model_uri, model_version), handed = drift_model(paths), None
     content: dict = {
         "current": str(current),
         "window_days": window_days,
@@ -205,10 +224,19 @@ def check_drift(
             FEATURE_SCHEMA.validate(records, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             raise StepFailed(f"current records break the feature schema:\n{errors.failure_cases}") from None
-        served = scorer.load(model_uri)
         reference = data.load(paths.data)
-        reference = reference.assign(**{PREDICTION_FEATURE: scorer.of_frame(served, reference)})
+        served = scorer.load(model_uri) if model_uri else None
+        predicted = handed["predictions"] if handed else scorer.of_frame(served, reference)
+        if len(predicted) != len(reference):
+            raise StepFailed(
+                "the reference predictions are not those of the training data: run drift-reference"
+            )
+        reference = reference.assign(**{PREDICTION_FEATURE: predicted})
         if PREDICTION_FEATURE not in records:
+            if served is None:
+                raise StepFailed(
+                    "current records without predictions need the model: run without --reference"
+                )
             records = records.assign(**{PREDICTION_FEATURE: scorer.of_frame(served, records)})
         result = drift.report(reference, records, extra=(PREDICTION_FEATURE,))
         heading = f"Drift of {MODEL_NAME} version {model_version or '?'}: {len(records)} records"
@@ -241,6 +269,14 @@ def score_stream(paths: Paths, phases: dict[str, Path], folder: Path) -> dict:
     content = stream.run(model_uri, {name: pd.read_csv(path) for name, path in phases.items()}, folder)
     write(paths, "stream", content)
     return content
+
+
+def drift_days(window_days: int) -> list[str]:
+    """The day folders (yyyy/MM/dd) of the layout a window of `window_days` up to now touches."""
+    import datetime
+
+    today = datetime.datetime.now(datetime.UTC).date()
+    return [f"{today - datetime.timedelta(days=back):%Y/%m/%d}" for back in range(window_days, -1, -1)]
 
 
 def drift_outcome(paths: Paths) -> str:
