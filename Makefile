@@ -12,7 +12,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 # Every stack, in the order they deploy (infra/stacks.py EVERY; a test keeps them equal).
-STACKS := bootstrap shared dev qa prod
+STACKS := bootstrap shared dev dev-cluster qa qa-cluster prod prod-cluster
 # checkov pins libraries that clash with Pulumi's, so it lives in its own virtual environment.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .checkov-venv
@@ -25,7 +25,7 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup test test-template lint demo platform-json bench-platform policy-check plan plan-diff \
 	bench-policy bench-template checkov kusto bench bench-serving vendor-refresh preflight bench-preflight bootstrap \
-	pr-comment tag-template update-summary kubelogin
+	pr-comment tag-template update-summary kubelogin cluster-network
 
 help:
 	@echo "make demo   run the main job offline on embedded defaults"
@@ -87,9 +87,15 @@ demo: platform-json
 	@echo "the loop:     inference data $(DEMO)/artifacts/inference-data/ (Azure ML data collector layout),"
 	@echo "              drift report $(DEMO)/artifacts/drift/report.md with a chart per drifted column"
 
+# One pytest-xdist worker per core. Most of the time goes to the stamped projects' own `make test`, minutes
+# each: tests/conftest.py puts those tests first and workers take one test at a time, so they spread over
+# the workers before the short tests fill the gaps.
+WORKERS ?= auto
+PYTEST := $(PY) -m pytest --numprocesses $(WORKERS) --dist load --maxschedchunk 1
+
 #@ local
 test: setup lint $(CHECKOV) $(KUSTO)
-	$(PY) -m pytest
+	$(PYTEST)
 
 # The delivery path, offline, against Azure's and Azure DevOps' real rules: every operation of every pipeline
 # step, who performs it and what grants it (build/preflight.json, build/preflight.md); exit 1 on any refusal.
@@ -101,7 +107,7 @@ preflight: setup
 # The copier template's matrix and the generated projects' checks, alone: pipelines/template.yml runs it.
 #@ local
 test-template: setup $(CHECKOV)
-	$(PY) -m pytest tests/template
+	$(PYTEST) tests/template
 
 # Guardrails: the policy pack (infra/policies) over every stack under the mock runtime; exit 1 on a
 # mandatory violation. The same pack runs for real with `pulumi preview --policy-pack infra/policies`.
@@ -158,14 +164,22 @@ update-summary: setup
 	@test -n "$(STACK)" || { echo "usage: make update-summary STACK=<stack>" >&2; exit 2; }
 	pulumi stack history --stack $(STACK) --json | $(PY) pipelines/scripts/update_summary.py $(STACK)
 
-# The environment stacks' Kubernetes provider signs in to AKS through kubelogin (infra/kubeconfig.py), which
+# The in-cluster stacks' Kubernetes provider signs in to AKS through kubelogin (infra/kubeconfig.py), which
 # Microsoft-hosted agents do not have (actions/runner-images#14752): pipelines/templates/pulumi-steps.yml runs
 # this before Pulumi and puts $(KUBE_BIN) on the PATH.
 KUBE_BIN := $(TOOLS)/kube
+#@ tool az
 #@ installs kubelogin
 kubelogin:
 	az aks install-cli --install-location $(KUBE_BIN)/kubectl --kubelogin-install-location $(KUBE_BIN)/kubelogin \
 		--only-show-errors
+
+# Whether ENVIRONMENT's in-cluster stack must run inside its VNet (its networkIsolation), as the output variable
+# pipelines/templates/cluster-jobs.yml picks the agent by (infra/tools/cluster_network.py).
+#@ local
+cluster-network: setup
+	@test -n "$(ENVIRONMENT)" || { echo "usage: make cluster-network ENVIRONMENT=<environment>" >&2; exit 2; }
+	$(PY) -m infra.tools.cluster_network $(ENVIRONMENT)
 
 bench-policy: setup
 	$(PY) -m tests.benchmarks.bench_policy_check $(if $(BASE),--base "$(BASE)")

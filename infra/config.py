@@ -16,7 +16,7 @@ import pulumi
 import yaml
 
 from infra import address_plan, naming
-from infra.stacks import ALL, BOOTSTRAP, ENVIRONMENTS, SHARED
+from infra.stacks import BOOTSTRAP, CLUSTERS, ENVIRONMENTS, IDENTITY_STACKS, SHARED, environment_of
 
 PROJECT: Final = "mlops-platform"
 AZURE: Final = "azure-native"
@@ -187,8 +187,24 @@ class EnvironmentSettings:
     defender_plans: bool
 
     def stack_name(self, stack: str) -> str:
-        """The fully qualified name of another stack of this project (same organisation as `sharedStack`)."""
-        return f"{self.shared_stack.rpartition('/')[0]}/{stack}"
+        return qualified_stack_name(self.shared_stack, stack)
+
+
+def qualified_stack_name(shared_stack: str, stack: str) -> str:
+    """The fully qualified name of another stack of this project (same organisation as `sharedStack`)."""
+    return f"{shared_stack.rpartition('/')[0]}/{stack}"
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """An in-cluster stack reads everything from its environment stack; its own file names nothing else."""
+
+    stack_file: str
+    environment: str
+    shared_stack: str
+
+    def stack_name(self, stack: str) -> str:
+        return qualified_stack_name(self.shared_stack, stack)
 
 
 @dataclass(frozen=True)
@@ -495,8 +511,11 @@ def environment_targets(root: Path = REPO_ROOT) -> dict[str, EnvironmentTarget]:
 def deploy_approvals(environments: dict[str, EnvironmentTarget]) -> dict[str, bool]:
     """Platform stack -> whether `pulumi up` of it waits for an approval (its `platform-<stack>` environment):
     the shared stack always, as it changes every environment's Azure DevOps side; an environment stack as its
-    own `protected` setting says."""
-    return {stack: environments[stack].protected if stack in environments else True for stack in ALL}
+    own `protected` setting says. An in-cluster stack deploys through its environment's (infra/stacks.py
+    identity_stack), so it has none of its own."""
+    return {
+        stack: environments[stack].protected if stack in environments else True for stack in IDENTITY_STACKS
+    }
 
 
 def _approvers(reader: _Reader, devops: DevOps) -> tuple[str, ...]:
@@ -590,9 +609,7 @@ def load_environment(stack: str) -> EnvironmentSettings:
         approvers=approvers,
         devops=devops,
         projects=_projects(reader),
-        shared_stack=reader.string(
-            "sharedStack", re.compile(r"[-\w.]+/[-\w.]+/[-\w.]+"), "must be <organization>/<project>/<stack>"
-        ),
+        shared_stack=_shared_stack(reader),
         gitops=GitOps(
             repository_url=f"{devops.organization_url}/{devops.project}/_git/{devops.platform_repository}",
             branch=reader.string("gitopsBranch", re.compile(r"[-\w./]+"), "must be a branch name"),
@@ -622,9 +639,33 @@ def load_environment(stack: str) -> EnvironmentSettings:
     )
 
 
+def _shared_stack(reader: _Reader) -> str:
+    return reader.string(
+        "sharedStack", re.compile(r"[-\w.]+/[-\w.]+/[-\w.]+"), "must be <organization>/<project>/<stack>"
+    )
+
+
+def load_cluster(stack: str) -> ClusterSettings:
+    environment = environment_of(stack)
+    if environment is None:
+        raise ConfigError(f"stack {stack!r} is not one of {', '.join(CLUSTERS)}")
+    reader = _Reader(PROJECT, f"Pulumi.{stack}.yaml")
+    return ClusterSettings(
+        stack_file=reader.stack_file, environment=environment, shared_stack=_shared_stack(reader)
+    )
+
+
+def network_isolated(stack: str) -> bool:
+    """An environment's `networkIsolation`, read alone: the platform's pipelines choose the agent of its
+    in-cluster stack by it (infra/platform_pipelines.py), without the decrypted secrets the whole
+    environment's settings need."""
+    return _Reader(PROJECT, f"Pulumi.{stack}.yaml").boolean("networkIsolation")
+
+
 def is_environment(stack: str) -> bool:
-    if stack in (SHARED, BOOTSTRAP):
+    if stack in (SHARED, BOOTSTRAP, *CLUSTERS):
         return False
     if stack in ENVIRONMENTS:
         return True
-    raise ConfigError(f"stack {stack!r} is not one of {BOOTSTRAP}, {SHARED}, {', '.join(ENVIRONMENTS)}")
+    known = ", ".join((BOOTSTRAP, SHARED, *ENVIRONMENTS, *CLUSTERS))
+    raise ConfigError(f"stack {stack!r} is not one of {known}")

@@ -26,6 +26,10 @@ ACR_ID: Final = "acr_id"
 DVC_CONTAINER_ID: Final = "dvc_container_id"
 AKS_CLUSTER: Final = "aks_cluster"
 AKS_OIDC_ISSUER_URL: Final = "aks_oidc_issuer_url"
+# What the in-cluster stack (infra/stacks.py) reads to reach the cluster and to pin its namespaces' pod
+# security version: the cluster's resource id and its Kubernetes version (major.minor).
+AKS_CLUSTER_ID: Final = "aks_cluster_id"
+AKS_KUBERNETES_VERSION: Final = "aks_kubernetes_version"
 STORAGE_ACCOUNT: Final = "storage_account"
 DVC_CONTAINER: Final = "dvc_container"
 APP_INSIGHTS_ID: Final = "app_insights_id"
@@ -42,12 +46,18 @@ GPU_TOLERATION: Final = "gpu_toleration"
 # The project branch Flux reconciles in this environment; releases are commits there.
 DEPLOY_BRANCH: Final = "deploy_branch"
 # {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
-#  PROJECT_ONLINE_ENDPOINT}}
+#  PROJECT_ONLINE_ENDPOINT, PROJECT_REPOSITORY}}
 PROJECTS: Final = "projects"
 PROJECT_NAMESPACE: Final = "namespace"
 PROJECT_SERVICE_ACCOUNT: Final = "service_account"
 PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: Final = "workload_identity_client_id"
 PROJECT_ONLINE_ENDPOINT: Final = "online_endpoint"
+# The project's Azure Repos URL, which Flux reconciles DEPLOY_BRANCH of.
+PROJECT_REPOSITORY: Final = "repository_url"
+# What Flux reconciles of this repository in the environment's cluster: {GITOPS_REPOSITORY, GITOPS_BRANCH}.
+GITOPS: Final = "gitops"
+GITOPS_REPOSITORY: Final = "repository_url"
+GITOPS_BRANCH: Final = "branch"
 
 # Network isolation (README, "Networking"): {NETWORK_ISOLATED, NETWORK_ACR_BUILD_POOL}. A pipeline step that
 # touches an isolated environment's Key Vault, registry, storage, workspace or AKS API runs on AGENT_POOL,

@@ -12,6 +12,18 @@ FILES: Final = {
 # Only the deploy pipeline applies; pull requests and the drift check preview with read-only identities.
 DEPLOYING: Final = ("deploy",)
 PREVIEWING: Final = ("pr", "drift")
+# The pipelines that run the in-cluster stacks (pipelines/templates/cluster-jobs.yml). Each environment
+# stack authorises them on its agent queue, where they run when its cluster's API server is private.
+IN_CLUSTER: Final = (*DEPLOYING, *PREVIEWING)
+# The output variable by which cluster-jobs.yml picks the agent of an in-cluster stack: "true" when its
+# environment's cluster takes traffic from the environment's VNet only (`make cluster-network`,
+# infra/tools/cluster_network.py), so that only the environment's pool reaches its API server.
+IN_NETWORK: Final = "inNetwork"
+
+
+def stage(stack: str) -> str:
+    """The deploy pipeline's stage of a stack: stage names take letters, digits and underscores only."""
+    return stack.replace("-", "_")
 
 
 def environment(stack: str) -> str:

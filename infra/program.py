@@ -23,6 +23,7 @@ from infra.components.agents import Agents, AgentsArgs, GpuPoolArgs
 from infra.components.aks import Aks, AksArgs
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.budget import Budget, BudgetArgs, first_of_month
+from infra.components.cluster_access import ClusterAccess, ClusterAccessArgs
 from infra.components.cluster_gitops import ClusterGitOps, ClusterGitOpsArgs, FluxProject
 from infra.components.defender import DefenderPlans, DefenderPlansArgs
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
@@ -44,14 +45,17 @@ from infra.components.workload_identities import (
 )
 from infra.devops_users import approver_ids, build_service, user_ids
 from infra.pipeline_grants import GrantTargets, pipeline_grants, stack_references_needed
+from infra.platform_pipelines import IN_CLUSTER
 from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER, ML_WORKSPACE, REGISTRY, STORAGE_ACCOUNT
-from infra.stacks import BOOTSTRAP, ENVIRONMENTS
+from infra.stacks import BOOTSTRAP, CLUSTERS, ENVIRONMENTS
 
 
 def main() -> None:
     stack = pulumi.get_stack()
     if config.is_environment(stack):
         environment_stack(config.load_environment(stack))
+    elif stack in CLUSTERS:
+        cluster_stack(config.load_cluster(stack))
     elif stack == BOOTSTRAP:
         bootstrap_stack(config.load_bootstrap(stack))
     else:
@@ -251,17 +255,14 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             tags=tags,
         ),
     )
-    ClusterGitOps(
+    # Its in-cluster stack creates the objects; what they need of Azure Resource Manager is created here.
+    ClusterAccess(
         "gitops",
-        ClusterGitOpsArgs(
+        ClusterAccessArgs(
             environment=settings.environment,
             subscription_id=settings.subscription_id,
-            resource_group_name=group.name,
-            cluster_name=aks.cluster_name,
             cluster_id=aks.cluster_id,
-            kubernetes_version=settings.aks.kubernetes_version,
             oidc_issuer_url=aks.oidc_issuer_url,
-            flux_extension_id=aks.flux_extension_id,
             flux_identity=flux_identity,
             kube_role_guids=bootstrap.require_output(outputs.PLATFORM_KUBE_ROLES),
             deploy_principal_id=_for_environment(
@@ -274,17 +275,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 settings.environment,
                 "preview identity",
             ),
-            repository_url=settings.gitops.repository_url,
-            branch=settings.gitops.branch,
-            projects=[
-                FluxProject(
-                    p.slug,
-                    naming.project_namespace(p.slug),
-                    p.repository_url,
-                    naming.deploy_branch(settings.environment),
-                )
-                for p in settings.projects
-            ],
+            namespaces={p.slug: naming.project_namespace(p.slug) for p in settings.projects},
         ),
     )
     workloads = WorkloadIdentities(
@@ -392,6 +383,14 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             gpu_agent_queue_id=agents.gpu_queue_id,
             protected=settings.protected,
             approver_ids=approver_ids(devops_project_id, settings.approvers),
+            # The platform's own pipelines run the in-cluster stack on this pool when the cluster's API
+            # server is private (infra/platform_pipelines.py).
+            platform_pipeline_ids={
+                key: bootstrap.require_output(outputs.PLATFORM_PIPELINES).apply(
+                    lambda ids, key=key: int(ids[key])
+                )
+                for key in IN_CLUSTER
+            },
             pipelines=[
                 PipelineIds(
                     slug=p.slug,
@@ -527,6 +526,12 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
         outputs.ACR_ID: registry.registry_id,
         outputs.AKS_CLUSTER: aks.cluster_name,
         outputs.AKS_OIDC_ISSUER_URL: aks.oidc_issuer_url,
+        outputs.AKS_CLUSTER_ID: aks.cluster_id,
+        outputs.AKS_KUBERNETES_VERSION: settings.aks.kubernetes_version,
+        outputs.GITOPS: {
+            outputs.GITOPS_REPOSITORY: settings.gitops.repository_url,
+            outputs.GITOPS_BRANCH: settings.gitops.branch,
+        },
         outputs.STORAGE_ACCOUNT: ml.storage_account_name,
         outputs.DVC_CONTAINER: ml.dvc_container_name,
         outputs.DVC_CONTAINER_ID: ml.dvc_container_id,
@@ -545,6 +550,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 outputs.PROJECT_SERVICE_ACCOUNT: naming.project_service_account(p.slug),
                 outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: workloads.client_ids[p.slug],
                 outputs.PROJECT_ONLINE_ENDPOINT: names.online_endpoint(p.slug),
+                outputs.PROJECT_REPOSITORY: p.repository_url,
             }
             for p in settings.projects
         },
@@ -562,3 +568,40 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
     }
     for key, value in exported.items():
         pulumi.export(key, value)
+
+
+def cluster_stack(settings: config.ClusterSettings) -> None:
+    """What Flux needs in the environment's cluster before its first reconciliation, from the environment
+    stack's outputs: this stack runs where the cluster's API server is reachable (infra/stacks.py)."""
+    environment = pulumi.StackReference(
+        settings.environment, stack_name=settings.stack_name(settings.environment)
+    )
+
+    def read(key: str) -> pulumi.Output:
+        return environment.require_output(key)
+
+    branch = read(outputs.DEPLOY_BRANCH)
+    ClusterGitOps(
+        "gitops",
+        ClusterGitOpsArgs(
+            environment=settings.environment,
+            subscription_id=read(outputs.SUBSCRIPTION_ID),
+            resource_group_name=read(outputs.RESOURCE_GROUP),
+            cluster_name=read(outputs.AKS_CLUSTER),
+            cluster_id=read(outputs.AKS_CLUSTER_ID),
+            kubernetes_version=read(outputs.AKS_KUBERNETES_VERSION),
+            repository_url=read(outputs.GITOPS).apply(lambda gitops: gitops[outputs.GITOPS_REPOSITORY]),
+            branch=read(outputs.GITOPS).apply(lambda gitops: gitops[outputs.GITOPS_BRANCH]),
+            projects=pulumi.Output.all(read(outputs.PROJECTS), branch).apply(
+                lambda resolved: [
+                    FluxProject(
+                        slug,
+                        project[outputs.PROJECT_NAMESPACE],
+                        project[outputs.PROJECT_REPOSITORY],
+                        resolved[1],
+                    )
+                    for slug, project in sorted(resolved[0].items())
+                ]
+            ),
+        ),
+    )

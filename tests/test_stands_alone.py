@@ -1,6 +1,5 @@
 """A user's clone has nothing beside it: everything the project reads at run or test time is inside."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -8,6 +7,7 @@ import sys
 from pathlib import Path
 
 from infra.tools.mock_run import REPO_ROOT
+from tests.user_environment import user_environment
 
 # Built here so this file does not match itself.
 OUTSIDE = re.compile(
@@ -51,13 +51,10 @@ def test_the_vendored_suites_pass_in_a_copy_with_nothing_beside_it(tmp_path: Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, target)
     assert [path.name for path in empty.iterdir()] == [clone.name]
-    environment = {
-        key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")
-    }
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *VENDORED_SUITES],
         cwd=clone,
-        env=environment,
+        env=user_environment(),
         capture_output=True,
         text=True,
         timeout=600,

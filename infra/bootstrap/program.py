@@ -31,7 +31,7 @@ from infra.components.resource_providers import ResourceProviders, ResourceProvi
 from infra.config import BootstrapSettings
 from infra.devops_users import approver_ids, build_service
 from infra.platform_pipelines import DEPLOYING, PREVIEWING
-from infra.stacks import ALL, ENVIRONMENTS
+from infra.stacks import ENVIRONMENTS, IDENTITY_STACKS, run_by
 
 # Roles a later environment's stack assigns on an earlier environment's resources (promotion, drift data).
 ASSIGNED_ACROSS_ENVIRONMENTS = (roles.ACR_IMPORTER, roles.STORAGE_BLOB_DATA_READER)
@@ -150,8 +150,10 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
     principal_ids: dict[bool, dict[str, pulumi.Output[str]]] = {False: {}, True: {}}
     across_roles = [roles.guid(role) for role in ASSIGNED_ACROSS_ENVIRONMENTS]
     connections: dict[str, list[pulumi.Output[str]]] = {key: [] for key in (*DEPLOYING, *PREVIEWING)}
-    for stack in ALL:
+    for stack in IDENTITY_STACKS:
         target = settings.environments.get(stack)
+        # An environment's identities run its in-cluster stack too (infra/stacks.py).
+        stacks = " and ".join(f"-s {run}" for run in run_by(stack))
         home = target.subscription_id if target else settings.subscription_id
         for preview in (False, True):
             state = {
@@ -159,21 +161,21 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
                     settings.subscription_id,
                     state_container_id,
                     roles.STORAGE_BLOB_DATA_READER if preview else roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
-                    f"pulumi {'preview' if preview else 'up'} -s {stack} "
-                    f"{'reads' if preview else 'reads and writes'} its state",
+                    f"pulumi {'preview' if preview else 'up'} {stacks} "
+                    f"{'reads' if preview else 'reads and writes'} their state",
                 ),
                 "secrets": (
                     RoleGrant(
                         state_key_id,
                         roles.definition_id_of(settings.subscription_id, decrypt_role_guid),
-                        f"pulumi preview -s {stack} decrypts its config secrets",
+                        f"pulumi preview {stacks} decrypts their config secrets",
                     )
                     if preview
                     else grant(
                         settings.subscription_id,
                         state_key_id,
                         roles.KEY_VAULT_CRYPTO_USER,
-                        f"pulumi up -s {stack} decrypts and encrypts its config secrets",
+                        f"pulumi up {stacks} decrypts and encrypts their config secrets",
                     )
                 ),
             }

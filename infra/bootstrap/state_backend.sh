@@ -59,7 +59,7 @@ State backend ready. Next, from the repository root:
 
   export AZURE_STORAGE_ACCOUNT=$account
   pulumi login 'azblob://$container?storage_account=$account'
-  for stack in bootstrap shared dev qa prod; do
+  for stack in bootstrap shared dev dev-cluster qa qa-cluster prod prod-cluster; do
     pulumi stack init "\$stack" --secrets-provider 'azurekeyvault://$vault.vault.azure.net/keys/$key'
   done
 

@@ -1,5 +1,6 @@
 """Azure DevOps side of one environment: the variable group linked to Key Vault, the environment
-with its checks, and the authorizations of the onboarded projects' pipelines."""
+with its checks, the authorizations of the onboarded projects' pipelines, and the platform's own pipelines'
+authorization on the environment's agent queue."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ class DevOpsEnvironmentArgs:
     gpu_agent_queue_id: pulumi.Input[int] | None
     protected: bool
     approver_ids: Sequence[pulumi.Input[str]]
+    # This repository's pipelines that may run jobs on the environment's pool (its in-cluster stack). A queue
+    # exists only once this stack created it, so the bootstrap stack cannot authorise them on it.
+    # {pipeline key (infra/platform_pipelines.py): definition id}
+    platform_pipeline_ids: Mapping[str, pulumi.Input[int]]
     pipelines: Sequence[PipelineIds]
 
 
@@ -162,6 +167,17 @@ class DevOpsEnvironment(pulumi.ComponentResource):
                         pipeline_id=pipeline_id,
                         opts=child,
                     )
+        # A YAML job on a self-hosted pool runs only once its pipeline is authorised on the project's queue
+        # of that pool (type "queue", the queue's id: pulumi registry, azuredevops PipelineAuthorization).
+        for key, pipeline_id in args.platform_pipeline_ids.items():
+            azuredevops.PipelineAuthorization(
+                f"{name}-platform-{key}-queue",
+                project_id=args.devops_project_id,
+                resource_id=pulumi.Output.from_input(args.agent_queue_id).apply(str),
+                type="queue",
+                pipeline_id=pipeline_id,
+                opts=child,
+            )
         self.environment_id = environment.id.apply(int)
         self.environment_name = environment.name
         self.variable_group_id = variable_group.id.apply(int)

@@ -6,10 +6,10 @@ from itertools import pairwise
 from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
-from pulumi_policy.proxy import UnknownValueError
 
 from infra.policies.props import at, items, label
 from infra.policies.rules import require_value, resource_policy
+from infra.pulumi_internals import UnknownValueError
 
 VARIABLE_GROUP: Final = "azuredevops:index/variableGroup:VariableGroup"
 # Service connections come as ServiceEndpoint* and, for newer kinds, Serviceendpoint* resources.

@@ -4,7 +4,7 @@ import importlib
 import inspect
 from collections.abc import Mapping
 from functools import cache
-from typing import Final
+from typing import Final, get_overloads
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
@@ -20,14 +20,17 @@ _PROVIDER: Final = "azure-native"
 def takes_tags(resource_type: str) -> bool:
     """A resource is taggable when its input schema has `tags`: read from the SDK class the program used.
 
-    "azure-native:keyvault:Vault" is pulumi_azure_native.keyvault.Vault; every argument of its
-    _internal_init is an input of the schema (the overloaded __init__ hides them behind *args).
+    "azure-native:keyvault:Vault" is pulumi_azure_native.keyvault.Vault. Its public constructor is
+    overloaded: one form takes every input of the schema as a keyword, the other an args object.
     """
     provider, module, name = resource_type.split(":")
     if provider != _PROVIDER:
         return False
     sdk = importlib.import_module(f"pulumi_azure_native.{module.replace('/', '.')}")
-    return "tags" in inspect.signature(getattr(sdk, name)._internal_init).parameters
+    forms = get_overloads(getattr(sdk, name).__init__)
+    if not forms:
+        raise LookupError(f"{resource_type}: the SDK class declares no constructor forms to read inputs from")
+    return any("tags" in inspect.signature(form).parameters for form in forms)
 
 
 def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -111,11 +111,14 @@ FUNCTIONS: Mapping[str, Callable[..., Any]] = {
 
 
 class _Parser:
-    def __init__(self, text: str, resolve: Callable[[str], Any]) -> None:
+    def __init__(
+        self, text: str, resolve: Callable[[str], Any], functions: Mapping[str, Callable[..., Any]]
+    ) -> None:
         self.text = text
         self.tokens = _tokens(text)
         self.position = 0
         self.resolve = resolve
+        self.functions = functions
 
     def peek(self) -> _Token | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -152,7 +155,7 @@ class _Parser:
         return self.indexed(self.property(token.text))
 
     def call(self, name: str) -> Any:
-        if name not in FUNCTIONS:
+        if name not in self.functions:
             raise ExpressionError(f"unsupported function {name}() in {self.text!r}")
         self.take("(")
         arguments = []
@@ -161,7 +164,7 @@ class _Parser:
             if self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
                 self.take(",")
         self.take(")")
-        return FUNCTIONS[name](*arguments)
+        return self.functions[name](*arguments)
 
     def property(self, dotted: str) -> Any:
         head, *rest = dotted.split(".")
@@ -206,7 +209,10 @@ def _member(value: Any, key: Any, where: str) -> Any:
     raise ExpressionError(f"cannot read {key!r} of {type(value).__name__} in {where}")
 
 
-def evaluate(text: str, resolve: Callable[[str], Any]) -> Any:
+def evaluate(
+    text: str, resolve: Callable[[str], Any], functions: Mapping[str, Callable[..., Any]] | None = None
+) -> Any:
     """The value of one expression; `resolve` gives the value of a top-level name (`parameters`, a loop
-    variable, `variables`) or raises ExpressionError."""
-    return _Parser(text, resolve).parse()
+    variable, `variables`) or raises ExpressionError. `functions` adds to the common ones (a runtime
+    condition's status functions); their names are lower case, as calls are matched."""
+    return _Parser(text, resolve, {**FUNCTIONS, **(functions or {})}).parse()

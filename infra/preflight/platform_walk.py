@@ -6,11 +6,14 @@ the deploying identity's delegation condition must allow for that role), and bot
 stack's state and use the secrets provider's key. Azure DevOps objects are managed through the identity's
 membership of the project's groups (the bootstrap stack's DevOpsMember).
 
-A Kubernetes object is managed in the cluster its provider names (`clusterIdentifier`): the provider fetches
-the cluster's user credential (listClusterUserCredential), signs in with kubelogin, which the agent must have,
-and reaches the API server, which a Microsoft-hosted agent can only do when it is public. Then each object is
-the AKS data action infra/kube_rbac.py names, at the cluster or its namespace: `write` for `pulumi up`, `read`
-for a preview (pulumi-kubernetes falls back to a client-side diff when the server refuses the dry run).
+A Kubernetes object is managed in the cluster its provider names (`clusterIdentifier`), which another stack
+may declare (an in-cluster stack's cluster is its environment stack's): the provider fetches the cluster's
+user credential (listClusterUserCredential), signs in with kubelogin, which the agent must have, and reaches
+the API server, which only an agent with a network path to it can (infra/preflight/reach.py, the rule the
+projects' steps follow too). Then each object is the AKS data action infra/kube_rbac.py names, at the cluster
+or its namespace: `write` for `pulumi up`, `read` for a preview (pulumi-kubernetes falls back to a client-side
+diff when the server refuses the dry run).
+
 Creating a Managed DevOps Pool also checks, as the deploying identity: "join" on the subnet its agents go to
 (Azure Resource Manager's linked access check, LinkedAuthorizationFailed otherwise), and in Azure DevOps the
 right to create an organisation agent pool: "the account you use to sign in to the Azure subscription ... is
@@ -19,25 +22,30 @@ administrator" (managed-devops-pools/prerequisites.md; PoolProvisioningFailed "d
 permissions", MicrosoftDocs/azure-devops-docs#14299). That role is granted by hand (README): the provider's
 organisation-level security role assignment assigns Reader instead (microsoft/terraform-provider-azuredevops
 #1592, open). The preflight holds the identity to being a user of the organisation, which that role needs.
+
+A job runs where its `pool:` says, after the jobs it depends on; one whose condition reads their output
+variables runs only when the values those steps set make it true. Those values are computed the way the step
+computes them (STEP_OUTPUTS): the in-cluster stacks' jobs pick their agent by `make cluster-network`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra import kube_rbac, managed_devops_pools, naming, outputs
 from infra.platform_pipelines import FILES, PREVIEWING
-from infra.preflight import conditions, devops, makefile
+from infra.preflight import conditions, devops, makefile, reach
 from infra.preflight.azure_pipelines import expand, job_steps, script_text, stages
 from infra.preflight.checks import Entry, Grant
-from infra.preflight.platform import ROLE_ASSIGNMENT, Platform, ServiceConnection
+from infra.preflight.platform import ROLE_ASSIGNMENT, Located, Platform, ServiceConnection
 from infra.preflight.rbac import Assignment, narrowest_grant, normalise_scope, within
-from infra.preflight.walk import Walk
+from infra.preflight.walk import CLOUD_TASKS, StepContext, Walk, azure_cli_entry, tool_entries
 from infra.stacks import BOOTSTRAP, SHARED
+from infra.tools import cluster_network
 from infra.tools.mock_run import REPO_ROOT, DeclaredResource, StackRun
 
 PULUMI_TASK = "Pulumi@1"
@@ -61,6 +69,11 @@ BUILD_REASONS = {
     "deploy": "IndividualCI",
     "drift": "Schedule",
     "template": "IndividualCI",
+}
+# Make targets whose output variables later jobs' conditions read: target -> the variables it sets, from the
+# variables the step passes it.
+STEP_OUTPUTS: Mapping[str, Callable[[Mapping[str, str]], dict[str, str]]] = {
+    "cluster-network": lambda variables: cluster_network.variables(variables["ENVIRONMENT"]),
 }
 
 
@@ -97,9 +110,9 @@ class PulumiStep:
     stack: str
     command: str
     connection: ServiceConnection | None
-    # Tools the job's earlier steps installed (`#@ installs`); whether it runs on a Microsoft-hosted agent.
+    # Tools the job's earlier steps installed (`#@ installs`); the agent the job runs on.
     installed: frozenset[str] = frozenset()
-    hosted: bool = True
+    agent: reach.Agent = reach.HOSTED
 
 
 SERVICE_PRINCIPAL_ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
@@ -219,9 +232,10 @@ def _devops(
         walk.add(Entry(**base, granted_by=None, problem=f"not a member of {' or '.join(sorted(needed))}"))
 
 
-def _cluster_of(run: StackRun, provider: DeclaredResource) -> DeclaredResource | None:
-    cluster_id = str(provider.inputs.get("clusterIdentifier", "")).lower()
-    return next((c for c in run.of_type(MANAGED_CLUSTER) if c.id.lower() == cluster_id), None)
+def _cluster_of(platform: Platform, provider: DeclaredResource) -> Located | None:
+    """The cluster a Kubernetes provider names, in whichever stack declares it."""
+    found = platform.find_id(str(provider.inputs.get("clusterIdentifier", "")))
+    return found if found is not None and found.resource.type == MANAGED_CLUSTER else None
 
 
 def _kubernetes(walk: Walk, step: PulumiStep, run: StackRun, write: bool) -> None:
@@ -230,13 +244,13 @@ def _kubernetes(walk: Walk, step: PulumiStep, run: StackRun, write: bool) -> Non
         f"{step.connection.name} ({step.connection.identity_name})" if step.connection else "no identity"
     )
     for provider in providers.values():
-        cluster = _cluster_of(run, provider)
+        cluster = _cluster_of(walk.platform, provider)
         if cluster is None:
             walk.add(
                 Entry(
                     **_base(step, identity, "reach a Kubernetes cluster", provider.name),
                     granted_by=None,
-                    problem="the provider's clusterIdentifier names no cluster the stack declares",
+                    problem="the provider's clusterIdentifier names no cluster a stack declares",
                 )
             )
             continue
@@ -254,8 +268,7 @@ def _kubernetes(walk: Walk, step: PulumiStep, run: StackRun, write: bool) -> Non
             if installed
             else f"{KUBELOGIN} is not on the agent and no earlier step of the job installs it",
         )
-        private = bool((cluster.inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster"))
-        reachable = not (private and step.hosted)
+        path, problem = reach.network_path(walk.platform, step.agent, cluster)
         _rule(
             walk,
             step.stack,
@@ -263,14 +276,12 @@ def _kubernetes(walk: Walk, step: PulumiStep, run: StackRun, write: bool) -> Non
             step.stage,
             step.step,
             "reach the cluster's API server",
-            Grant("VNet agent" if private else "public API server", cluster.id) if reachable else None,
-            ""
-            if reachable
-            else "the API server is private; a Microsoft-hosted agent reaches public endpoints only",
+            Grant(path, cluster.id) if path else None,
+            problem,
         )
     for resource in run.kubernetes_objects():
         provider = providers.get(resource.provider.rpartition("::")[0])
-        cluster = _cluster_of(run, provider) if provider else None
+        cluster = _cluster_of(walk.platform, provider) if provider else None
         if cluster is None:
             continue
         manifest = resource.inputs
@@ -386,54 +397,117 @@ def _pipeline_entry(
     )
 
 
+@dataclass(frozen=True)
+class _Repository:
+    """What every step of this repository's pipelines is checked against."""
+
+    runs: Mapping[str, StackRun]
+    state: Mapping[str, str]
+    build_service: str
+    makefile: makefile.Makefile
+
+
+@dataclass
+class _Job:
+    key: str
+    pipeline: str
+    stage: str
+    name: str
+    pipeline_id: str
+    agent: reach.Agent
+    persisted: bool
+    installed: set[str] = field(default_factory=set)
+    # The output variables its steps set: "<step>.<variable>" -> value.
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
 def walk_platform_pipelines(walk: Walk, runs: Mapping[str, StackRun], root: Path = REPO_ROOT) -> None:
     bootstrap = runs[BOOTSTRAP].outputs
-    state = {"container": bootstrap[outputs.STATE_CONTAINER_ID], "key": bootstrap[outputs.STATE_KEY_ID]}
+    repository = _Repository(
+        runs=runs,
+        state={"container": bootstrap[outputs.STATE_CONTAINER_ID], "key": bootstrap[outputs.STATE_KEY_ID]},
+        build_service=str(runs[SHARED].outputs[outputs.DEVOPS_BUILD_SERVICE]),
+        makefile=makefile.parse(root / "Makefile"),
+    )
     pipeline_ids = {key: str(int(value)) for key, value in bootstrap[outputs.PLATFORM_PIPELINES].items()}
-    build_service = str(runs[SHARED].outputs[outputs.DEVOPS_BUILD_SERVICE])
-    repository = devops.platform_repository_id(walk.platform) or ""
-    repository_makefile = makefile.parse(root / "Makefile")
+    repository_id = devops.platform_repository_id(walk.platform) or ""
     for key, path in FILES.items():
         pipeline = expand(root / path, root=root, variables={"Build.Reason": BUILD_REASONS[key]})
         for stage in stages(pipeline):
-            stage_name = stage["stage"]
+            earlier: dict[str, dict[str, str]] = {}
             for job in stage["jobs"]:
-                job_name = job.get("job") or job.get("deployment") or "job"
+                name = str(job.get("job") or job.get("deployment") or "job")
+                if conditions.runs_after_success(job.get("condition"), earlier) is False:
+                    # The values its dependencies' steps set make its condition false: it never runs here.
+                    continue
+                steps = job_steps(job)
+                current = _Job(
+                    key=key,
+                    pipeline=path,
+                    stage=stage["stage"],
+                    name=name,
+                    pipeline_id=pipeline_ids[key],
+                    agent=reach.agent_of(walk.platform, job.get("pool") or pipeline.get("pool") or {}),
+                    persisted=any(
+                        "checkout" in step and str(step.get("persistCredentials", "false")).lower() == "true"
+                        for step in steps
+                    ),
+                )
                 if "deployment" in job:
                     _platform_environment(
                         walk,
                         path,
-                        stage_name,
-                        f"(job {job_name})",
-                        pipeline_ids[key],
+                        current.stage,
+                        f"(job {name})",
+                        current.pipeline_id,
                         str(job["environment"]),
-                        repository,
+                        repository_id,
                     )
-                steps = job_steps(job)
-                installed: set[str] = set()
-                hosted = "vmImage" in (job.get("pool") or pipeline.get("pool") or {})
-                persisted = any(
-                    "checkout" in step and str(step.get("persistCredentials", "false")).lower() == "true"
-                    for step in steps
-                )
+                _pool_entries(walk, current, job.get("pool") or pipeline.get("pool") or {})
                 for step in steps:
-                    if "checkout" in step:
-                        continue
-                    _platform_step(
-                        walk,
-                        runs,
-                        key,
-                        path,
-                        stage_name,
-                        step,
-                        pipeline_ids[key],
-                        persisted,
-                        build_service,
-                        state,
-                        repository_makefile,
-                        installed,
-                        hosted,
-                    )
+                    if "checkout" not in step:
+                        _platform_step(walk, repository, current, step)
+                earlier[name] = current.outputs
+
+
+def _pool_entries(walk: Walk, job: _Job, pool: Mapping[str, Any] | str) -> None:
+    """A self-hosted pool: the pipeline's authorization on its queue, and a machine no other job shares."""
+    name = pool if isinstance(pool, str) else pool.get("name")
+    if not name:
+        return
+    step = f"(job {job.name})"
+    stack_of_pool = walk.platform.agent_pool(str(name))
+    _rule(
+        walk,
+        stack_of_pool[0] if stack_of_pool else BOOTSTRAP,
+        job.pipeline,
+        job.stage,
+        step,
+        "get an agent",
+        None if job.agent.problem else Grant("the pool's image", job.agent.label),
+        job.agent.problem,
+    )
+    found = devops.queue_for_pool(walk.platform, str(name))
+    outcome = (
+        devops.authorized(walk.platform, job.pipeline_id, "queue", found[1])
+        if found
+        else devops.Refusal(f"no stack declares agent pool {name}")
+    )
+    stack = found[0] if found else BOOTSTRAP
+    _pipeline_entry(walk, stack, job.pipeline, job.stage, step, "use agent queue", str(name), outcome)
+    _rule(
+        walk,
+        stack,
+        job.pipeline,
+        job.stage,
+        step,
+        "run on a machine no other job shares",
+        Grant("a fresh VM for every job", job.agent.label) if job.agent.fresh else None,
+        ""
+        if job.agent.fresh
+        else f"{job.agent.label} keeps its VMs between jobs: what one job leaves behind runs in the next "
+        "(give the pool a stateless agent profile)",
+    )
 
 
 def _platform_environment(
@@ -454,30 +528,17 @@ def _platform_environment(
         _pipeline_entry(walk, stack, pipeline, stage, step, f"pass {kind}", name, check)
 
 
-def _platform_step(
-    walk: Walk,
-    runs: Mapping[str, StackRun],
-    key: str,
-    pipeline: str,
-    stage: str,
-    step: Mapping[str, Any],
-    pipeline_id: str,
-    persisted: bool,
-    build_service: str,
-    state: Mapping[str, str],
-    repository_makefile: makefile.Makefile,
-    installed: set[str],
-    hosted: bool,
-) -> None:
+def _platform_step(walk: Walk, repository: _Repository, job: _Job, step: Mapping[str, Any]) -> None:
+    pipeline, stage = job.pipeline, job.stage
     name = step.get("displayName") or step.get("task") or "script"
     connection = _connection(walk.platform, step)
     subscription = step.get("inputs", {}).get("azureSubscription")
     if connection is not None:
-        outcome = devops.authorized(walk.platform, pipeline_id, "endpoint", connection.id)
+        outcome = devops.authorized(walk.platform, job.pipeline_id, "endpoint", connection.id)
         _pipeline_entry(
             walk, connection.stack, pipeline, stage, name, "use service connection", connection.name, outcome
         )
-        if key in PREVIEWING:
+        if job.key in PREVIEWING:
             preview = connection.name.endswith(naming.PREVIEW_SUFFIX)
             _rule(
                 walk,
@@ -496,6 +557,11 @@ def _platform_step(
         _pipeline_entry(
             walk, BOOTSTRAP, pipeline, stage, name, "use service connection", str(subscription), refusal
         )
+    context = StepContext(
+        connection.stack if connection else BOOTSTRAP, pipeline, stage, name, connection, None, job.agent
+    )
+    if step.get("task") in CLOUD_TASKS:
+        azure_cli_entry(walk, context, job.agent)
     env = {str(k): str(v) for k, v in (step.get("env") or {}).items()}
     if step.get("task") == PULUMI_TASK:
         inputs = step["inputs"]
@@ -519,22 +585,42 @@ def _platform_step(
         walk_pulumi(
             walk,
             PulumiStep(
-                pipeline, stage, name, stack, str(inputs["command"]), connection, frozenset(installed), hosted
+                pipeline,
+                stage,
+                name,
+                stack,
+                str(inputs["command"]),
+                connection,
+                frozenset(job.installed),
+                job.agent,
             ),
-            runs[stack],
-            state,
+            repository.runs[stack],
+            repository.state,
         )
         return
     script = script_text(step)
     if script is None:
         return
-    has_token = persisted or any("$(System.AccessToken)" in value for value in env.values())
-    for targets, _variables in makefile.make_invocations(script):
-        for target in makefile.declared_targets(repository_makefile, targets):
+    has_token = job.persisted or any("$(System.AccessToken)" in value for value in env.values())
+    for targets, variables in makefile.make_invocations(script):
+        reached = makefile.declared_targets(repository.makefile, targets)
+        tool_entries(walk, context, reached, job.agent, job.installed)
+        for target in reached:
             walk_declared(
-                walk, pipeline, stage, name, target, connection, build_service, state, step, has_token
+                walk,
+                pipeline,
+                stage,
+                name,
+                target,
+                connection,
+                repository.build_service,
+                repository.state,
+                step,
+                has_token,
             )
-            installed.update(d.operation for d in target.declarations if d.plane == "installs")
+            if target.name in STEP_OUTPUTS and step.get("name"):
+                for variable, value in STEP_OUTPUTS[target.name](variables).items():
+                    job.outputs[f"{step['name']}.{variable}"] = value
 
 
 def walk_declared(

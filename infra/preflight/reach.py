@@ -14,7 +14,16 @@ network path to it (`infra/tools/exposure.py` tells which resources have one fro
 Microsoft-hosted agents reach public endpoints only. The agents of a Managed DevOps Pool injected into an
 environment's subnet sit in that environment's VNet, which is peered with no other: they reach the
 environment's private endpoints and, through its NAT gateway, every public endpoint. A pool that is not
-injected runs on the service's own network and reaches public endpoints only.
+injected runs on the service's own network and reaches public endpoints only. One rule (`network_path`)
+answers for every job: the projects' steps and the platform's Pulumi runs, whose Kubernetes provider talks to
+a cluster's API server.
+
+Whether an agent is fresh matters to the platform's pipelines: a pull request's preview runs the request's own
+code on the agent, and a job that follows on the same machine (a deployment, holding a deploy identity) would
+run whatever it left behind. Microsoft-hosted agents are a new VM for every job ("Each time you run a
+pipeline, you get a fresh virtual machine for each job", azure-devops-docs pipelines/agents/hosted.md); a
+Managed DevOps Pool only when its agents are stateless ("Stateless: a new agent for every job",
+managed-devops-pools/configure-scaling.md).
 
 Which image an agent runs, and so which tools it starts with, is what the pool declares: a job without an
 `ImageOverride` demand gets the pool's first image, one with it the image of that alias, and Managed DevOps
@@ -27,9 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from infra import managed_devops_pools as mdp
+from infra.components.agents import STATELESS
 from infra.preflight.platform import Located, Platform
 from infra.tools.exposure import exposure
 
@@ -52,6 +62,15 @@ class Agent:
     stack: str | None
     tools: frozenset[str]
     problem: str = ""
+    # A machine no job used before and none will use after.
+    fresh: bool = True
+
+
+def hosted(image: str = "ubuntu-latest") -> Agent:
+    return Agent(f"Microsoft-hosted {image}", None, HOSTED_TOOLS)
+
+
+HOSTED: Final = hosted()
 
 
 def agent_of(platform: Platform, pool: Mapping[str, Any] | str) -> Agent:
@@ -59,8 +78,7 @@ def agent_of(platform: Platform, pool: Mapping[str, Any] | str) -> Agent:
     pick the image."""
     name = pool if isinstance(pool, str) else pool.get("name")
     if not name:
-        image = pool.get("vmImage", "ubuntu-latest") if isinstance(pool, Mapping) else "ubuntu-latest"
-        return Agent(f"Microsoft-hosted {image}", None, HOSTED_TOOLS)
+        return hosted(pool.get("vmImage", "ubuntu-latest") if isinstance(pool, Mapping) else "ubuntu-latest")
     found = platform.agent_pool(str(name))
     if found is None:
         return Agent(f"pool {name}", None, frozenset(), f"no stack declares a Managed DevOps Pool {name}")
@@ -73,6 +91,7 @@ def agent_of(platform: Platform, pool: Mapping[str, Any] | str) -> Agent:
         stack if injected else None,
         pool_tools(image),
         problem,
+        resource.inputs.get("agentProfile", {}).get("kind") == STATELESS,
     )
 
 
@@ -122,17 +141,22 @@ def uses_own_endpoint(operation: str, plane: str) -> bool:
     return operation.startswith(WORKSPACE_PREFIX) and operation != WORKSPACE_READ
 
 
+def network_path(platform: Platform, agent: Agent, located: Located) -> tuple[str, str]:
+    """(how `agent` reaches the resource's own endpoint, "") or ("", why it cannot)."""
+    found = exposure(platform.runs[located.stack], located.resource)
+    if found is None or found.public:
+        return (found.summary if found else "no endpoint of its own"), ""
+    if agent.stack == located.stack and found.private_endpoints:
+        return f"{agent.label} in {located.stack}'s VNet: {found.summary}", ""
+    name = located.id.rsplit("/", 1)[-1]
+    return "", (
+        f"the job runs on {agent.label}, which has no network path to {name} "
+        f"({found.summary}): run it on the {located.stack} environment's pool"
+    )
+
+
 def unreachable(platform: Platform, agent: Agent, located: Located, operation: str, plane: str) -> str:
     """Why `agent` cannot reach the endpoint of `operation` on `located`; "" when it can."""
     if not uses_own_endpoint(operation, plane):
         return ""
-    found = exposure(platform.runs[located.stack], located.resource)
-    if found is None or found.public:
-        return ""
-    if agent.stack == located.stack and found.private_endpoints:
-        return ""
-    name = located.id.rsplit("/", 1)[-1]
-    return (
-        f"the job runs on {agent.label}, which has no network path to {name} "
-        f"({found.summary}): run it on the {located.stack} environment's pool"
-    )
+    return network_path(platform, agent, located)[1]

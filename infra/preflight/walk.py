@@ -210,7 +210,7 @@ def rule_entry(
     )
 
 
-def _tool_entries(
+def tool_entries(
     walk: Walk,
     context: StepContext,
     targets: Sequence[makefile.Target],
@@ -239,6 +239,18 @@ def _tool_entries(
                 )
 
 
+def azure_cli_entry(walk: Walk, context: StepContext, agent: Agent) -> None:
+    """AzureCLI@2 signs in with the Azure CLI on the agent before the script runs."""
+    rule_entry(
+        walk,
+        context,
+        "run az",
+        "the agent",
+        Grant("preinstalled", agent.label) if "az" in agent.tools else None,
+        "" if "az" in agent.tools else f"AzureCLI@2 needs az, which is not on {agent.label}",
+    )
+
+
 def walk_step(
     walk: Walk,
     context: StepContext,
@@ -264,15 +276,7 @@ def walk_step(
     if script is None:
         return
     if task in CLOUD_TASKS:
-        # AzureCLI@2 signs in with the Azure CLI on the agent before the script runs.
-        rule_entry(
-            walk,
-            context,
-            "run az",
-            "the agent",
-            Grant("preinstalled", agent.label) if "az" in agent.tools else None,
-            "" if "az" in agent.tools else f"AzureCLI@2 needs az, which is not on {agent.label}",
-        )
+        azure_cli_entry(walk, context, agent)
     invocations = list(makefile.make_invocations(script))
     leftover = script
     for marker in _UNDECLARED:
@@ -298,7 +302,7 @@ def walk_step(
                     None,
                     "the target declares no `#@` operations",
                 )
-        _tool_entries(walk, context, reached, agent, installed)
+        tool_entries(walk, context, reached, agent, installed)
         for target in reached:
             for declaration in target.declarations:
                 bound = declaration.bind(bound_variables)

@@ -27,12 +27,9 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime.rpc import deserialize_properties
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT
+from infra.pulumi_internals import Registration, RegistrationMonitor, stack_exports
 from infra.stacks import EVERY
 from infra.tools import stack_config
 
@@ -453,42 +450,27 @@ class PlatformMocks(pulumi.runtime.Mocks):
         }
 
 
-class RecordingMonitor(mocks.MockMonitor):
+class RecordingMonitor(RegistrationMonitor):
     """The mock monitor, keeping every registration with its parent and explicit dependencies."""
 
     def __init__(self, platform_mocks: PlatformMocks) -> None:
-        super().__init__(platform_mocks)
         self.declared: list[DeclaredResource] = []
+        super().__init__(platform_mocks, self.keep)
 
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.declared.append(
-                DeclaredResource(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent_urn=request.parent or None,
-                    custom=bool(request.custom),
-                    inputs=_unwrap_secrets(deserialize_properties(request.object, keep_unknowns=False)),
-                    # A set to the engine; the SDK sends it in no stable order.
-                    dependencies=tuple(sorted(request.dependencies)),
-                    id=response.id,
-                    provider=request.provider,
-                )
+    def keep(self, registration: Registration) -> None:
+        self.declared.append(
+            DeclaredResource(
+                type=registration.type,
+                name=registration.name,
+                urn=registration.urn,
+                parent_urn=registration.parent_urn,
+                custom=registration.custom,
+                inputs=registration.inputs,
+                dependencies=registration.dependencies,
+                id=registration.id,
+                provider=registration.provider,
             )
-        return response
-
-
-def _unwrap_secrets(value: Any) -> Any:
-    """Plain values where secrets were marked, as a policy pack sees them."""
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _unwrap_secrets(value["value"])
-        return {key: _unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_unwrap_secrets(item) for item in value]
-    return value
+        )
 
 
 Transformation = Callable[[pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]
@@ -506,21 +488,21 @@ def _run_in_process(
     platform_mocks = PlatformMocks(stack, config.get("azure-native:subscriptionId", ""), references)
     monitor = RecordingMonitor(platform_mocks)
     # A fresh root Stack resource per run: several stacks run one after another in one process.
-    settings.ROOT.set(None)
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_all_config(config)
     pulumi.runtime.set_mocks(platform_mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     for transformation in transformations:
         pulumi.runtime.register_stack_transformation(transformation)
-    settings.SETTINGS.rpc_manager.clear()
     resolved: dict[str, Any] = {}
 
-    def program() -> None:
+    # `pulumi.runtime.test` runs the program as the engine does and waits for every registration and
+    # for the Output it returns: here, the resolved exports.
+    @pulumi.runtime.test
+    def program() -> pulumi.Output:
         main()
-        root_stack = settings.get_root_resource()
-        exported = pulumi.Output.from_input(dict(root_stack.outputs))  # type: ignore[union-attr]
-        resolved.update(_sync_await(exported.future()) or {})
+        return pulumi.Output.from_input(stack_exports()).apply(resolved.update)
 
-    _sync_await(run_pulumi_func(program))
+    program()
     return StackRun(stack=stack, resources=tuple(monitor.declared), outputs=resolved)
 
 
@@ -537,10 +519,25 @@ def run_stack(stack: str, root: Path = REPO_ROOT, transformations: Sequence[Tran
     return _run_isolated(stack, root, transformations, _references(stack, root))
 
 
-def run_stacks(stacks: Sequence[str]) -> dict[str, StackRun]:
+def run_stacks(stacks: Sequence[str], *, plain: bool = False) -> dict[str, StackRun]:
     """Run this checkout's program for several stacks, each once, in the order they deploy: a later
-    environment reads the outputs of the earlier ones (promotion reads the previous registry)."""
-    return {stack: run_stack(stack) for stack in dict.fromkeys(stacks)}
+    environment reads the outputs of the earlier ones (promotion reads the previous registry).
+
+    `plain=True` runs them and every stack they reference afresh, without the cached runs and at the
+    collector's own thresholds: what the speed-ups must reproduce exactly (tests/tools/test_mock_run.py).
+    """
+    pending = list(dict.fromkeys(stacks))
+    if plain:
+        return _plain_runs(pending)
+    return {stack: run_stack(stack) for stack in pending}
+
+
+def _plain_runs(stacks: Sequence[str]) -> dict[str, StackRun]:
+    runs: dict[str, StackRun] = {}
+    for stack in EVERY[: max(EVERY.index(stack) for stack in stacks) + 1]:
+        references = {earlier: runs[earlier].outputs for earlier in deployed_before(stack)}
+        runs[stack] = _run_isolated(stack, REPO_ROOT, (), references, collect_rarely=False)
+    return {stack: runs[stack] for stack in stacks}
 
 
 def deployed_before(stack: str) -> tuple[str, ...]:
@@ -568,9 +565,11 @@ def _run_isolated(
     root: Path,
     transformations: Sequence[Transformation],
     references: Mapping[str, Mapping[str, Any]],
+    *,
+    collect_rarely: bool = True,
 ) -> StackRun:
     # Pulumi keeps its runtime state in context variables: a copied context keeps runs apart.
-    with _rare_collections():
+    with _rare_collections() if collect_rarely else contextlib.nullcontext():
         return contextvars.copy_context().run(_run_in_process, stack, root, transformations, references)
 
 

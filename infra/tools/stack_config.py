@@ -42,6 +42,15 @@ def load(stack: str, root: Path) -> dict[str, str]:
             # The CLI refuses undeclared keys of the project's own namespace; so do we.
             raise ConfigError(f"{stack_file.name}: {key} is not declared in Pulumi.yaml")
         merged[key] = _serialise(value)
+    # The CLI also refuses a stack that leaves a declared key without a default unset, whether the program
+    # reads it or not (pulumi/pulumi sdk/go/common/workspace, ValidateStackConfigAndApplyProjectConfig).
+    missing = [key for key in declared if key not in merged]
+    if missing:
+        raise ConfigError(
+            f"{stack_file.name}: {missing[0]} is missing: Pulumi.yaml declares it without a default, so the "
+            f"Pulumi CLI refuses the stack "
+            f"(\"Stack '{stack}' is missing configuration value '{missing[0]}'\")"
+        )
     return merged
 
 

@@ -25,6 +25,7 @@ import yaml
 
 from infra import gitops
 from infra.config import PROJECT
+from infra.stacks import cluster_stack
 from infra.tools import stack_config
 from infra.tools.mock_run import run_stack
 
@@ -159,9 +160,9 @@ def kubernetes_version(environment: str) -> str:
 
 
 def stack_objects(environment: str) -> list[dict[str, Any]]:
-    """The Kubernetes objects the environment stack creates, from the program under mocks, so gitops/ is
-    rendered exactly as that stack would have Flux do it."""
-    return [dict(resource.inputs) for resource in run_stack(environment).kubernetes_objects()]
+    """The Kubernetes objects the environment's in-cluster stack creates, from the program under mocks, so
+    gitops/ is rendered exactly as that stack would have Flux do it."""
+    return [dict(resource.inputs) for resource in run_stack(cluster_stack(environment)).kubernetes_objects()]
 
 
 def render_cluster(environment: str, project_slug: str = SAMPLE_PROJECT) -> ClusterRender:

@@ -5,7 +5,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from infra.components.action_group import TEAMS_RECEIVER, ActionGroup, ActionGroupArgs
-from tests.infra.conftest import TAGS, Recorder, resolve
+from tests.infra.component_mocks import TAGS, Recorder, resolve
 
 ACTION_GROUP = "azure-native:monitor:ActionGroup"
 WEBHOOK = "https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t"

@@ -5,7 +5,7 @@ import pytest
 from infra import managed_devops_pools
 from infra.components.agents import Agents, AgentsArgs, GpuPoolArgs
 from infra.tools.mock_run import agent_queue_id, devops_project_id
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 POOL = managed_devops_pools.POOL
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"

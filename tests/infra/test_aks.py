@@ -5,7 +5,7 @@ import pytest
 
 from infra import address_plan, gitops, naming, roles
 from infra.components.aks import Aks, AksArgs
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 NODE_SUBNET = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/aks"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.stacks import EVERY
 from infra.tools.mock_run import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "infra" / "bootstrap" / "state_backend.sh"
@@ -74,7 +75,7 @@ def test_the_script_and_the_program_name_the_same_backend(tmp_path: Path) -> Non
     account = next(c for c in calls if c.startswith("storage account create")).split()[4]
     assert account == expected["STATE_ACCOUNT"]
     assert expected["SECRETS_PROVIDER"] in completed.stdout
-    assert "for stack in bootstrap shared dev qa prod" in completed.stdout
+    assert f"for stack in {' '.join(EVERY)}; do" in completed.stdout
 
 
 FAKE_PULUMI = """#!/usr/bin/env bash

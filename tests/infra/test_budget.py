@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from infra.components.budget import FORECAST_THRESHOLD, Budget, BudgetArgs, first_of_month
-from tests.infra.conftest import SUBSCRIPTION, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, Recorder, resolve
 
 BUDGET = "azure-native:consumption:Budget"
 ACTION_GROUP = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/actionGroups/ag-mlops-dev"

@@ -1,7 +1,7 @@
 import pytest
 
 from infra.components.defender import PLANS, STANDARD, DefenderPlans, DefenderPlansArgs
-from tests.infra.conftest import SUBSCRIPTION, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, Recorder, resolve
 
 PRICING = "azure-native:security:Pricing"
 

@@ -2,7 +2,7 @@ import pytest
 
 from infra import outputs
 from infra.components.devops_environment import DevOpsEnvironment, DevOpsEnvironmentArgs, PipelineIds
-from tests.infra.conftest import Recorder, resolve
+from tests.infra.component_mocks import Recorder, resolve
 
 CHECK_TYPES = {
     "approval": "azuredevops:index/checkApproval:CheckApproval",
@@ -34,6 +34,7 @@ def build(
             gpu_agent_queue_id=gpu_queue,
             protected=protected,
             approver_ids=list(approvers),
+            platform_pipeline_ids={"deploy": 21, "pr": 22, "drift": 23},
             pipelines=[PipelineIds("credit-scoring", deploying=[11, 12], scheduled=[13], gpu=[11])],
         ),
     )
@@ -87,11 +88,15 @@ def test_only_onboarded_and_platform_pipelines_are_authorized_and_only_deploying
     authorizations = [
         a.inputs for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
     ]
-    assert {a["pipelineId"] for a in authorizations} == {11, 12, 13}
+    assert {a["pipelineId"] for a in authorizations} == {11, 12, 13, 21, 22, 23}
     environment = [a for a in authorizations if a["type"] == "environment"]
     # The main and retraining pipelines deliver; the drift check only reads.
     assert sorted(a["pipelineId"] for a in environment) == [11, 12]
-    assert len(authorizations) == 3 * 3 + 2
+    # The platform's pipelines may run jobs on the environment's pool, and use nothing else of it: their
+    # connections are the bootstrap stack's, and platform-<environment> is theirs.
+    platform = [a for a in authorizations if a["pipelineId"] in (21, 22, 23)]
+    assert {a["type"] for a in platform} == {"queue"} and {a["resourceId"] for a in platform} == {"7"}
+    assert len(authorizations) == 3 * 3 + 2 + 3
 
 
 def test_the_gpu_queue_is_authorised_for_the_pipelines_that_train_on_it_only(recorder: Recorder) -> None:
@@ -101,7 +106,8 @@ def test_the_gpu_queue_is_authorised_for_the_pipelines_that_train_on_it_only(rec
         for a in recorder.of_type("azuredevops:index/pipelineAuthorization:PipelineAuthorization")
         if a.inputs["type"] == "queue"
     ]
-    assert sorted(queues) == [(11, "7"), (11, "8"), (12, "7"), (13, "7")]
+    # The platform's pipelines run the in-cluster stack on the CPU pool, never on the GPU pool.
+    assert sorted(queues) == [(11, "7"), (11, "8"), (12, "7"), (13, "7"), (21, "7"), (22, "7"), (23, "7")]
 
 
 def test_check_counter_sees_a_missing_approval(recorder: Recorder) -> None:

@@ -6,7 +6,7 @@ import pytest
 from infra import diagnostics, naming
 from infra.components.diagnostic_settings import DiagnosticSettings, DiagnosticSettingsArgs, DiagnosticTarget
 from infra.policies.azure import KEY_VAULT, MANAGED_CLUSTER, STORAGE_ACCOUNT
-from tests.infra.conftest import Recorder, resolve
+from tests.infra.component_mocks import Recorder, resolve
 
 WORKSPACE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log"
 VAULT = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"

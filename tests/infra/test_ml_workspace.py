@@ -5,7 +5,7 @@ import pytest
 
 from infra import roles
 from infra.components.ml_workspace import ComputeClusterSpec, MlWorkspace, MlWorkspaceArgs
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 
 def build(private: bool = False) -> MlWorkspace:

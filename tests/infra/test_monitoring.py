@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from infra.components.monitoring import Monitoring, MonitoringArgs
-from tests.infra.conftest import TAGS, Recorder, resolve
+from tests.infra.component_mocks import TAGS, Recorder, resolve
 
 
 def build() -> Monitoring:

@@ -5,7 +5,7 @@ import pytest
 
 from infra import address_plan, private_link
 from infra.components.network import Network, NetworkArgs
-from tests.infra.conftest import TAGS, Recorder, resolve
+from tests.infra.component_mocks import TAGS, Recorder, resolve
 
 
 def build(isolated: bool) -> Network:

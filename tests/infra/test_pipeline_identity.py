@@ -4,7 +4,7 @@ import pytest
 
 from infra import roles
 from infra.components.pipeline_identity import PipelineIdentity, PipelineIdentityArgs, RoleGrant
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 GROUP_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-mlops-dev"
 

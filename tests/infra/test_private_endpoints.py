@@ -7,7 +7,7 @@ import pytest
 from infra import private_link
 from infra.components.private_endpoints import PrivateEndpoints, PrivateEndpointsArgs, PrivateEndpointTarget
 from infra.policies.azure import ML_WORKSPACE, STORAGE_ACCOUNT
-from tests.infra.conftest import TAGS, Recorder, resolve
+from tests.infra.component_mocks import TAGS, Recorder, resolve
 
 SUBNET = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
 ZONES = {zone: f"/zones/{zone}" for zone in private_link.zones()}

@@ -5,7 +5,7 @@ import pytest
 
 from infra import naming
 from infra.components.registry import Registry, RegistryArgs
-from tests.infra.conftest import TAGS, Recorder, resolve
+from tests.infra.component_mocks import TAGS, Recorder, resolve
 
 
 def assert_locked_registry(inputs: Mapping[str, Any]) -> None:

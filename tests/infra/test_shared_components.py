@@ -3,7 +3,7 @@ import pytest
 from infra import naming
 from infra.components.devops_project import DevOpsProject, DevOpsProjectArgs
 from infra.components.project_pipelines import ProjectPipelines, ProjectPipelinesArgs
-from tests.infra.conftest import Recorder, resolve
+from tests.infra.component_mocks import Recorder, resolve
 
 
 def test_existing_project_is_adopted_not_created(recorder: Recorder) -> None:

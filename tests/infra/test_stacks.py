@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 
 from infra import config, diagnostics, gitops, outputs
-from infra.stacks import ENVIRONMENTS, EVERY, SHARED
+from infra.platform_pipelines import IN_CLUSTER
+from infra.stacks import BOOTSTRAP, ENVIRONMENTS, EVERY, SHARED, cluster_stack
 from infra.tools import stack_config
 from infra.tools.mock_run import REPO_ROOT, StackRun, run_stacks
 
@@ -100,7 +101,7 @@ def test_protected_environments_have_exactly_one_approval_and_dev_none(runs: dic
 def test_one_flux_source_per_project_plus_the_platform(runs: dict[str, StackRun], environment: str) -> None:
     sources = {
         (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.inputs["spec"]
-        for r in runs[environment].of_type(GIT_REPOSITORY)
+        for r in runs[cluster_stack(environment)].of_type(GIT_REPOSITORY)
     }
     assert set(sources) == {(gitops.FLUX_NAMESPACE, gitops.FLUX_SOURCE), ("credit-scoring", "credit-scoring")}
     assert sources[("credit-scoring", "credit-scoring")]["ref"] == {"branch": f"deploy/{environment}"}
@@ -115,16 +116,23 @@ def test_every_child_is_named_after_its_component(runs: dict[str, StackRun]) -> 
                 assert resource.name.startswith(component.name), (resource.name, component.name)
 
 
-def test_environment_pipelines_are_those_of_the_shared_stack(runs: dict[str, StackRun]) -> None:
+def test_environment_pipelines_are_those_of_the_shared_stack_and_the_platforms(
+    runs: dict[str, StackRun],
+) -> None:
     published = runs[SHARED].outputs[outputs.PIPELINES]["credit-scoring"]
+    platform = runs[BOOTSTRAP].outputs[outputs.PLATFORM_PIPELINES]
     for environment in ENVIRONMENTS:
-        authorized = {
-            int(a.inputs["pipelineId"])
-            for a in runs[environment].of_type(
-                "azuredevops:index/pipelineAuthorization:PipelineAuthorization"
-            )
-        }
-        assert authorized == set(published.values())
+        authorizations = runs[environment].of_type(
+            "azuredevops:index/pipelineAuthorization:PipelineAuthorization"
+        )
+        authorized = {int(a.inputs["pipelineId"]) for a in authorizations}
+        assert authorized == set(published.values()) | {int(platform[key]) for key in IN_CLUSTER}
+        # The platform's pipelines may use the environment's agent queue and nothing else of it.
+        assert {
+            a.inputs["type"]
+            for a in authorizations
+            if int(a.inputs["pipelineId"]) in map(int, platform.values())
+        } == {"queue"}
 
 
 def test_unknown_stack_is_refused() -> None:

@@ -6,7 +6,7 @@ from infra.components.workload_identities import (
     WorkloadIdentitiesArgs,
     inference_data_condition,
 )
-from tests.infra.conftest import SUBSCRIPTION, TAGS, Recorder, resolve
+from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/aks/"
 

@@ -4,6 +4,7 @@ order behind environments, the template pipeline tests and tags; and what they s
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -13,8 +14,10 @@ import yaml
 from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
-from infra import naming
+from infra import naming, outputs
+from infra.platform_pipelines import IN_NETWORK
 from infra.platform_pipelines import environment as platform_environment
+from infra.platform_pipelines import stage as stage_of
 from infra.preflight.azure_pipelines import (
     PIPELINES,
     REPO_ROOT,
@@ -26,7 +29,8 @@ from infra.preflight.azure_pipelines import (
     script_text,
     stages,
 )
-from infra.stacks import ALL, ENVIRONMENTS
+from infra.stacks import ALL, CLUSTERS, ENVIRONMENTS, SHARED, environment_of, identity_stack
+from infra.tools.mock_run import run_stack
 
 PULUMI_TASK = "Pulumi@1"
 # Pulumi commands that change a stack or its state; `preview`, even with --refresh, changes neither.
@@ -46,9 +50,42 @@ READ_ONLY_TARGETS = frozenset(
         "preflight",
         "pr-comment",
         "kubelogin",
+        "cluster-network",
     }
 )
-MAKE = re.compile(r"\bmake\s+([\w-]+)")
+# A make command's first target, after its options.
+MAKE = re.compile(r"\bmake\s+(?:--?[\w-]+\s+)*([\w-]+)")
+
+
+def in_cluster_jobs(jobs: Iterable[Mapping[str, Any]], environment: str) -> dict[str, Mapping[str, Any]]:
+    """The jobs that run an environment's in-cluster stack, by the IN_NETWORK answer each runs on."""
+    found = {}
+    for job in jobs:
+        steps = pulumi_steps(job_steps(job))
+        if steps and steps[0]["inputs"]["stack"] == f"{environment}-cluster":
+            (answer,) = re.findall(rf"outputs\['network\.{IN_NETWORK}'\], '(true|false)'", job["condition"])
+            assert answer not in found
+            found[answer] = job
+    return found
+
+
+def assert_in_cluster_jobs(jobs: list[dict[str, Any]], environment: str) -> None:
+    """One job asks the stack file, then exactly one of two runs: on the environment's pool when isolated (the
+    pool its stack exports), on a Microsoft-hosted agent otherwise."""
+    found = in_cluster_jobs(jobs, environment)
+    assert set(found) == {"true", "false"}
+    assert "pool" not in found["false"] or not found["false"]["pool"].get("name")
+    assert found["true"]["pool"]["name"] == run_stack(environment).outputs[outputs.AGENT_POOL]
+    (network,) = [
+        job
+        for job in jobs
+        if any(
+            f"make --silent cluster-network ENVIRONMENT={environment}" in (script_text(step) or "")
+            for step in job_steps(job)
+        )
+    ]
+    for job in found.values():
+        assert job["dependsOn"] == network["job"]
 
 
 def pulumi_steps(steps: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -169,15 +206,24 @@ def test_pr_pipeline_runs_offline_checks_then_previews_every_stack(pr: dict[str,
         assert any(command in script for script in scripts), command
     assert preview["dependsOn"] == offline["stage"]
     previews = pulumi_steps(job_steps(preview["jobs"][0]))
-    assert [step["inputs"]["stack"] for step in previews] == list(ALL)
+    assert [step["inputs"]["stack"] for step in previews] == [SHARED, *ENVIRONMENTS]
+    for environment in ENVIRONMENTS:
+        assert_in_cluster_jobs(preview["jobs"], environment)
+        for job in in_cluster_jobs(preview["jobs"], environment).values():
+            previews += pulumi_steps(job_steps(job))
+    assert {step["inputs"]["stack"] for step in previews} == set(ALL)
     for step in previews:
         # A pull request runs its own program: only the read-only preview identity may run it.
         assert step["inputs"]["azureSubscription"] == naming.platform_service_connection(
-            pulumi_setting("prefix"), step["inputs"]["stack"], preview=True
+            pulumi_setting("prefix"), identity_stack(step["inputs"]["stack"]), preview=True
         )
         assert step["inputs"]["args"].split() == ["--diff", "--policy-pack", "infra/policies"]
         assert step["inputs"]["createPrComment"] is True
-        assert step["condition"] == "succeededOrFailed()"
+        # Every stack gets its preview even after another failed: in one job by the condition, the in-cluster
+        # stacks by running in jobs of their own that depend on nothing but their network answer.
+        assert step["condition"] == (
+            "succeeded()" if step["inputs"]["stack"] in CLUSTERS else "succeededOrFailed()"
+        )
 
 
 def test_pr_comment_gets_the_token_only_through_env(pr: dict[str, Any]) -> None:
@@ -193,28 +239,35 @@ def test_deploy_runs_the_stacks_in_order_with_environments_bound(deploy: dict[st
     assert deploy["trigger"]["branches"]["include"] == ["main"]
     assert deploy["pr"] == "none"
     assert deploy["lockBehavior"] == "sequential"
-    assert [stage["stage"] for stage in stages(deploy)] == list(ALL)
+    assert [stage["stage"] for stage in stages(deploy)] == [stage_of(stack) for stack in ALL]
     previous = None
-    for stage in stages(deploy):
-        stack = stage["stage"]
+    for stack, stage in zip(ALL, stages(deploy), strict=True):
         assert stage.get("dependsOn") == previous
         # The default condition, succeeded(): a failed stack stops every later one.
         assert "condition" not in stage
-        (job,) = stage["jobs"]
-        assert job["environment"] == platform_environment(stack)
-        (up,) = pulumi_steps(job_steps(job))
-        assert up["inputs"]["command"] == "up"
-        assert up["inputs"]["stack"] == stack
-        assert up["inputs"]["azureSubscription"] == naming.platform_service_connection(
-            pulumi_setting("prefix"), stack
-        )
-        assert {"--yes", "--policy-pack", "infra/policies"} <= set(up["inputs"]["args"].split())
-        assert up.get("condition", "succeeded()") == "succeeded()"
-        summary = job_steps(job)[-1]
-        assert "make --silent update-summary" in script_text(summary)
-        assert summary["inputs"]["azureSubscription"] == up["inputs"]["azureSubscription"]
-        assert summary["condition"] == "succeededOrFailed()"
-        previous = stack
+        environment = environment_of(stack)
+        if environment is None:
+            (job,) = stage["jobs"]
+            deploying = [job]
+        else:
+            assert_in_cluster_jobs(stage["jobs"], environment)
+            deploying = list(in_cluster_jobs(stage["jobs"], environment).values())
+        for job in deploying:
+            # An in-cluster stack deploys as its environment: the same connection and approvals.
+            assert job["environment"] == platform_environment(identity_stack(stack))
+            (up,) = pulumi_steps(job_steps(job))
+            assert up["inputs"]["command"] == "up"
+            assert up["inputs"]["stack"] == stack
+            assert up["inputs"]["azureSubscription"] == naming.platform_service_connection(
+                pulumi_setting("prefix"), identity_stack(stack)
+            )
+            assert {"--yes", "--policy-pack", "infra/policies"} <= set(up["inputs"]["args"].split())
+            assert up.get("condition", "succeeded()") == "succeeded()"
+            summary = job_steps(job)[-1]
+            assert "make --silent update-summary" in script_text(summary)
+            assert summary["inputs"]["azureSubscription"] == up["inputs"]["azureSubscription"]
+            assert summary["condition"] == "succeededOrFailed()"
+        previous = stage["stage"]
 
 
 def test_deploy_never_continues_past_a_failure(deploy: dict[str, Any]) -> None:
@@ -232,11 +285,21 @@ def test_drift_runs_nightly_and_never_applies(drift: dict[str, Any]) -> None:
     assert drift["pr"] == "none"
     assert apply_violations(drift) == []
     checks = pulumi_steps(all_steps(drift))
-    assert [step["inputs"]["stack"] for step in checks] == list(ALL)
+    # Each in-cluster stack has two jobs, of which one runs (on its environment's pool or a hosted agent).
+    assert [step["inputs"]["stack"] for step in checks] == [
+        SHARED,
+        *ENVIRONMENTS,
+        *(stack for stack in CLUSTERS for _job in range(2)),
+    ]
+    for environment in ENVIRONMENTS:
+        assert_in_cluster_jobs(list(all_jobs(drift)), environment)
     for step in checks:
         assert step["inputs"]["azureSubscription"].endswith(naming.PREVIEW_SUFFIX)
         assert {"--refresh", "--expect-no-changes", "--diff"} <= set(step["inputs"]["args"].split())
-        assert step["condition"] == "succeededOrFailed()"
+        # One drifted stack must not hide another: the in-cluster stacks run in jobs of their own.
+        assert step["condition"] == (
+            "succeeded()" if step["inputs"]["stack"] in CLUSTERS else "succeededOrFailed()"
+        )
 
 
 # The copier template
@@ -257,10 +320,15 @@ def test_template_pipeline_tests_on_change_and_tags_on_main(template: dict[str, 
 
 
 def test_make_test_template_runs_the_template_tests() -> None:
-    makefile = (REPO_ROOT / "Makefile").read_text()
-    recipe = re.search(r"^test-template:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
-    assert recipe is not None
-    assert "pytest tests/template" in recipe.group(1)
+    # make's own expansion of the recipe (variables included), printed without running anything.
+    planned = subprocess.run(
+        ["make", "--dry-run", "--always-make", "test-template"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert [line for line in planned if "-m pytest" in line and line.endswith(" tests/template")]
 
 
 # Shared by every pipeline
@@ -327,3 +395,13 @@ def test_no_secret_in_pipelines_or_gitops() -> None:
         for step in all_steps(expand(PIPELINES / name)):
             outside_env = {key: value for key, value in step.items() if key != "env"}
             assert token not in str(outside_env)
+
+
+def test_an_in_cluster_job_on_another_environments_pool_is_refused() -> None:
+    tampered = expand(PIPELINES / "deploy.yml")
+    (stage,) = [stage for stage in stages(tampered) if stage["stage"] == stage_of(CLUSTERS[1])]
+    in_cluster_jobs(stage["jobs"], ENVIRONMENTS[1])["true"]["pool"]["name"] = run_stack(
+        ENVIRONMENTS[0]
+    ).outputs[outputs.AGENT_POOL]
+    with pytest.raises(AssertionError):
+        assert_in_cluster_jobs(stage["jobs"], ENVIRONMENTS[1])

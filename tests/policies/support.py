@@ -1,12 +1,11 @@
 """Run the pack's policies on synthetic wire inputs, the way the policy server calls them."""
 
+import contextvars
 import copy
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi.runtime
-from pulumi.runtime.config import CONFIG
 from pulumi_policy import (
     Policy,
     PolicyResource,
@@ -66,8 +65,19 @@ def stack_resource(
     )
 
 
-def stack_violations(policy: Policy, resources: Sequence[PolicyResource]) -> list[tuple[str, str | None]]:
+def stack_violations(
+    policy: Policy, resources: Sequence[PolicyResource], config: Mapping[str, str] | None = None
+) -> list[tuple[str, str | None]]:
+    """The stack policy's messages with `config` as the stack's config, which the engine gives a stack
+    policy; set in a copied context, so it is gone afterwards, as between two runs of the pack."""
+    return contextvars.copy_context().run(_stack_violations, policy, resources, config or {})
+
+
+def _stack_violations(
+    policy: Policy, resources: Sequence[PolicyResource], config: Mapping[str, str]
+) -> list[tuple[str, str | None]]:
     assert isinstance(policy, StackValidationPolicy)
+    pulumi.runtime.set_all_config(dict(config))
     found: list[tuple[str, str | None]] = []
     assert (
         policy.validate(StackValidationArgs(list(resources)), lambda m, u=None: found.append((m, u))) is None
@@ -89,14 +99,3 @@ def replaced(props: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
     else:
         node[last] = value
     return result
-
-
-@contextmanager
-def stack_config(values: Mapping[str, str]) -> Iterator[None]:
-    """The runtime config a policy reads, as the engine or the mock run sets it; restored afterwards."""
-    previous = dict(CONFIG.get())
-    pulumi.runtime.set_all_config(dict(values))
-    try:
-        yield
-    finally:
-        pulumi.runtime.set_all_config(previous)

@@ -7,7 +7,7 @@ from pulumi_policy import PolicyResource
 
 from infra import platform_pipelines
 from infra.policies.environments import APPROVAL, BRANCH_CONTROL, ENVIRONMENT, PROTECTED_KEY
-from tests.policies.support import policy, stack_config, stack_resource, stack_violations
+from tests.policies.support import policy, stack_resource, stack_violations
 
 GATE = {"projectId": "p", "targetResourceType": "environment", "targetResourceId": "1"}
 
@@ -24,8 +24,7 @@ def gates(target: PolicyResource, kinds: Sequence[str] = (APPROVAL, BRANCH_CONTR
 
 def check(protected: str | None, resources: Sequence[PolicyResource]) -> list[tuple[str, str | None]]:
     config = {} if protected is None else {PROTECTED_KEY: protected}
-    with stack_config(config):
-        return stack_violations(policy("protected-environment-gates"), resources)
+    return stack_violations(policy("protected-environment-gates"), resources, config)
 
 
 def test_protected_environment_with_both_gates_passes() -> None:

@@ -17,7 +17,7 @@ from infra.private_link import (
     VIRTUAL_NETWORK,
     VIRTUAL_NETWORK_LINK,
 )
-from tests.policies.support import policy, stack_config, stack_resource, stack_violations
+from tests.policies.support import policy, stack_resource, stack_violations
 
 PUBLIC = "public-network-access-off"
 ENDPOINTS = "private-endpoints-present"
@@ -84,8 +84,7 @@ def private_stack(skip: str = "", skip_zone: str = "", sku: str = "Premium") -> 
 def check(
     name: str, isolated: str | None, resources: Sequence[PolicyResource]
 ) -> list[tuple[str, str | None]]:
-    with stack_config({} if isolated is None else {ISOLATION_KEY: isolated}):
-        return stack_violations(policy(name), resources)
+    return stack_violations(policy(name), resources, {} if isolated is None else {ISOLATION_KEY: isolated})
 
 
 @pytest.mark.parametrize("name", [PUBLIC, ENDPOINTS])

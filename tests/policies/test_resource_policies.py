@@ -2,9 +2,9 @@
 
 import pytest
 from pulumi_policy import ResourceValidationPolicy
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from infra.policies.policies import POLICIES
+from infra.pulumi_internals import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from tests.policies.cases import COMPLIANT, WEAKENED
 from tests.policies.support import all_violations, policy, replaced, resource_violations
 

@@ -177,3 +177,23 @@ def test_a_deploy_identity_not_delegated_the_agent_network_role_cannot_assign_it
     assert {e.stack for e in problems} == {"dev", "qa", "prod"}
     assert all("Managed DevOps Pools agents subnet" in e.operation for e in problems)
     assert all("delegation condition" in e.problem for e in problems)
+
+
+def test_the_in_cluster_stack_on_a_pool_that_keeps_its_agents_is_refused(runs) -> None:
+    """A pull request previews qa-cluster on qa's pool with its own code; a pool that keeps its agents would
+    hand what that job left behind to the next deployment there."""
+
+    def stateful(resource):
+        if resource.type != POOL:
+            return resource
+        inputs = {**resource.inputs, "agentProfile": {"kind": "Stateful"}}
+        return dataclasses.replace(resource, inputs=inputs)
+
+    assert agent_of(Platform.from_runs(runs), {"name": _pool_name(runs, "qa")}).fresh
+    problems = [
+        e
+        for e in refused(_platform_walk(mutate(runs, "qa", lambda r: True, stateful)))
+        if e.operation == "run on a machine no other job shares"
+    ]
+    assert problems and {e.stack for e in problems} == {"qa"}
+    assert all(_pool_name(runs, "qa") in e.problem and "stateless" in e.problem for e in problems)

@@ -15,7 +15,7 @@ from infra.preflight.order import check_creation_order, check_providers
 from infra.preflight.platform import ROLE_ASSIGNMENT, Platform
 from infra.preflight.platform_walk import walk_platform_pipelines
 from infra.preflight.walk import Walk
-from infra.stacks import ALL
+from infra.stacks import IDENTITY_STACKS
 from tests.preflight.support import (
     copy_tree,
     edit,
@@ -224,7 +224,8 @@ def test_committed_platform_pipelines_pass(runs) -> None:
 def test_a_pull_request_preview_with_the_deploy_connection_is_refused(runs, tmp_path: Path) -> None:
     root = platform_copy(tmp_path / "platform")
     steps = root / "pipelines" / "templates" / "pulumi-steps.yml"
-    edit(steps, "platform-${{ parameters.stack }}-preview", "platform-${{ parameters.stack }}")
+    connection = "platform-${{ coalesce(parameters.identity, parameters.stack) }}"
+    edit(steps, f"{connection}-preview", connection)
     problems = [e for e in refused(_platform_walk(runs, root)) if e.pipeline == "pipelines/pr.yml"]
     assert any("never a deploy connection" in e.problem for e in problems)
     assert any("not authorised for endpoint" in e.problem for e in problems)
@@ -258,7 +259,8 @@ def test_a_branch_control_check_without_branch_policies_is_refused(runs) -> None
     broken = mutate(runs, "bootstrap", lambda r: "branchPolicy" not in r.type)
     problems = [e for e in refused(_platform_walk(broken)) if e.operation == "pass CheckBranchControl"]
     assert problems and all("has no branch policy" in e.problem for e in problems)
-    assert {e.resource for e in problems} == {platform_environment(stack) for stack in ALL}
+    # The in-cluster stacks deploy through their environment's platform-<environment>.
+    assert {e.resource for e in problems} == {platform_environment(stack) for stack in IDENTITY_STACKS}
 
 
 def test_an_unregistered_resource_provider_is_refused(runs) -> None:

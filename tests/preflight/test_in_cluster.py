@@ -1,5 +1,6 @@
-"""`pulumi up` and `pulumi preview` of the environment stacks inside their clusters: every Kubernetes object
-is the AKS data action its identity must hold, and each way that can go wrong is refused, naming the step."""
+"""`pulumi up` and `pulumi preview` of the in-cluster stacks inside their environments' clusters: every
+Kubernetes object is the AKS data action its identity (the environment's) must hold, the job reaches the API
+server, and each way that can go wrong is refused, naming the step."""
 
 import dataclasses
 from pathlib import Path
@@ -9,6 +10,7 @@ from infra.preflight.platform import ROLE_ASSIGNMENT, Platform
 from infra.preflight.platform_walk import walk_platform_pipelines
 from infra.preflight.rbac import grants
 from infra.preflight.walk import Walk
+from infra.stacks import CLUSTERS, cluster_stack
 from infra.tools.mock_run import DeclaredResource
 from tests.preflight.support import edit, mutate, platform_copy, refused
 
@@ -43,9 +45,9 @@ def _kubernetes_entries(entries, stack: str, command: str) -> list:
 
 def test_every_object_is_its_data_action_written_by_up_and_read_by_preview(runs) -> None:
     entries = _walk(runs)
-    objects = runs["dev"].kubernetes_objects()
-    up = _kubernetes_entries(entries, "dev", "up")
-    preview = _kubernetes_entries(entries, "dev", "preview")
+    objects = runs["dev-cluster"].kubernetes_objects()
+    up = _kubernetes_entries(entries, "dev-cluster", "up")
+    preview = _kubernetes_entries(entries, "dev-cluster", "preview")
     assert up and preview and all(e.ok for e in up + preview)
     assert {e.operation.rpartition("/")[2] for e in preview} == {"read", "action"}
     # The preview identity reads: its only action is listing the cluster's user credential.
@@ -66,8 +68,8 @@ def test_up_without_the_deploy_identitys_kubernetes_role_is_refused(runs) -> Non
     broken = mutate(
         runs, "qa", lambda r: not (r.type == ROLE_ASSIGNMENT and r.name == "gitops-deploy-kube-flux")
     )
-    problems = [e for e in refused(_walk(broken)) if e.stack == "qa"]
-    assert problems and all(e.step == "pulumi up qa" for e in problems)
+    problems = [e for e in refused(_walk(broken)) if e.stack == "qa-cluster"]
+    assert problems and all(e.step == "pulumi up qa-cluster" for e in problems)
     assert {e.resource.rpartition("/namespaces/")[2] for e in problems} == {"flux-system"}
     assert {e.operation for e in problems} == {
         kube_rbac.CONFIG_MAP.data_action("write"),
@@ -86,7 +88,7 @@ def test_a_preview_without_the_read_only_twin_is_refused(runs) -> None:
     )
     problems = refused(_walk(broken))
     assert problems and {e.operation for e in problems} == {kube_rbac.NAMESPACE.data_action("read")}
-    assert {e.step for e in problems} == {"pulumi preview dev"}
+    assert {e.step for e in problems} == {"pulumi preview dev-cluster"}
 
 
 def preview_kube_writes(runs) -> list[tuple[str, str, str]]:
@@ -130,7 +132,7 @@ def test_kubelogin_missing_from_the_job_is_refused(runs, tmp_path: Path) -> None
     root = platform_copy(tmp_path / "platform")
     edit(root / "pipelines" / "templates" / "pulumi-steps.yml", "      make kubelogin\n", "")
     problems = [e for e in refused(_walk(runs, root)) if "kubelogin" in e.operation]
-    assert problems and {e.stack for e in problems} == {"dev", "qa", "prod"}
+    assert problems and {e.stack for e in problems} == set(CLUSTERS)
     assert "no earlier step of the job installs it" in problems[0].problem
 
 
@@ -141,10 +143,36 @@ def test_a_private_api_server_from_a_hosted_agent_is_refused(runs) -> None:
         inputs = {**resource.inputs, "apiServerAccessProfile": {"enablePrivateCluster": True}}
         return dataclasses.replace(resource, inputs=inputs)
 
-    broken = mutate(runs, "prod", lambda r: True, private)
+    # dev's stack file leaves isolation off, so its in-cluster stack runs on a Microsoft-hosted agent.
+    broken = mutate(runs, "dev", lambda r: True, private)
     problems = [e for e in refused(_walk(broken)) if e.operation == "reach the cluster's API server"]
-    assert problems and {e.stack for e in problems} == {"prod"}
-    assert "Microsoft-hosted agent" in problems[0].problem
+    assert problems and {e.stack for e in problems} == {"dev-cluster"}
+    assert "Microsoft-hosted" in problems[0].problem
+
+
+def _api_server_refusals(runs, root: Path) -> list:
+    return [e for e in refused(_walk(runs, root)) if e.operation == "reach the cluster's API server"]
+
+
+def test_the_qa_in_cluster_stack_on_a_hosted_agent_is_refused(runs, tmp_path: Path) -> None:
+    root = platform_copy(tmp_path / "platform")
+    jobs = root / "pipelines" / "templates" / "cluster-jobs.yml"
+    edit(
+        jobs, "        name: ${{ parameters.pools[parameters.environment] }}", "        vmImage: ubuntu-24.04"
+    )
+    problems = [e for e in _api_server_refusals(runs, root) if e.stack == cluster_stack("qa")]
+    assert problems and all("Microsoft-hosted ubuntu-24.04" in e.problem for e in problems)
+    assert all("run it on the qa environment's pool" in e.problem for e in problems)
+
+
+def test_the_qa_in_cluster_stack_on_devs_pool_is_refused(runs, tmp_path: Path) -> None:
+    root = platform_copy(tmp_path / "platform")
+    jobs = root / "pipelines" / "templates" / "cluster-jobs.yml"
+    edit(jobs, "${{ parameters.pools[parameters.environment] }}", "${{ parameters.pools.dev }}")
+    dev_pool = runs["dev"].outputs[outputs.AGENT_POOL]
+    problems = [e for e in _api_server_refusals(runs, root) if e.stack == cluster_stack("qa")]
+    # dev's pool sits in dev's VNet, peered with no other: it reaches no private endpoint of qa.
+    assert problems and all(f"pool {dev_pool}" in e.problem and "aks-mlops-qa" in e.problem for e in problems)
 
 
 def test_an_object_of_a_kind_without_a_data_action_is_refused(runs) -> None:
@@ -153,6 +181,6 @@ def test_an_object_of_a_kind_without_a_data_action_is_refused(runs) -> None:
             return resource
         return dataclasses.replace(resource, inputs={**resource.inputs, "kind": "Secret"})
 
-    broken = mutate(runs, "dev", lambda r: True, secret)
-    problems = [e for e in refused(_walk(broken)) if e.stack == "dev"]
+    broken = mutate(runs, "dev-cluster", lambda r: True, secret)
+    problems = [e for e in refused(_walk(broken)) if e.stack == "dev-cluster"]
     assert problems and "add it to infra/kube_rbac.py" in problems[0].problem

@@ -1,9 +1,11 @@
 """Stamping projects from this repository's template, as a user does, for the tests and the benchmark."""
 
-import hashlib
+import contextlib
 import itertools
 import json
 import os
+import shutil
+import signal
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from copier.errors import DirtyLocalWarning
 
 from infra.tools import platform_json
 from infra.tools.mock_run import REPO_ROOT
+from tests.user_environment import user_environment
 
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
 SLUG = "credit-scoring"
@@ -75,6 +78,12 @@ def stamp(destination: Path, platform: dict[str, Any], src: Path = REPO_ROOT, **
     return destination
 
 
+def copy_project(project: Path, parent: Path) -> Path:
+    """A copy of a stamped project to run: `make` and git write into the project, and stamped projects
+    are shared by the tests of a session."""
+    return Path(shutil.copytree(project, parent / project.name, symlinks=True))
+
+
 def git_init(project: Path) -> None:
     """What a user does after stamping; DVC needs it."""
     subprocess.run(["git", "init", "-q", str(project)], check=True)
@@ -83,21 +92,26 @@ def git_init(project: Path) -> None:
 def make(
     project: Path, *targets: str, venv: Path | None = None, timeout: int = 900
 ) -> subprocess.CompletedProcess:
-    """Run the project's own Makefile; `venv` reuses an environment another checkout already synced."""
-    variables = [f"UV={UV}"] + ([f"VENV={venv}"] if venv else [])
-    return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(project), *targets, *variables],
-        capture_output=True,
+    """Run the project's own Makefile as a user does; `venv` puts its environment in that folder.
+
+    The run gets a process group of its own, stopped when `make` returns: a service worker that outlived
+    its killed parent would otherwise keep running after the test."""
+    command = ["make", "--no-print-directory", "-C", str(project), *targets, f"UV={UV}"]
+    command += [f"VENV={venv}"] if venv else []
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        env={key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"},
-        check=False,
-    )
-
-
-def dependency_key(project: Path) -> str:
-    """Projects whose pyproject.toml match need the same environment."""
-    return hashlib.sha256((project / "pyproject.toml").read_bytes()).hexdigest()
+        env=user_environment(),
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def template_text() -> str:

@@ -22,6 +22,7 @@ from infra import outputs, telemetry
 from infra.tools.mock_run import REPO_ROOT
 from tests.gitops.flux_render import kubernetes_version, kustomize_build
 from tests.gitops.manifest_schemas import CrdSchemas, validation_errors
+from tests.template.once import files_under, passes_once
 from tests.template.stamping import MATRIX, SLUG, Case, stamp, template_text
 
 CHECK_JSONSCHEMA = REPO_ROOT / ".venv" / "bin" / "check-jsonschema"
@@ -61,18 +62,26 @@ def overlay_objects(project: Path, environment: str) -> list[dict[str, Any]]:
     return [obj for obj in yaml.safe_load_all(built) if obj]
 
 
-def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    (found,) = [obj for obj in objects if obj["kind"] == kind]
+def one(objects: list[dict[str, Any]], kind: str, name: str = SLUG) -> dict[str, Any]:
+    """The project's own object of this kind (qa and prod also run Flagger's load tester)."""
+    (found,) = [obj for obj in objects if obj["kind"] == kind and obj["metadata"]["name"] == name]
     return found
 
 
 @cases
-def test_pipelines_validate_against_the_azure_pipelines_schema(stamped, case: Case) -> None:
-    files = pipeline_files(stamped(case))
+def test_pipelines_validate_against_the_azure_pipelines_schema(stamped, case: Case, shared: Path) -> None:
+    project = stamped(case)
+    files = pipeline_files(project)
     assert len(files) >= 8
     checker = require(CHECK_JSONSCHEMA, "run `make setup` (check-jsonschema is a dev dependency)")
-    result = subprocess.run([checker, *AZURE_PIPELINES, *files], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+    def validate() -> None:
+        result = subprocess.run(
+            [checker, *AZURE_PIPELINES, *files], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+    passes_once(shared, "azure-pipelines-schema", files_under(project, files), validate)
 
 
 @cases
@@ -160,13 +169,17 @@ def test_every_overlay_builds_and_validates(
         assert ("tolerations" in pod) is case.gpu_training
         canaries = [obj for obj in objects if obj["kind"] == "Canary"]
         assert bool(canaries) is environment[outputs.PROTECTED], name
-        assert any(obj["kind"] == "Service" for obj in objects) is not environment[outputs.PROTECTED]
+        # Flagger creates the project's services from the Canary where the environment is protected.
+        own_services = [o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == SLUG]
+        assert bool(own_services) is not environment[outputs.PROTECTED]
         if canaries:
             assert canaries[0]["spec"]["analysis"]["stepWeights"] == [10]
 
 
 @cases
-def test_checkov_finds_nothing_but_the_listed_skips(stamped, case: Case, tmp_path: Path) -> None:
+def test_checkov_finds_nothing_but_the_listed_skips(
+    stamped, case: Case, tmp_path: Path, shared: Path
+) -> None:
     checkov = require(
         CHECKOV, "run `make checkov` (checkov lives in its own venv: its pins clash with Pulumi's)"
     )
@@ -179,6 +192,12 @@ def test_checkov_finds_nothing_but_the_listed_skips(stamped, case: Case, tmp_pat
     if case.serving_target == "aks":
         for overlay in (project / "deploy" / "overlays").iterdir():
             (tmp_path / f"{overlay.name}.k8s.yaml").write_text(kustomize_build(overlay))
+    config = project / ".checkov.yaml"
+    scanned = {**files_under(tmp_path, sorted(tmp_path.iterdir())), ".checkov.yaml": config.read_bytes()}
+    passes_once(shared, "checkov", scanned, lambda: run_checkov(checkov, config, tmp_path))
+
+
+def run_checkov(checkov: Path, config: Path, folder: Path) -> None:
     result = subprocess.run(
         [
             checkov,
@@ -186,13 +205,13 @@ def test_checkov_finds_nothing_but_the_listed_skips(stamped, case: Case, tmp_pat
             "--quiet",
             "--compact",
             "--config-file",
-            project / ".checkov.yaml",
+            config,
             "--framework",
             "kubernetes",
             "dockerfile",
             "azure_pipelines",
             "-d",
-            tmp_path,
+            folder,
         ],
         capture_output=True,
         text=True,
@@ -215,6 +234,7 @@ def test_pipelines_and_overlays_follow_platform_json(platform: dict[str, Any], t
     changed = copy.deepcopy(platform)
     dev = changed[outputs.PLATFORM_ENVIRONMENTS]["dev"]
     dev[outputs.ACR_NAME], dev[outputs.ACR_LOGIN_SERVER] = "crother9z9z", "crother9z9z.azurecr.io"
+    dev[outputs.ACR_ID] = dev[outputs.ACR_ID].replace(dev[outputs.ACR_ID].rpartition("/")[2], "crother9z9z")
     dev[outputs.VARIABLE_GROUP] = "vg-other-dev"
     project = stamp(tmp_path / "project", changed)
     pipeline = (project / "azure-pipelines.yml").read_text()

@@ -1,6 +1,7 @@
 """Every combination of serving target, GPU training and data versioning renders a clean project whose own
 checks pass as a user runs them."""
 
+import contextlib
 import json
 import re
 import subprocess
@@ -12,7 +13,9 @@ from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings, transient_settings
 
 from infra.tools.mock_run import REPO_ROOT
-from tests.template.stamping import MATRIX, Case, dependency_key, git_init, make
+from tests.template.environments import environment
+from tests.template.once import files_under, passes_once
+from tests.template.stamping import MATRIX, Case, copy_project, git_init, make
 
 # Made by running the project, not by stamping it.
 RUNTIME = {
@@ -31,6 +34,9 @@ DVC_FILES = {".dvc/config", ".dvc/.gitignore", ".dvcignore", "data/full.csv.dvc"
 # Loose on purpose: detect-secrets' YAML reader quotes the value before the filter sees the line.
 DVC_DIGEST = r"\bmd5\b.*\b[0-9a-f]{32}\b"
 RUFF = REPO_ROOT / ".venv" / "bin" / "ruff"
+# pytest's closing line: counts, then the time (`-q` prints it bare, the default between `=` rules).
+SUMMARY = re.compile(r"^=* ?\d+ \w+(, \d+ \w+)* in [\d.]+s\b")
+COUNT = re.compile(r"(\d+) (\w+)")
 
 cases = pytest.mark.parametrize("case", MATRIX, ids=[case.id for case in MATRIX])
 
@@ -81,18 +87,30 @@ def test_answers_file_records_every_answer(stamped, case: Case) -> None:
 
 
 @cases
-def test_no_secret_in_any_rendered_file(stamped, case: Case) -> None:
+def test_no_secret_in_any_rendered_file(stamped, case: Case, shared: Path) -> None:
+    project = stamped(case)
     with default_settings() as defaults:
         settings = defaults.json()
     # DVC pointers record the data's MD5: a digest of public sample data, not a secret.
     settings["filters_used"].append(
         {"path": "detect_secrets.filters.regex.should_exclude_line", "pattern": [DVC_DIGEST]}
     )
-    secrets = SecretsCollection()
+    found: dict[str, object] = {}
+
+    def scan(path: Path) -> None:
+        # detect-secrets reads one file at a time: a file's findings depend on its name and bytes only.
+        secrets = SecretsCollection()
+        secrets.scan_file(str(path))
+        found.update(secrets.json())
+        assert not secrets.json()
+
     with transient_settings(settings):
-        for path in rendered_files(stamped(case)):
-            secrets.scan_file(str(path))
-    assert not secrets.json(), json.dumps(secrets.json(), indent=2)
+        for path in rendered_files(project):
+            with contextlib.suppress(AssertionError):
+                passes_once(
+                    shared, "detect-secrets", files_under(project, [path]), lambda path=path: scan(path)
+                )
+    assert not found, json.dumps(found, indent=2)
 
 
 @cases
@@ -103,22 +121,31 @@ def test_ruff_is_clean(stamped, case: Case) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def environments() -> dict[str, Path]:
-    """The first project with a given dependency set builds its own .venv, exactly as a user's `make test`
-    does; later projects with the same pyproject.toml reuse it (VENV=...), each syncing its own package."""
-    return {}
+def pytest_counts(output: str) -> dict[str, int]:
+    """The counts of pytest's closing summary line (`121 passed, 2 warnings in 98.1s`)."""
+    summary = [line for line in output.splitlines() if SUMMARY.match(line)]
+    assert summary, f"no pytest summary in:\n{output[-3000:]}"
+    return {word: int(count) for count, word in COUNT.findall(summary[-1])}
 
 
 @cases
-def test_project_tests_and_lint_pass(stamped, case: Case, environments: dict[str, Path]) -> None:
-    project = stamped(case)
+def test_project_tests_and_lint_pass(stamped, case: Case, environments: Path, tmp_path: Path) -> None:
+    project = copy_project(stamped(case), tmp_path)
     git_init(project)
-    key = dependency_key(project)
-    shared = environments.get(key)
-    result = make(project, "test", "lint", venv=shared)
+    with environment(environments) as venv:
+        result = make(project, "test", "lint", venv=venv)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    # The summary line, not any mention: a test's name or a warning may say "failed".
-    summary = re.search(r"^=*\s*(?P<counts>\d+ passed.*?)(?: in [\d.]+s.*)?$", result.stdout, re.MULTILINE)
-    assert summary and not re.search(r"\d+ (failed|error)", summary["counts"]), result.stdout[-3000:]
-    environments.setdefault(key, project / ".venv")
+    counts = pytest_counts(result.stdout)
+    assert counts.get("passed", 0) > 0 and not counts.keys() & {"failed", "error", "errors"}, counts
+
+
+def test_the_summary_reader_sees_failures_not_test_names() -> None:
+    output = "tests/test_x.py::test_a_failed_smoke_leaves_the_old_one_live PASSED\n3 passed in 1.0s\n"
+    assert pytest_counts(output) == {"passed": 3}
+    assert pytest_counts("=== 1 failed, 2 passed, 1 error in 3.2s ===") == {
+        "failed": 1,
+        "passed": 2,
+        "error": 1,
+    }
+    with pytest.raises(AssertionError, match="no pytest summary"):
+        pytest_counts("make: *** [test] Error 2")

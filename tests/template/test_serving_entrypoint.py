@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.template.stamping import MATRIX, UV, Case, git_init, make
+from tests.template.environments import environment
+from tests.template.stamping import MATRIX, UV, Case, copy_project, git_init, make
+from tests.user_environment import user_environment
 
 ENTRYPOINT = ["python", "-m", "credit_scoring.server"]
 # Other ways to start an ASGI server that would bypass the entrypoint's settings.
@@ -72,22 +74,36 @@ def get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def test_make_serve_serves_on_the_port_given(stamped) -> None:
-    project = stamped(DEFAULT)
+def test_make_serve_serves_on_the_port_given(stamped, environments: Path, tmp_path: Path) -> None:
+    project = copy_project(stamped(DEFAULT), tmp_path)
     git_init(project)
-    assert make(project, "setup").returncode == 0
+    with environment(environments) as venv:
+        serve_and_probe(project, venv)
+
+
+def serve_and_probe(project: Path, venv: Path) -> None:
+    assert make(project, "setup", venv=venv).returncode == 0
     model = project / "artifacts" / "entrypoint-test-model"
     train = (
         "import sys; from pathlib import Path; from credit_scoring import data; "
         "from credit_scoring.train import fit, save_model; frame = data.load(Path('data/sample.csv')); "
         "save_model(fit(frame, 'cpu').get_booster(), frame.head(3), Path(sys.argv[1]))"
     )
-    subprocess.run([project / ".venv" / "bin" / "python", "-c", train, model], cwd=project, check=True)
+    subprocess.run([venv / "bin" / "python", "-c", train, model], cwd=project, check=True)
     port = free_port()
     settings = {"MODEL_URI": str(model), "DRAIN_SECONDS": "0"}
     server = subprocess.Popen(
-        ["make", "--no-print-directory", "-C", str(project), "serve", f"PORT={port}", f"UV={UV}"],
-        env={**{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}, **settings},
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(project),
+            "serve",
+            f"PORT={port}",
+            f"UV={UV}",
+            f"VENV={venv}",
+        ],
+        env={**user_environment(), **settings},
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

@@ -1,11 +1,16 @@
-"""The offline run itself: stacks run in forked workers declare exactly what they declare run one by one."""
+"""The offline run itself: the speed-ups (cached runs of the stacks deployed before, rare collections)
+declare exactly what the plain path declares: every stack run afresh, in deploy order, default collector."""
 
 import base64
+import gc
+from dataclasses import dataclass
 
+import pytest
 import yaml
 from pulumi.runtime.mocks import MockCallArgs
 
-from infra.stacks import ALL, ENVIRONMENTS, SHARED
+from infra.stacks import ENVIRONMENTS, EVERY, SHARED
+from infra.tools import mock_run
 from infra.tools.mock_run import DeclaredResource, PlatformMocks, StackRun, run_stack, run_stacks
 
 
@@ -13,22 +18,75 @@ def by_urn(run: StackRun) -> dict[str, DeclaredResource]:
     return {resource.urn: resource for resource in run.resources}
 
 
-def test_parallel_runs_equal_runs_one_by_one() -> None:
-    parallel = run_stacks(ALL)
-    assert list(parallel) == list(ALL)
-    for stack in ALL:
-        alone = run_stack(stack)
-        assert by_urn(parallel[stack]) == by_urn(alone), f"stack {stack} differs when run in a worker"
-        assert parallel[stack].outputs == alone.outputs
+@dataclass
+class Spied:
+    runs: dict[str, StackRun]
+    thresholds: list[tuple[int, ...]]
 
 
-def test_environment_stacks_without_shared_run_in_the_order_asked() -> None:
+@pytest.fixture(scope="module")
+def spied() -> Spied:
+    """The plain runs of every stack, made with the collector's thresholds and the run cache watched."""
+    thresholds: list[tuple[int, ...]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
+        before = mock_run._deployed_run.cache_info()
+        runs = run_stacks(EVERY, plain=True)
+        after = mock_run._deployed_run.cache_info()
+    assert (after.hits, after.misses) == (before.hits, before.misses), "the plain path used the cache"
+    return Spied(runs, thresholds)
+
+
+@pytest.fixture(scope="module")
+def plain(spied: Spied) -> dict[str, StackRun]:
+    return spied.runs
+
+
+def assert_same_runs(runs: dict[str, StackRun], reference: dict[str, StackRun]) -> None:
+    for stack, run in runs.items():
+        assert by_urn(run) == by_urn(reference[stack]), f"stack {stack} declares something else"
+        assert run.outputs == reference[stack].outputs, f"stack {stack} exports something else"
+
+
+def test_fast_runs_equal_plain_runs(plain: dict[str, StackRun]) -> None:
+    fast = run_stacks(EVERY)
+    assert list(fast) == list(plain) == list(EVERY)
+    assert_same_runs(fast, plain)
+
+
+def test_environment_stacks_without_shared_run_in_the_order_asked(plain: dict[str, StackRun]) -> None:
     # `shared` is not asked for: its outputs still reach every environment's StackReference.
     stacks = list(reversed(ENVIRONMENTS))
     runs = run_stacks(stacks)
     assert list(runs) == stacks
-    for stack in stacks:
-        assert by_urn(runs[stack]) == by_urn(run_stack(stack))
+    assert_same_runs(runs, plain)
+
+
+def test_one_stack_alone_equals_its_plain_run(plain: dict[str, StackRun]) -> None:
+    assert_same_runs({"qa": run_stack("qa")}, plain)
+
+
+def test_the_comparison_sees_a_different_run(plain: dict[str, StackRun]) -> None:
+    with pytest.raises(AssertionError, match="stack qa declares something else"):
+        assert_same_runs({"qa": plain["dev"]}, plain)
+
+
+def test_the_plain_path_leaves_the_collector_alone_and_the_fast_path_tunes_it(
+    spied: Spied, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert list(spied.runs) == list(EVERY) and spied.thresholds == []
+    # The same spy catches the fast path: a run the cache cannot answer (a transformation) collects rarely.
+    thresholds: list[tuple[int, ...]] = []
+    monkeypatch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
+    run_stack("dev", transformations=[lambda args: None])
+    assert mock_run.RUN_GC_THRESHOLD in {values[0] for values in thresholds}
+
+
+def test_the_fast_path_answers_a_repeated_stack_from_the_cache() -> None:
+    run_stack("qa")
+    before = mock_run._deployed_run.cache_info()
+    assert run_stack("qa") is run_stack("qa")
+    assert mock_run._deployed_run.cache_info().hits == before.hits + 2
 
 
 def test_repeated_stacks_run_once() -> None:

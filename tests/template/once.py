@@ -1,0 +1,82 @@
+"""Work a test session does once, whichever pytest-xdist worker asks first.
+
+Stamped projects, platform.json and the virtual environments of the stamped projects are immutable inputs
+of many tests; each pytest-xdist worker is a process of its own, so they are shared through files in the
+session's temporary folder, under file locks, instead of per-process fixtures.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+# Set by pytest-xdist in each worker; a plain `pytest` run has one process and no such variable.
+WORKER = "PYTEST_XDIST_WORKER"
+
+
+def session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every process of this session sees and no other session does: pytest-xdist gives each
+    worker a temporary folder inside the session's own."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if WORKER in os.environ else base
+
+
+@contextmanager
+def locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """An exclusive lock named after `path`, held for the block; with wait=False, yields whether it was
+    free (and then holds it) instead of waiting. Closing the file releases the lock, even on a crash."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def made_once(folder: Path, make: Callable[[Path], object]) -> Path:
+    """`folder`, made by `make(folder)` once per session: the first process to ask makes it, the
+    others wait, then find the marker that says it is complete."""
+    done = folder.with_name(folder.name + ".done")
+    with locked(folder):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
+def content_digest(files: Mapping[str, bytes]) -> str:
+    """One digest of names and contents: equal digests, byte-identical inputs."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        for part in (name.encode(), files[name]):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+    return digest.hexdigest()
+
+
+def passes_once(record: Path, check: str, inputs: Mapping[str, bytes], run: Callable[[], None]) -> bool:
+    """Run `run` (which raises on failure) unless `check` already passed in this session on
+    byte-identical `inputs`: a deterministic check of the same bytes gives the same verdict. Only passes
+    are recorded, so a failing input fails every test that gives it. Returns whether `run` ran."""
+    marker = record / "passed" / f"{check}-{content_digest(inputs)}"
+    # Held while the check runs: a second process with the same inputs waits for its verdict.
+    with locked(marker):
+        if marker.exists():
+            return False
+        run()
+        marker.touch()
+    return True
+
+
+def files_under(root: Path, paths: list[Path]) -> dict[str, bytes]:
+    """Names relative to `root`, with contents: what a check over these files reads."""
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in paths}

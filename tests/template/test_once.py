@@ -1,0 +1,57 @@
+"""The session-wide sharing the template tests rely on: a check is skipped only for byte-identical inputs
+that already passed, shared work is made once, and no two projects use one environment at a time."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.template.environments import environment
+from tests.template.once import content_digest, locked, made_once, passes_once
+
+
+def test_a_check_reruns_unless_the_same_bytes_passed(tmp_path: Path) -> None:
+    runs: list[str] = []
+    assert passes_once(tmp_path, "check", {"a.yml": b"x: 1"}, lambda: runs.append("first"))
+    assert not passes_once(tmp_path, "check", {"a.yml": b"x: 1"}, lambda: runs.append("same bytes"))
+    assert passes_once(tmp_path, "check", {"a.yml": b"x: 2"}, lambda: runs.append("other bytes"))
+    assert passes_once(tmp_path, "check", {"b.yml": b"x: 1"}, lambda: runs.append("other name"))
+    assert passes_once(tmp_path, "other", {"a.yml": b"x: 1"}, lambda: runs.append("other check"))
+    assert runs == ["first", "other bytes", "other name", "other check"]
+
+
+def test_a_failure_is_not_recorded(tmp_path: Path) -> None:
+    def fail() -> None:
+        raise AssertionError("invalid")
+
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="invalid"):
+            passes_once(tmp_path, "check", {"a.yml": b"bad"}, fail)
+
+
+def test_the_digest_keeps_names_and_contents_apart() -> None:
+    assert content_digest({"ab": b"c"}) != content_digest({"a": b"bc"})
+    assert content_digest({"a": b"1", "b": b"2"}) == content_digest({"b": b"2", "a": b"1"})
+
+
+def test_shared_work_is_made_once(tmp_path: Path) -> None:
+    made: list[Path] = []
+    for _ in range(2):
+        folder = made_once(tmp_path / "work", made.append)
+    assert made == [folder] and folder.is_dir()
+
+
+def test_a_held_lock_is_reported_busy(tmp_path: Path) -> None:
+    with locked(tmp_path / "x") as first:
+        assert first
+        with locked(tmp_path / "x", wait=False) as second:
+            assert not second
+    with locked(tmp_path / "x", wait=False) as again:
+        assert again
+
+
+def test_projects_never_share_an_environment_at_once(tmp_path: Path) -> None:
+    pool = tmp_path / "pool"
+    with environment(pool) as first, environment(pool) as second:
+        assert first != second
+    with environment(pool) as later:
+        assert later == first
