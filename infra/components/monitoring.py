@@ -49,6 +49,10 @@ class Monitoring(pulumi.ComponentResource):
             ingestion_mode="LogAnalytics",
             workspace_resource_id=workspace.id,
             disable_local_auth=True,
+            # Said, not left to the default: the projects' failure notifications send from Microsoft-hosted
+            # agents (template/includes/notify-stages.yml.jinja) and the platform has no Azure Monitor Private
+            # Link Scope, so ingestion stays on the public endpoint, open to Entra ID tokens only.
+            public_network_access_for_ingestion=applicationinsights.PublicNetworkAccessType.ENABLED,
             tags=dict(args.tags),
             opts=child,
         )

@@ -64,3 +64,17 @@ def runs_after_success(condition: str | None, outputs: Mapping[str, Mapping[str,
         return bool(evaluate(condition, resolve, _AFTER_SUCCESS))
     except ExpressionError:
         return None
+
+
+_NAMED_STATUS = re.compile(r"\b(?:succeeded|failed|succeededOrFailed)\s*\(([^()]*)\)", re.IGNORECASE)
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def named_dependencies(condition: str | None) -> set[str]:
+    """The stages or jobs a condition's status functions name (`failed('A', 'B')`): each must be a direct
+    dependency, since "with job names as arguments" the function reads those results from the
+    dependencies (learn.microsoft.com/azure/devops/pipelines/process/expressions, "Job status check
+    functions")."""
+    if condition is None:
+        return set()
+    return {name for arguments in _NAMED_STATUS.findall(condition) for name in _QUOTED.findall(arguments)}

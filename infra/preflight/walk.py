@@ -344,6 +344,36 @@ def _groups(node: Mapping[str, Any]) -> Iterator[str]:
                 yield str(variable["group"])
 
 
+def _depends_on(stage: Mapping[str, Any]) -> list[str]:
+    depends_on = stage.get("dependsOn")
+    if depends_on is None or depends_on == "":
+        return []
+    return [str(name) for name in ([depends_on] if isinstance(depends_on, str) else depends_on)]
+
+
+def _dependency_entries(
+    walk: Walk, context: StepContext, stage: Mapping[str, Any], stage_names: set[str]
+) -> None:
+    """Azure Pipelines refuses to load a pipeline whose stage depends on a stage it does not have, and a
+    status function reads only the stage's own dependencies: a notification stage that names a stage the
+    variant lacks would break the whole pipeline, one that names a non-dependency would never fire."""
+    depends_on = _depends_on(stage)
+    for name in depends_on:
+        if name not in stage_names:
+            rule_entry(
+                walk, context, "depend on stages of the pipeline", f"stage {name}", None, "no such stage"
+            )
+    for name in sorted(conditions.named_dependencies(stage.get("condition")) - set(depends_on)):
+        rule_entry(
+            walk,
+            context,
+            "name only its dependencies in status functions",
+            f"stage {name}",
+            None,
+            "not in its dependsOn, so its result is not there to read",
+        )
+
+
 def walk_pipeline(
     walk: Walk,
     project: Project,
@@ -355,10 +385,12 @@ def walk_pipeline(
     pipeline_id = project.pipeline_ids[key]
     default_stack = "shared"
     top_groups = list(_groups(pipeline))
+    stage_names = {stage["stage"] for stage in stages(pipeline)}
     for stage in stages(pipeline):
         stage_name = stage["stage"]
         stage_context = StepContext(default_stack, label, stage_name, "(stage)", None, None)
         condition = stage.get("condition")
+        _dependency_entries(walk, stage_context, stage, stage_names)
         if not conditions.names_status(condition):
             rule_entry(
                 walk,

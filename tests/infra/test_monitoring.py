@@ -18,6 +18,8 @@ def assert_workspace_based_without_local_auth(component: Mapping[str, Any], work
     assert component["workspaceResourceId"] == workspace_id
     assert component["ingestionMode"] == "LogAnalytics"
     assert component["disableLocalAuth"] is True
+    # Failure notifications reach it from Microsoft-hosted agents: public ingestion, Entra ID only.
+    assert component["publicNetworkAccessForIngestion"] == "Enabled"
 
 
 def test_app_insights_is_workspace_based_with_local_auth_off(recorder: Recorder) -> None:
@@ -39,5 +41,18 @@ def test_check_rejects_classic_app_insights() -> None:
     with pytest.raises(AssertionError):
         assert_workspace_based_without_local_auth(
             {"ingestionMode": "ApplicationInsights", "disableLocalAuth": True, "workspaceResourceId": "w"},
+            "w",
+        )
+
+
+def test_check_rejects_private_ingestion() -> None:
+    with pytest.raises(AssertionError):
+        assert_workspace_based_without_local_auth(
+            {
+                "ingestionMode": "LogAnalytics",
+                "disableLocalAuth": True,
+                "workspaceResourceId": "w",
+                "publicNetworkAccessForIngestion": "Disabled",
+            },
             "w",
         )

@@ -15,7 +15,7 @@ from infra.preflight.order import check_creation_order, check_providers
 from infra.preflight.platform import ROLE_ASSIGNMENT, Platform
 from infra.preflight.platform_walk import walk_platform_pipelines
 from infra.preflight.walk import Walk
-from infra.stacks import IDENTITY_STACKS
+from infra.stacks import ENVIRONMENTS, IDENTITY_STACKS
 from tests.preflight.support import (
     copy_tree,
     edit,
@@ -157,12 +157,11 @@ def test_failure_notifications_send_telemetry_with_the_environments_grant(runs, 
     # One notification stage per environment in the main and retraining pipelines, one in the drift pipeline.
     assert {(e.pipeline, e.stage) for e in sent} == {
         *(
-            (pipeline, f"Notify_{env}")
+            (f"project {pipeline}", f"Notify_{env}")
             for pipeline in ("azure-pipelines.yml", ".azure-pipelines/retrain.yml")
-            for env in ALL
-            if env != "shared"
+            for env in ENVIRONMENTS
         ),
-        (".azure-pipelines/drift.yml", "Notify_prod"),
+        ("project .azure-pipelines/drift.yml", "Notify_prod"),
     }
     assert all(e.ok and e.granted_by.role == "Monitoring Metrics Publisher" for e in sent)
     assert all(e.stack == e.stage.removeprefix("Notify_") for e in sent)
@@ -198,6 +197,31 @@ def test_a_job_that_runs_after_a_failure_counts_as_its_steps(runs, rendered, tmp
     )
     problems = [e for e in refused(walk_rendered(runs, project)) if "queue-retrain" in e.resource]
     assert problems and "can run after a failure" in problems[0].problem
+
+
+def test_a_notification_watching_a_stage_the_pipeline_lacks_is_refused(
+    runs, rendered, tmp_path: Path
+) -> None:
+    project = copy_tree(rendered["aks"], tmp_path / "project")
+    edit(
+        project / ".azure-pipelines" / "drift.yml",
+        "dependsOn: [Drift_Check]",
+        "dependsOn: [Drift_Check, Smoke]",
+    )
+    problems = [e for e in refused(walk_rendered(runs, project)) if e.stage == "Notify_prod"]
+    assert [(e.resource, e.problem) for e in problems] == [("stage Smoke", "no such stage")]
+
+
+def test_a_notification_naming_a_stage_it_does_not_depend_on_is_refused(
+    runs, rendered, tmp_path: Path
+) -> None:
+    project = copy_tree(rendered["aks"], tmp_path / "project")
+    edit(
+        project / ".azure-pipelines" / "drift.yml", "failed('Drift_Check')", "failed('Drift_Check', 'Train')"
+    )
+    problems = [e for e in refused(walk_rendered(runs, project)) if e.stage == "Notify_prod"]
+    assert [e.resource for e in problems] == ["stage Train"]
+    assert "not in its dependsOn" in problems[0].problem
 
 
 def test_a_target_without_declarations_is_refused(runs, rendered, tmp_path: Path) -> None:

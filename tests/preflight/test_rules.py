@@ -194,3 +194,15 @@ def test_a_failure_notifier_is_declared_and_still_says_what_it_does(tmp_path) ->
     assert parsed.targets["bare"].notifier and not parsed.targets["bare"].declared
     with pytest.raises(makefile.DeclarationError, match="takes nothing after it"):
         makefile.parse(tmp_path / "Makefile", "#@ notifies everyone\nx:\n")
+
+
+def test_status_functions_name_their_dependencies() -> None:
+    assert conditions.named_dependencies(
+        "and(failed('A', 'B'), ne(variables['Build.Reason'], 'PullRequest'))"
+    ) == {
+        "A",
+        "B",
+    }
+    assert conditions.named_dependencies("succeeded('Build')") == {"Build"}
+    assert conditions.named_dependencies("failed()") == set()
+    assert conditions.named_dependencies(None) == set()
