@@ -22,6 +22,7 @@ records are dropped and counted (reason `queue_full`), never waited for; a sink 
 """
 
 import datetime
+import itertools
 import logging
 import os
 import random
@@ -30,7 +31,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +47,7 @@ QUEUE_FULL, WRITE_ERROR, SHUTDOWN_TIMEOUT = "queue_full", "write_error", "shutdo
 AGENT = f"{MODEL_NAME}-inference-data/1"
 # What `data` held before it was written, as the collector names a pandas DataFrame's rows.
 COLLECT_DATA_TYPE = "pandas.core.frame.DataFrame"
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -140,35 +142,40 @@ def output_rows(request: Request) -> list[dict[str, Any]]:
     ]
 
 
-def lines_of(requests: Iterable[Request], source: str) -> dict[tuple[str, datetime.datetime], list[bytes]]:
+def event_ids() -> Iterator[str]:
+    """UUID-shaped ids, unique per writer (a random prefix) and cheap (a counter): a uuid4 a line cost as much
+    as the rest of the line."""
+    prefix = str(uuid.uuid4())[:23]
+    return (f"{prefix}-{number:012x}" for number in itertools.count())
+
+
+def lines_of(
+    requests: Iterable[Request], source: str, ids: Iterator[str]
+) -> dict[tuple[str, datetime.datetime], bytes]:
     """The JSON lines of some requests, by (collection, hour)."""
-    by_file: dict[tuple[str, datetime.datetime], list[bytes]] = {}
+    by_file: dict[tuple[str, datetime.datetime], list[Envelope]] = {}
+    second, stamp, hour = -1, "", datetime.datetime.min
+    inputs_type, outputs_type = (
+        f"azureml.inference.{name}" for name in (INPUTS_COLLECTION, OUTPUTS_COLLECTION)
+    )
     for request in requests:
-        moment = datetime.datetime.fromtimestamp(request.time, datetime.UTC)
-        stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-        hour = moment.replace(minute=0, second=0, microsecond=0)
-        correlation = request.request_id or str(uuid.uuid4())
-        for collection, data in (
-            (INPUTS_COLLECTION, request.records),
-            (OUTPUTS_COLLECTION, output_rows(request)),
-        ):
-            envelope = Envelope(
-                specversion="1.0",
-                id=str(uuid.uuid4()),
-                source=source,
-                type=f"azureml.inference.{collection}",
-                datacontenttype="application/json",
-                time=stamp,
-                data=list(data),
-                correlationid=correlation,
-                xrequestid=request.request_id or "",
-                modelversion=request.model_version or "default",
-                modelname=MODEL_NAME,
-                collectdatatype=COLLECT_DATA_TYPE,
-                agent=AGENT,
-            )
-            by_file.setdefault((collection, hour), []).append(_encoder.encode(envelope))
-    return by_file
+        if int(request.time) != second:  # requests of one second share their time
+            second = int(request.time)
+            moment = datetime.datetime.fromtimestamp(second, datetime.UTC)
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            hour = moment.replace(minute=0, second=0)
+            inputs = by_file.setdefault((INPUTS_COLLECTION, hour), [])
+            outputs = by_file.setdefault((OUTPUTS_COLLECTION, hour), [])
+        sent = request.request_id or ""
+        correlation = sent or next(ids)
+        version = request.model_version or "default"
+        # Positional, in the fields' order: the struct is built twice a request.
+        common = (correlation, sent, version, MODEL_NAME, COLLECT_DATA_TYPE, AGENT)
+        inputs.append(Envelope("1.0", next(ids), source, inputs_type, JSON, stamp, request.records, *common))
+        outputs.append(
+            Envelope("1.0", next(ids), source, outputs_type, JSON, stamp, output_rows(request), *common)
+        )
+    return {key: _encoder.encode_lines(envelopes) for key, envelopes in by_file.items()}
 
 
 class InferenceWriter:
@@ -272,12 +279,13 @@ class LayoutSink:
         self.source = f"{settings.endpoint}/{settings.deployment}"
         self.instance = instance_id()
         self.sequence = 0
+        self.ids = event_ids()
 
     def store(self, batch: list[Request]) -> None:
-        for (collection, hour), lines in lines_of(batch, self.source).items():
+        for (collection, hour), lines in lines_of(batch, self.source, self.ids).items():
             self.sequence += 1
             folder = hour_folder(self.endpoint, self.deployment, collection, hour)
-            self.put(f"{folder}/{self.instance}-{self.sequence:06d}.jsonl", b"\n".join(lines) + b"\n")
+            self.put(f"{folder}/{self.instance}-{self.sequence:06d}.jsonl", lines)
 
 
 def folder_writer(root: Path) -> Callable[[str, bytes], None]:

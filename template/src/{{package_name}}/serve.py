@@ -392,7 +392,9 @@ class ScoringService:
             from . import telemetry
 
             self.telemetry = telemetry.Telemetry.to_application_insights(
-                self.settings.applicationinsights_connection_string, self.settings.model_version
+                self.settings.applicationinsights_connection_string,
+                self.settings.model_version,
+                self.settings.telemetry_sample_rate,
             )
         if self.telemetry is not None:  # configured here, or given (tests: an in-memory one)
             counters.append(self.telemetry)

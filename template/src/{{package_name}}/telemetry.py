@@ -14,10 +14,19 @@ Entra ID token: DefaultAzureCredential takes the pod's workload identity (AZURE_
 AZURE_FEDERATED_TOKEN_FILE, injected by AKS), which holds Monitoring Metrics Publisher on the resource
 (the platform's workload identities; learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication).
 Spans and metrics leave in batches on the SDK's own threads; a request only records.
+
+A span costs the event loop tens of microseconds, a fifth of a one-record request: so requests are sampled
+(TELEMETRY_SAMPLE_RATE, default 0.1), every failed one (5xx) kept. A sampled span carries Application
+Insights' sample rate (`_MS.sampleRate`, in percent, what the Azure Monitor exporter's own
+ApplicationInsightsSampler sets and the exporter writes into the envelope's `sampleRate`), so each stored
+request has an ItemCount of 100 / rate and the platform's queries, which sum ItemCount, count every request.
+The exporter's sampler is not used: it hashes the trace id in Python, as costly as the span itself.
 """
 
+import random
 import time
 
+from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -38,6 +47,8 @@ from .settings import (
 
 # How often metrics leave for Application Insights (the exporter's default is a minute).
 EXPORT_INTERVAL_MS = 60_000
+# The span attribute the Azure Monitor exporter reads as the item's sample rate, in percent.
+SAMPLE_RATE_ATTRIBUTE = "_MS.sampleRate"
 
 
 def resource() -> Resource:
@@ -47,7 +58,16 @@ def resource() -> Resource:
 class Telemetry:
     """Spans and counters of one worker process, through the providers it is given."""
 
-    def __init__(self, tracer_provider: TracerProvider, meter_provider: MeterProvider, model_version: str):
+    def __init__(
+        self,
+        tracer_provider: TracerProvider,
+        meter_provider: MeterProvider,
+        model_version: str,
+        sample_rate: float = 1.0,
+    ):
+        self.sample_rate = sample_rate
+        self.sampled = {SAMPLE_RATE_ATTRIBUTE: 100.0 * sample_rate}
+        self.kept = {SAMPLE_RATE_ATTRIBUTE: 100.0}
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
         self.tracer = tracer_provider.get_tracer(__name__)
@@ -64,25 +84,44 @@ class Telemetry:
 
     @classmethod
     def in_memory(
-        cls, span_processor: SpanProcessor, metric_reader: MetricReader, model_version: str
+        cls,
+        span_processor: SpanProcessor,
+        metric_reader: MetricReader,
+        model_version: str,
+        sample_rate: float = 1.0,
     ) -> "Telemetry":
         tracer_provider = TracerProvider(resource=resource())
         tracer_provider.add_span_processor(span_processor)
-        return cls(tracer_provider, MeterProvider([metric_reader], resource=resource()), model_version)
+        meter_provider = MeterProvider([metric_reader], resource=resource())
+        return cls(tracer_provider, meter_provider, model_version, sample_rate)
 
     @classmethod
-    def to_application_insights(cls, connection_string: str, model_version: str) -> "Telemetry":
+    def to_application_insights(
+        cls, connection_string: str, model_version: str, sample_rate: float
+    ) -> "Telemetry":
         from azure.identity import DefaultAzureCredential
         from azure.monitor.opentelemetry.exporter import AzureMonitorMetricExporter, AzureMonitorTraceExporter
 
         credential = DefaultAzureCredential()
         spans = AzureMonitorTraceExporter(connection_string=connection_string, credential=credential)
-        metrics = AzureMonitorMetricExporter(connection_string=connection_string, credential=credential)
-        reader = PeriodicExportingMetricReader(metrics, export_interval_millis=EXPORT_INTERVAL_MS)
-        return cls.in_memory(BatchSpanProcessor(spans), reader, model_version)
+        exported = AzureMonitorMetricExporter(connection_string=connection_string, credential=credential)
+        reader = PeriodicExportingMetricReader(exported, export_interval_millis=EXPORT_INTERVAL_MS)
+        telemetry = cls.in_memory(BatchSpanProcessor(spans), reader, model_version, sample_rate)
+        # The exporters take the cloud role name from the global providers' resource, not from the spans
+        # they export ("Failed to derive Resource from Tracer Provider" otherwise): these are the process's.
+        trace.set_tracer_provider(telemetry.tracer_provider)
+        metrics.set_meter_provider(telemetry.meter_provider)
+        return telemetry
 
     def answered(self, path: str, status: int, started: float, ended: float) -> None:
-        """One scoring request as a server span: what Application Insights counts as a request."""
+        """One scoring request as a server span: what Application Insights counts as a request. Sampled;
+        a failed request always kept."""
+        if status < 500:
+            if self.sample_rate < 1 and random.random() >= self.sample_rate:
+                return
+            rate = self.sampled
+        else:
+            rate = self.kept
         span = self.tracer.start_span(
             f"POST {path}",
             kind=SpanKind.SERVER,
@@ -93,6 +132,7 @@ class Telemetry:
                 "url.path": path,
                 "http.response.status_code": status,
                 **self.model,
+                **rate,
             },
         )
         if status >= 500:
