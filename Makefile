@@ -84,6 +84,8 @@ demo: platform-json
 	@echo "model card:   $(DEMO)/artifacts/model_card.md"
 	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
 	@echo "step results: $(DEMO)/artifacts/*.json"
+	@echo "the loop:     inference data $(DEMO)/artifacts/inference-data/ (Azure ML data collector layout),"
+	@echo "              drift report $(DEMO)/artifacts/drift/report.md with a chart per drifted column"
 
 # One pytest-xdist worker per core. Most of the time goes to the stamped projects' own `make test`, minutes
 # each: tests/conftest.py puts those tests first and workers take one test at a time, so they spread over

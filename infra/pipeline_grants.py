@@ -110,6 +110,14 @@ def pipeline_grants(environment: str, targets: GrantTargets) -> dict[str, RoleGr
         grants["scoring-data"] = grant(
             targets.dvc_container_id, roles.STORAGE_BLOB_DATA_READER, "make drift-data (the scored records)"
         )
+        # aml-endpoint projects: Azure ML's data collector writes to the workspace's blob store (its container
+        # is named by Azure ML, azureml-blobstore-<workspace id>), so the account is the narrowest scope known
+        # here (how-to-collect-production-data, "Blob storage output/format").
+        grants["inference-data"] = grant(
+            targets.storage_account_id,
+            roles.STORAGE_BLOB_DATA_READER,
+            "make drift-data with aml-endpoint (the data collector's files in the workspace's blob store)",
+        )
         assert targets.first_dvc_container_id is not None
         grants["first-dvc-read"] = grant(
             targets.first_dvc_container_id,

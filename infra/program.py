@@ -286,6 +286,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             subscription_id=settings.subscription_id,
             oidc_issuer_url=aks.oidc_issuer_url,
             app_insights_id=monitoring.app_insights_id,
+            inference_data_container_id=ml.dvc_container_id,
             projects=[
                 ProjectServiceAccount(
                     slug=p.slug,

@@ -50,6 +50,15 @@ DRIFT_OUTCOMES: Final = (STABLE, DRIFT, INSUFFICIENT_DATA)
 # The `feature` value of the PSI of the model's prediction (its score distribution), beside its features'.
 PREDICTION_FEATURE: Final = "_prediction"
 
+# Inference data on AKS: a project's service writes Azure ML's data collector layout under
+# `<slug>/<INFERENCE_DATA_FOLDER>/` of its environment's DVC container (the folder Azure ML's own collector
+# writes to in a workspace's blob store), and may write nowhere else there (workload_identities.py).
+INFERENCE_DATA_FOLDER: Final = "modelDataCollector"
+
+
+def inference_data_prefix(slug: str) -> str:
+    return f"{slug}/{INFERENCE_DATA_FOLDER}/"
+
 
 def role_name(slug: str) -> str:
     """The cloud role name (`AppRoleName`) of everything a project sends."""
@@ -150,5 +159,6 @@ def contract() -> dict[str, Any]:
         "events": {item.name: event(item) for item in EVENTS},
         "drift_outcomes": list(DRIFT_OUTCOMES),
         "prediction_feature": PREDICTION_FEATURE,
+        "inference_data": {"folder": INFERENCE_DATA_FOLDER},
         "tables": {"requests": REQUESTS_TABLE, "metrics": METRICS_TABLE, "events": EVENTS_TABLE},
     }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization, managedidentity
 
-from infra import roles
+from infra import roles, telemetry
 from infra.components import TYPE_PREFIX
 
 # Azure's audience for tokens exchanged through federated credentials.
@@ -29,8 +29,23 @@ class WorkloadIdentitiesArgs:
     oidc_issuer_url: pulumi.Input[str]
     # Application Insights has local auth off, so services publish telemetry with their identity.
     app_insights_id: pulumi.Input[str]
+    # The environment's DVC container: each service writes its inference data under its own prefix there.
+    inference_data_container_id: pulumi.Input[str]
     projects: Sequence[ProjectServiceAccount]
     tags: Mapping[str, str]
+
+
+BLOB_ACTIONS = tuple(
+    f"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/{action}"
+    for action in ("read", "write", "delete", "add/action", "move/action")
+)
+
+
+def inference_data_condition(slug: str) -> str:
+    """Every blob data action allowed only under the project's inference data prefix."""
+    others = " AND ".join(f"!(ActionMatches{{'{action}'}})" for action in BLOB_ACTIONS)
+    path = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]"
+    return f"(({others}) OR ({path} StringStartsWith '{telemetry.inference_data_prefix(slug)}'))"
 
 
 class WorkloadIdentities(pulumi.ComponentResource):
@@ -70,6 +85,23 @@ class WorkloadIdentities(pulumi.ComponentResource):
                 ),
                 scope=args.app_insights_id,
                 description=f"{project.slug}'s pods send telemetry (Application Insights has local auth off)",
+                opts=child,
+            )
+            # Writing a blob is blobs/write (or add/action), which Storage Blob Data Contributor grants on the
+            # container; an ABAC condition keeps every blob action of the identity to its own prefix, so a
+            # service can neither read nor overwrite the training data beside it (learn.microsoft.com/azure/
+            # storage/blobs/storage-auth-abac-attributes, "Blob path"; condition version 2.0).
+            authorization.RoleAssignment(
+                f"{name}-{project.slug}-inference-data",
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=roles.definition_id(
+                    args.subscription_id, roles.STORAGE_BLOB_DATA_CONTRIBUTOR
+                ),
+                scope=args.inference_data_container_id,
+                condition=inference_data_condition(project.slug),
+                condition_version="2.0",
+                description=f"{project.slug}'s service writes its inference data under its own prefix",
                 opts=child,
             )
             client_ids[project.slug] = identity.client_id

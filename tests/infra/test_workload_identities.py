@@ -4,6 +4,7 @@ from infra.components.workload_identities import (
     ProjectServiceAccount,
     WorkloadIdentities,
     WorkloadIdentitiesArgs,
+    inference_data_condition,
 )
 from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
 
@@ -25,6 +26,7 @@ def test_each_project_identity_trusts_its_service_account_on_the_cluster_issuer(
                     subscription_id=SUBSCRIPTION,
                     oidc_issuer_url=ISSUER,
                     app_insights_id="/appi",
+                    inference_data_container_id="/dvc",
                     projects=[
                         ProjectServiceAccount(
                             "credit-scoring", "id-mlops-dev-credit-scoring", "credit-scoring", "cs-sa"
@@ -46,8 +48,19 @@ def test_each_project_identity_trusts_its_service_account_on_the_cluster_issuer(
     }
     assert credentials["id-mlops-dev-credit-scoring"]["subject"] == subject_of("credit-scoring", "cs-sa")
     assert all(c["issuer"] == ISSUER for c in credentials.values())
-    telemetry = recorder.of_type("azure-native:authorization:RoleAssignment")
-    assert {t.inputs["scope"] for t in telemetry} == {"/appi"}
+    grants = recorder.of_type("azure-native:authorization:RoleAssignment")
+    assert sorted(t.inputs["scope"] for t in grants) == ["/appi", "/appi", "/dvc", "/dvc"]
+    writes = {t.inputs["condition"] for t in grants if t.inputs["scope"] == "/dvc"}
+    assert writes == {inference_data_condition("credit-scoring"), inference_data_condition("fraud")}
+
+
+def test_the_inference_data_grant_holds_every_blob_action_to_the_project_prefix() -> None:
+    condition = inference_data_condition("credit-scoring")
+    assert "StringStartsWith 'credit-scoring/modelDataCollector/'" in condition
+    for action in ("read", "write", "delete", "add/action"):
+        assert f"containers/blobs/{action}'}}" in condition
+    with pytest.raises(AssertionError):
+        assert "StringStartsWith 'fraud/" in condition
 
 
 def test_subject_format_is_what_aks_issues() -> None:

@@ -18,7 +18,7 @@ from azure.ai.ml import (
     load_online_endpoint,
 )
 
-from infra import outputs
+from infra import outputs, telemetry
 from infra.tools.mock_run import REPO_ROOT
 from tests.gitops.flux_render import kubernetes_version, kustomize_build
 from tests.gitops.manifest_schemas import CrdSchemas, validation_errors
@@ -149,8 +149,22 @@ def test_every_overlay_builds_and_validates(
             account["metadata"]["annotations"][WORKLOAD_IDENTITY]
             == entry[outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID]
         )
-        pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+        # Protected environments also run Flagger's load tester (components/load-test), a Deployment too.
+        (service,) = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == SLUG]
+        pod = service["spec"]["template"]["spec"]
         assert pod["serviceAccountName"] == entry[outputs.PROJECT_SERVICE_ACCOUNT]
+        # The production loop: inference data to the environment's storage, telemetry to its App Insights.
+        env = {variable["name"]: variable["value"] for variable in pod["containers"][0]["env"]}
+        assert env["INFERENCE_DATA"] == "blob"
+        assert (
+            env["INFERENCE_BLOB_ACCOUNT_URL"]
+            == f"https://{environment[outputs.STORAGE_ACCOUNT]}.blob.core.windows.net"
+        )
+        assert env["INFERENCE_BLOB_PREFIX"] == telemetry.inference_data_prefix(SLUG).rstrip("/")
+        assert (
+            env["APPLICATIONINSIGHTS_CONNECTION_STRING"]
+            == environment[outputs.APP_INSIGHTS_CONNECTION_STRING]
+        )
         assert pod["containers"][0]["image"].startswith(f"{environment[outputs.ACR_LOGIN_SERVER]}/{SLUG}:")
         assert ("tolerations" in pod) is case.gpu_training
         canaries = [obj for obj in objects if obj["kind"] == "Canary"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import pipeline
 from .errors import DataError, StepFailed
 from .release_tag import TagError, compose
-from .settings import EXPORTED_MODEL_DIR, Paths
+from .settings import DRIFT_WINDOW_DAYS, EXPORTED_MODEL_DIR, Paths
 
 SIMPLE_STEPS = (
     "validate",
@@ -24,6 +24,7 @@ SIMPLE_STEPS = (
     "summary",
     "champion-version",
     "drift-outcome",
+    "drift-days",
 )
 
 
@@ -32,9 +33,22 @@ def parser() -> argparse.ArgumentParser:
     steps = commands.add_subparsers(dest="step", required=True)
     for name in SIMPLE_STEPS:
         steps.add_parser(name)
-    drift = steps.add_parser("drift", help="PSI per feature of a current sample against the training data")
-    drift.add_argument("--current", type=Path, required=True, help="CSV of current records")
+    drift = steps.add_parser("drift", help="PSI per feature and of the prediction against the training data")
+    drift.add_argument(
+        "--current", type=Path, required=True, help="CSV of records, or a folder of inference data"
+    )
+    drift.add_argument("--window-days", type=int, default=DRIFT_WINDOW_DAYS, help="of inference data")
+    drift.add_argument(
+        "--reference", type=Path, help="the champion's predictions on the training data (drift-reference)"
+    )
+    reference = steps.add_parser("drift-reference", help="the champion's predictions on the training data")
+    reference.add_argument("--out", type=Path, required=True)
     drift.add_argument("--fail-on-drift", action="store_true", help="exit 1 when a feature drifted")
+    stream = steps.add_parser("stream", help="serve the registered model and score a stream that then shifts")
+    stream.add_argument(
+        "--phase", action="append", required=True, metavar="NAME=CSV", help="records to score, in order"
+    )
+    stream.add_argument("--out", type=Path, required=True, help="the inference data folder")
     export = steps.add_parser("export-model", help="download a registered model version for the image")
     export.add_argument("--version", required=True)
     export.add_argument("--out", type=Path, default=Path(EXPORTED_MODEL_DIR))
@@ -47,15 +61,24 @@ def parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, paths: Paths) -> dict | str:
     match args.step:
         case "drift":
-            return pipeline.check_drift(paths, args.current, args.fail_on_drift)
+            return pipeline.check_drift(
+                paths, args.current, args.fail_on_drift, args.window_days, args.reference
+            )
+        case "drift-reference":
+            return pipeline.drift_reference(paths, args.out)
         case "smoke":
             return pipeline.serve_smoke(paths)
+        case "stream":
+            phases = dict(phase.split("=", 1) for phase in args.phase)
+            return pipeline.score_stream(paths, {name: Path(csv) for name, csv in phases.items()}, args.out)
         case "summary":
             return pipeline.summary(paths)
         case "champion-version":
             return pipeline.champion_version(paths)
         case "drift-outcome":
             return pipeline.drift_outcome(paths)
+        case "drift-days":
+            return " ".join(pipeline.drift_days(DRIFT_WINDOW_DAYS))
         case "export-model":
             return pipeline.export_model(paths, args.version, args.out)
         case "release-tag":

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from .schema import SCORE
+from .settings import DROP_REASON_ATTRIBUTE, RECORDS_DROPPED_METRIC, RECORDS_WRITTEN_METRIC
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -57,6 +58,17 @@ class Metrics:
             buckets=PROBABILITY_BUCKETS,
             registry=self.registry,
         )
+        # Inference data (inference_data.py): counted by its writer thread; prometheus_client's `inc` is
+        # thread-safe. Named as the platform's telemetry contract names them.
+        self.inference_written = Counter(
+            RECORDS_WRITTEN_METRIC, "Scored records written to inference data", registry=self.registry
+        )
+        self.inference_dropped = Counter(
+            RECORDS_DROPPED_METRIC,
+            "Scored records the inference data writer dropped",
+            [DROP_REASON_ATTRIBUTE],
+            registry=self.registry,
+        )
         # Of the requests answered since the last flush: outcomes, latencies and scored probabilities.
         self._outcomes: list[str] = []
         self._seconds: list[float] = []
@@ -68,6 +80,12 @@ class Metrics:
         self._outcomes.append(outcome)
         self._seconds.append(seconds)
         self._probabilities += probabilities
+
+    def written(self, records: int, model_version: str) -> None:
+        self.inference_written.inc(records)
+
+    def dropped(self, records: int, model_version: str, reason: str) -> None:
+        self.inference_dropped.labels(reason).inc(records)
 
     def flush(self) -> None:
         """Moves the requests answered since the last flush into prometheus_client."""

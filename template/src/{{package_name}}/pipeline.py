@@ -11,9 +11,24 @@ import subprocess
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import StepFailed
-from .settings import CHAMPION, MODEL_NAME, STEP_FILES, Paths
+
+if TYPE_CHECKING:
+    import pandas as pd
+from .settings import (
+    CHAMPION,
+    DRIFT,
+    DRIFT_MIN_RECORDS,
+    DRIFT_WINDOW_DAYS,
+    INSUFFICIENT_DATA,
+    MODEL_NAME,
+    PSI_THRESHOLD,
+    STABLE,
+    STEP_FILES,
+    Paths,
+)
 
 
 def write(paths: Paths, step: str, content: dict) -> Path:
@@ -119,41 +134,154 @@ def card(paths: Paths) -> dict:
     return {"path": str(target)}
 
 
-# Outcomes of a drift check, as the drift pipeline reads them.
-DRIFT = "drift"
-STABLE = "stable"
+def current_records(current: Path, window_days: int) -> "pd.DataFrame":
+    """A CSV of records, or a folder of inference data in the data collector's layout: its last window, with
+    the probability the service answered as the prediction column."""
+    import datetime
 
-
-def check_drift(paths: Paths, current: Path, fail_on_drift: bool) -> dict:
     import pandas as pd
-    import pandera.errors
 
-    from . import data, drift
-    from .tables import FEATURE_SCHEMA
+    from . import inference_data
+    from .schema import SCORE
+    from .settings import PREDICTION_FEATURE, InferenceDataSettings
 
+    if current.is_dir():
+        where = InferenceDataSettings.from_env()
+        now = datetime.datetime.now(datetime.UTC)
+        rows, scored = inference_data.read_window(current, where.endpoint, where.deployment, window_days, now)
+        frame = pd.DataFrame(rows)
+        if rows:
+            frame[PREDICTION_FEATURE] = [answer[SCORE.name] for answer in scored]
+        return frame
     if not current.exists():
         raise StepFailed(f"no current records at {current}")
-    try:
-        records = FEATURE_SCHEMA.validate(pd.read_csv(current), lazy=True)
-    except pandera.errors.SchemaErrors as errors:
-        raise StepFailed(f"current records break the feature schema:\n{errors.failure_cases}") from None
-    result = drift.report(data.load(paths.data), records)
-    content = {
+    return pd.read_csv(current)
+
+
+def drift_model(paths: Paths) -> tuple[str, str]:
+    """The model whose predictions are compared: MODEL_URI, else the registry's champion (uri, version)."""
+    if uri := os.environ.get("MODEL_URI"):
+        return uri, os.environ.get("MODEL_VERSION", "")
+    import mlflow
+    from mlflow import MlflowClient
+
+    from .registry import champion_version
+
+    mlflow.set_tracking_uri(paths.tracking_uri)
+    version = champion_version(MlflowClient())
+    if version is None:
+        raise StepFailed(f"no {CHAMPION} of {MODEL_NAME} in the registry to compare predictions with")
+    return f"models:/{MODEL_NAME}/{version}", version
+
+
+def drift_reference(paths: Paths, target: Path) -> dict:
+    """The champion's predictions on the training data, for a drift check that cannot reach the registry."""
+    from . import data, scorer
+
+    model_uri, model_version = drift_model(paths)
+    predictions = scorer.of_frame(scorer.load(model_uri), data.load(paths.data))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"model_version": model_version, "predictions": predictions}))
+    return {"path": str(target), "model_version": model_version, "records": len(predictions)}
+
+
+def check_drift(
+    paths: Paths,
+    current: Path,
+    fail_on_drift: bool,
+    window_days: int = DRIFT_WINDOW_DAYS,
+    reference_predictions: Path | None = None,
+) -> dict:
+    """PSI of every feature and of the prediction, over the current records against the training data.
+    Three outcomes: DRIFT (retrain), STABLE, INSUFFICIENT_DATA (fewer than DRIFT_MIN_RECORDS: notify, never
+    retrain). Writes drift.json, the report (artifacts/drift/), and tells Application Insights where set."""
+    import pandera.errors
+
+    from . import data, drift, drift_report, scorer
+    from .settings import PREDICTION_FEATURE
+    from .tables import FEATURE_SCHEMA
+
+    records = current_records(current, window_days)
+    if reference_predictions is not None:
+        handed = json.loads(reference_predictions.read_text())
+        model_uri, model_version = None, handed["model_version"]
+    else:
+        (model_uri, model_version), handed = drift_model(paths), None
+    content: dict = {
         "current": str(current),
-        "threshold": result.threshold,
-        "psi": result.psi,
-        "drifted": result.drifted,
-        "outcome": DRIFT if result.drifted else STABLE,
+        "window_days": window_days,
+        "records": len(records),
+        "model_version": model_version,
+        "threshold": PSI_THRESHOLD,
+        "psi": {},
+        "drifted": [],
     }
+    if len(records) < DRIFT_MIN_RECORDS:
+        content["outcome"] = INSUFFICIENT_DATA
+        content["reason"] = f"{len(records)} records in the window, fewer than {DRIFT_MIN_RECORDS}"
+    else:
+        try:
+            FEATURE_SCHEMA.validate(records, lazy=True)
+        except pandera.errors.SchemaErrors as errors:
+            raise StepFailed(f"current records break the feature schema:\n{errors.failure_cases}") from None
+        reference = data.load(paths.data)
+        served = scorer.load(model_uri) if model_uri else None
+        predicted = handed["predictions"] if handed else scorer.of_frame(served, reference)
+        if len(predicted) != len(reference):
+            raise StepFailed(
+                "the reference predictions are not those of the training data: run drift-reference"
+            )
+        reference = reference.assign(**{PREDICTION_FEATURE: predicted})
+        if PREDICTION_FEATURE not in records:
+            if served is None:
+                raise StepFailed(
+                    "current records without predictions need the model: run without --reference"
+                )
+            records = records.assign(**{PREDICTION_FEATURE: scorer.of_frame(served, records)})
+        result = drift.report(reference, records, extra=(PREDICTION_FEATURE,))
+        heading = f"Drift of {MODEL_NAME} version {model_version or '?'}: {len(records)} records"
+        report = drift_report.write(paths.artifacts / "drift", reference, records, result, heading)
+        content.update(
+            psi=result.psi,
+            drifted=result.drifted,
+            outcome=DRIFT if result.drifted else STABLE,
+            report=str(report),
+            charts=[str(report.parent / f"{name}.png") for name in result.drifted],
+        )
     write(paths, "drift", content)
-    if fail_on_drift and result.drifted:
-        lines = [f"{name}: PSI {result.psi[name]} > {result.threshold}" for name in result.drifted]
+    if connection_string := os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
+        from . import drift_telemetry
+
+        drift_telemetry.to_application_insights(content, model_version, connection_string)
+    if fail_on_drift and content["drifted"]:
+        lines = [f"{name}: PSI {content['psi'][name]} > {PSI_THRESHOLD}" for name in content["drifted"]]
         raise StepFailed("drift over the threshold:\n  " + "\n  ".join(lines))
     return content
 
 
+def score_stream(paths: Paths, phases: dict[str, Path], folder: Path) -> dict:
+    """The offline production loop's traffic: the registered model served, each phase's records scored."""
+    import pandas as pd
+
+    from . import stream
+
+    model_uri, _ = drift_model(paths)
+    content = stream.run(model_uri, {name: pd.read_csv(path) for name, path in phases.items()}, folder)
+    write(paths, "stream", content)
+    return content
+
+
+def drift_days(window_days: int) -> list[str]:
+    """The day folders (yyyy/MM/dd) of the layout a window of `window_days` up to now touches."""
+    import datetime
+
+    today = datetime.datetime.now(datetime.UTC).date()
+    return [f"{today - datetime.timedelta(days=back):%Y/%m/%d}" for back in range(window_days, -1, -1)]
+
+
 def drift_outcome(paths: Paths) -> str:
-    """What the last drift check found, for the pipeline: only DRIFT queues retraining."""
+    """What the last drift check found, for the pipeline: only DRIFT queues retraining, INSUFFICIENT_DATA
+    notifies."""
     return str(read(paths, "drift")["outcome"])
 
 
@@ -202,7 +330,7 @@ def export_model(paths: Paths, version: str, target: Path) -> dict:
 
 def summary(paths: Paths) -> str:
     rows = []
-    for step in ("validate", "train", "evaluate", "register", "drift", "smoke"):
+    for step in ("validate", "train", "evaluate", "register", "stream", "drift", "smoke"):
         source = paths.artifacts / STEP_FILES[step]
         content = json.loads(source.read_text()) if source.exists() else None
         rows.append((step, describe(step, content)))
@@ -228,8 +356,16 @@ def describe(step: str, content: dict | None) -> str:
             outcome = f"version {content['version']}" if content["registered"] else "kept the champion"
             return f"{outcome} ({content['reason']})"
         case "drift":
+            if content["outcome"] == INSUFFICIENT_DATA:
+                return f"{INSUFFICIENT_DATA}: {content['reason']} (notify, no retraining)"
             drifted = ", ".join(content["drifted"]) or "none"
-            return f"drifted features over PSI {content['threshold']}: {drifted}"
+            where = f"{content['records']} records of {content['current']}"
+            charts = f"; report {content['report']}" if content.get("report") else ""
+            return f"{content['outcome']} over {where}: over PSI {content['threshold']}: {drifted}{charts}"
         case "smoke":
             return f"{len(content['scored'])} records scored by {content['url']}"
+        case "stream":
+            from .stream import describe as stream_describe
+
+            return stream_describe(content)
     return json.dumps(content)

@@ -34,7 +34,7 @@ from . import invocations, oip, payload, scorer
 from .metrics import CONTENT_TYPE, ERROR, REFUSED, SCORED, Metrics
 from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
 from .schema import ID
-from .settings import CHAMPION, MODEL_NAME, PROJECT, Paths, ServerSettings
+from .settings import CHAMPION, MODEL_NAME, PROJECT, InferenceDataSettings, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +136,27 @@ class Protocol:
 class ScoringService:
     """The ASGI application (lifespan included)."""
 
-    def __init__(self, model_uri: str, settings: ServerSettings) -> None:
+    def __init__(
+        self,
+        model_uri: str,
+        settings: ServerSettings,
+        inference: InferenceDataSettings | None = None,
+    ) -> None:
         self.model_uri = model_uri
         self.settings = settings
+        self.inference_settings = inference or InferenceDataSettings()
+        # The production loop (started with the model): inference data and, where configured, telemetry.
+        self.inference: Any = None
+        self.telemetry: Any = None
         self.metrics = Metrics()
         self.scorer: scorer.Scorer | None = None
         self.draining = False
         # The production loop's hook: called after each scored answer is sent, on the event loop; it must
         # only hand the event off (a bounded queue), never block.
         self.on_scored: Callable[[Scored], None] | None = None
+        # Telemetry's hook: every answered scoring request (path, status, start and end in perf_counter
+        # seconds), on the event loop; it only records.
+        self.on_answered: Callable[[str, int, float, float], None] | None = None
         self._docs: Any = None
         self.posts: dict[str, Protocol] = {
             "/score": Protocol(
@@ -236,7 +248,10 @@ class ScoringService:
         headers = [*headers, (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        self.metrics.answered(outcome, time.perf_counter() - started, probabilities)
+        ended = time.perf_counter()
+        self.metrics.answered(outcome, ended - started, probabilities)
+        if self.on_answered is not None:
+            self.on_answered(scope["path"], status, started, ended)
         if outcome is SCORED and self.on_scored is not None:
             self.on_scored(Scored(request_id, self.settings.model_version, records, probabilities, decisions))
 
@@ -367,9 +382,45 @@ class ScoringService:
         self.scorer = scorer.load(self.model_uri, self.settings.scorer)
         self._drain_on_sigterm()
         self.metrics.start_flushing()
+        self._start_production_loop()
+
+    def _start_production_loop(self) -> None:
+        """Inference data and telemetry, each imported only when turned on: off, the service starts and
+        answers as fast as without them."""
+        counters: list[Any] = [self.metrics]
+        if self.telemetry is None and self.settings.applicationinsights_connection_string:
+            from . import telemetry
+
+            self.telemetry = telemetry.Telemetry.to_application_insights(
+                self.settings.applicationinsights_connection_string,
+                self.settings.model_version,
+                self.settings.telemetry_sample_rate,
+            )
+        if self.telemetry is not None:  # configured here, or given (tests: an in-memory one)
+            counters.append(self.telemetry)
+            self.on_answered = self.telemetry.answered
+        if self.inference_settings.sink != "off":
+            from . import inference_data
+
+            writer = inference_data.InferenceWriter(
+                self.inference_settings,
+                inference_data.open_sink(self.inference_settings),
+                inference_data.Fanout(counters),
+            ).start()
+            self.inference = writer
+            self.on_scored = lambda event: writer.offer(
+                event.request_id, event.model_version, event.records, event.probabilities, event.decisions
+            )
 
     def stop(self) -> None:
+        """Graceful shutdown: the last counts, the inference data still queued, the telemetry's last batch."""
         self.metrics.stop_flushing()
+        if self.inference is not None:
+            self.inference.close(self.settings.shutdown_timeout_seconds)
+            self.inference = None
+        if self.telemetry is not None:
+            self.telemetry.shutdown()
+            self.telemetry = None
         self.scorer = None
 
     def _drain_on_sigterm(self) -> None:
@@ -392,4 +443,6 @@ class ScoringService:
 
 
 def create_app(model_uri: str | None = None) -> ScoringService:
-    return ScoringService(model_uri or default_model_uri(), ServerSettings.from_env())
+    return ScoringService(
+        model_uri or default_model_uri(), ServerSettings.from_env(), InferenceDataSettings.from_env()
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from .metrics import MULTIPROCESS_DIR
-from .settings import ServerSettings, SettingError
+from .settings import InferenceDataSettings, ServerSettings, SettingError
 
 APP = f"{__package__}.serve:create_app"
 CGROUP_V2_LIMIT = Path("/sys/fs/cgroup/cpu.max")
@@ -65,6 +65,7 @@ def run(app: str = APP, factory: bool = True) -> None:
     """Serves `app` (an import string) as the container does; the benchmark's ceiling uses it too."""
     try:
         options = uvicorn_options(ServerSettings.from_env())
+        InferenceDataSettings.from_env()
     except SettingError as error:
         sys.exit(f"server: {error}")
     # Several workers share their Prometheus counts through files, in a folder only this server uses.

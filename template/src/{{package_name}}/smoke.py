@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import pandas as pd
@@ -49,11 +49,13 @@ def wait_ready(base: str, process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_service(model_uri: str) -> Iterator[str]:
-    """The service started as the container starts it, on a free local port; yields its base URL."""
+def running_service(model_uri: str, extra: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The service started as the container starts it, on a free local port; yields its base URL. It is
+    stopped with SIGTERM, as Kubernetes stops a pod, and waited for."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = {"MODEL_URI": model_uri, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning"}
+    settings.update(extra or {})
     command = [sys.executable, "-m", f"{__package__}.server"]
     process = subprocess.Popen(command, env={**os.environ, **settings})
     try:
