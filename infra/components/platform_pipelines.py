@@ -14,6 +14,7 @@ import pulumi_azuredevops as azuredevops
 
 from infra import naming
 from infra.components import TYPE_PREFIX
+from infra.components.project_pipelines import yaml_pipeline
 from infra.platform_pipelines import FILES, TEMPLATE_PATHS
 from infra.platform_pipelines import environment as platform_environment
 
@@ -48,18 +49,9 @@ class PlatformPipelines(pulumi.ComponentResource):
         )
         self.pipeline_ids = {}
         for key, yml_path in FILES.items():
-            definition = azuredevops.BuildDefinition(
-                f"{name}-{key}",
-                project_id=project,
-                name=f"platform-{key}",
-                path="\\platform",
-                repository=azuredevops.BuildDefinitionRepositoryArgs(
-                    repo_type="TfsGit", repo_id=repository.id, branch_name=naming.MAIN_REF, yml_path=yml_path
-                ),
-                ci_trigger=azuredevops.BuildDefinitionCiTriggerArgs(use_yaml=True),
-                opts=child,
+            self.pipeline_ids[key] = yaml_pipeline(
+                f"{name}-{key}", project, f"platform-{key}", "\\platform", repository.id, yml_path, child
             )
-            self.pipeline_ids[key] = definition.id.apply(int)
 
         scope = {"repository_id": repository.id, "repository_ref": naming.MAIN_REF, "match_type": "Exact"}
         azuredevops.BranchPolicyMinReviewers(

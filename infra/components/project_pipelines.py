@@ -10,6 +10,31 @@ from infra import naming
 from infra.components import TYPE_PREFIX
 
 
+def yaml_pipeline(
+    logical: str,
+    project_id: pulumi.Input[str],
+    name: str,
+    folder: str,
+    repository_id: pulumi.Input[str],
+    yml_path: str,
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Output[int]:
+    """A YAML pipeline of an Azure Repos repository's main branch; its id."""
+    definition = azuredevops.BuildDefinition(
+        logical,
+        project_id=project_id,
+        name=name,
+        path=folder,
+        repository=azuredevops.BuildDefinitionRepositoryArgs(
+            repo_type="TfsGit", repo_id=repository_id, branch_name=naming.MAIN_REF, yml_path=yml_path
+        ),
+        # Triggers and schedules live in the YAML, reviewed with the code they run.
+        ci_trigger=azuredevops.BuildDefinitionCiTriggerArgs(use_yaml=True),
+        opts=opts,
+    )
+    return definition.id.apply(int)
+
+
 @dataclass(frozen=True)
 class ProjectPipelinesArgs:
     devops_project_id: pulumi.Input[str]
@@ -38,19 +63,15 @@ class ProjectPipelines(pulumi.ComponentResource):
         )
         self.pipeline_ids = {}
         for key, yml_path in naming.PROJECT_PIPELINE_FILES.items():
-            definition = azuredevops.BuildDefinition(
+            self.pipeline_ids[key] = yaml_pipeline(
                 f"{name}-{key}",
-                project_id=args.devops_project_id,
-                name=args.pipeline_names[key],
-                path=f"\\{args.slug}",
-                repository=azuredevops.BuildDefinitionRepositoryArgs(
-                    repo_type="TfsGit", repo_id=repository.id, branch_name=naming.MAIN_REF, yml_path=yml_path
-                ),
-                # Triggers and schedules live in the YAML, reviewed with the code they run.
-                ci_trigger=azuredevops.BuildDefinitionCiTriggerArgs(use_yaml=True),
-                opts=child,
+                args.devops_project_id,
+                args.pipeline_names[key],
+                f"\\{args.slug}",
+                repository.id,
+                yml_path,
+                child,
             )
-            self.pipeline_ids[key] = definition.id.apply(int)
         scope = {"repository_id": repository.id, "repository_ref": naming.MAIN_REF, "match_type": "Exact"}
         azuredevops.BranchPolicyMinReviewers(
             f"{name}-reviewers",
