@@ -17,10 +17,11 @@ import uuid
 from collections.abc import Mapping
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import authorization
 
 from infra import outputs, roles
 from infra.components.devops_member import DevOpsMember, DevOpsMemberArgs
+from infra.components.identity_grants import grant_role, user_assigned_identity
 from infra.config import BootstrapSettings
 
 # Custom role ids are GUIDs the caller chooses; a name-based UUID keeps them stable across runs.
@@ -60,9 +61,9 @@ def flux_identities(
     names = settings.names
     published: dict[str, dict[str, pulumi.Input[str]]] = {}
     for environment in settings.environments:
-        identity = managedidentity.UserAssignedIdentity(
+        identity = user_assigned_identity(
             f"flux-{environment}-identity",
-            resource_name_=names.flux_identity(environment),
+            resource_name=names.flux_identity(environment),
             resource_group_name=resource_group_name,
             location=settings.location,
             tags=settings.tags,
@@ -77,10 +78,9 @@ def flux_identities(
             (False, deploy_principal_ids, roles.FEDERATED_CREDENTIAL_CONTRIBUTOR, "federates"),
             (True, preview_principal_ids, roles.READER, "reads the federation of"),
         ):
-            authorization.RoleAssignment(
+            grant_role(
                 f"flux-{environment}-{'preview' if preview else 'deploy'}-federation-rights",
                 principal_id=principals[environment],
-                principal_type="ServicePrincipal",
                 role_definition_id=roles.definition_id(settings.subscription_id, role),
                 scope=identity.id,
                 description=(

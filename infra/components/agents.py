@@ -27,10 +27,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuredevops as azuredevops
-from pulumi_azure_native import authorization, devcenter, devopsinfrastructure
+from pulumi_azure_native import devcenter, devopsinfrastructure
 
 from infra import managed_devops_pools, roles
 from infra.components import TYPE_PREFIX
+from infra.components.identity_grants import grant_role
 
 STATELESS = "Stateless"
 # Only the identity that creates a pool administers it in Azure DevOps (besides the organisation's
@@ -105,10 +106,9 @@ class Agents(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        network_access = authorization.RoleAssignment(
+        network_access = grant_role(
             f"{name}-devops-infrastructure-network",
             principal_id=args.devops_infrastructure_principal_id,
-            principal_type="ServicePrincipal",
             role_definition_id=args.network_role_definition_id,
             scope=args.vnet_id,
             description="Managed DevOps Pools (DevOpsInfrastructure) puts the pool's agents in the subnet",
@@ -134,10 +134,9 @@ class Agents(pulumi.ComponentResource):
         self.gpu_queue_id = None
         self.gpu_pool_name = pulumi.Output.from_input("")
         if args.gpu is not None:
-            image_access = authorization.RoleAssignment(
+            image_access = grant_role(
                 f"{name}-devops-infrastructure-gpu-image",
                 principal_id=args.devops_infrastructure_principal_id,
-                principal_type="ServicePrincipal",
                 role_definition_id=roles.definition_id(args.subscription_id, roles.READER),
                 scope=args.gpu.image_id,
                 description="Managed DevOps Pools (DevOpsInfrastructure) reads the GPU pool's image",

@@ -4,10 +4,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, containerservice, kubernetesconfiguration, managedidentity
+from pulumi_azure_native import containerservice, kubernetesconfiguration
 
 from infra import address_plan, gitops, naming, roles
 from infra.components import TYPE_PREFIX
+from infra.components.identity_grants import grant_role, user_assigned_identity
 
 
 @dataclass(frozen=True)
@@ -55,19 +56,18 @@ class Aks(pulumi.ComponentResource):
             # In our VNet the control plane's identity joins nodes and internal load balancers to the subnet
             # (subnets/join/action, learn.microsoft.com/azure/aks/concepts-identity): the right must exist
             # before the cluster, so the identity is ours, not the cluster's system identity.
-            control_plane = managedidentity.UserAssignedIdentity(
+            control_plane = user_assigned_identity(
                 f"{name}-control-plane-identity",
-                resource_name_=args.control_plane_identity_name,
+                resource_name=args.control_plane_identity_name,
                 resource_group_name=args.resource_group_name,
                 location=args.location,
                 tags=dict(args.tags),
                 opts=child,
             )
             cluster_after.append(
-                authorization.RoleAssignment(
+                grant_role(
                     f"{name}-control-plane-subnet",
                     principal_id=control_plane.principal_id,
-                    principal_type="ServicePrincipal",
                     role_definition_id=roles.definition_id(args.subscription_id, roles.NETWORK_CONTRIBUTOR),
                     scope=args.node_subnet_id,
                     description="The AKS control plane joins its nodes and load balancers to this subnet",
@@ -181,10 +181,9 @@ class Aks(pulumi.ComponentResource):
         kubelet_object_id = cluster.identity_profile.apply(
             lambda profile: profile["kubeletidentity"].object_id if profile else None
         )
-        authorization.RoleAssignment(
+        grant_role(
             f"{name}-kubelet-acr-pull",
             principal_id=kubelet_object_id,
-            principal_type="ServicePrincipal",
             role_definition_id=roles.definition_id(args.subscription_id, roles.ACR_PULL),
             scope=args.registry_id,
             description="The AKS kubelet pulls the projects' images",

@@ -16,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity, monitor
+from pulumi_azure_native import monitor
 
 from infra import roles
 from infra.alerts import AlertRule, iso_duration
 from infra.components import TYPE_PREFIX
+from infra.components.identity_grants import grant_role, user_assigned_identity
 
 # Log search alerts: ScheduledQueryRule of kind LogAlert (API 2025-01-01-preview in pulumi-azure-native 3).
 LOG_ALERT = "LogAlert"
@@ -47,18 +48,17 @@ class AlertRules(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlertRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AlertRules", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        identity = managedidentity.UserAssignedIdentity(
+        identity = user_assigned_identity(
             f"{name}-identity",
-            resource_name_=args.identity_name,
+            resource_name=args.identity_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
             tags=dict(args.tags),
             opts=child,
         )
-        reader = authorization.RoleAssignment(
+        reader = grant_role(
             f"{name}-workspace-reader",
             principal_id=identity.principal_id,
-            principal_type="ServicePrincipal",
             role_definition_id=roles.definition_id(args.subscription_id, ALERT_READER_ROLE),
             scope=args.workspace_id,
             description="the environment's log search alert rules run their queries on this workspace",

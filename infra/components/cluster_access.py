@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import managedidentity
 
 from infra import gitops, kube_rbac, outputs, roles
 from infra.components import TYPE_PREFIX
+from infra.components.identity_grants import grant_role
 from infra.components.workload_identities import TOKEN_EXCHANGE_AUDIENCE
 from infra.stacks import cluster_stack
 
@@ -79,10 +80,9 @@ class ClusterAccess(pulumi.ComponentResource):
         # The preview identity reads the cluster's user credential; Cluster User Role allows that and
         # nothing else (listClusterUserCredential/action, managedClusters/read). The deploy identity's
         # Contributor on the subscription includes it.
-        authorization.RoleAssignment(
+        grant_role(
             f"{name}-preview-cluster-user",
             principal_id=args.preview_principal_id,
-            principal_type="ServicePrincipal",
             role_definition_id=roles.definition_id(args.subscription_id, roles.AKS_CLUSTER_USER),
             scope=args.cluster_id,
             description=f"pulumi preview -s {self._stack} reads the cluster's user kubeconfig",
@@ -98,10 +98,9 @@ class ClusterAccess(pulumi.ComponentResource):
             ("up", "deploy", args.deploy_principal_id, role, "manages"),
             ("preview", "preview", args.preview_principal_id, role.read_only(), "reads"),
         ):
-            authorization.RoleAssignment(
+            grant_role(
                 f"{self._name}-{identity}-kube-{key}",
                 principal_id=principal,
-                principal_type="ServicePrincipal",
                 role_definition_id=_pick(args.kube_role_guids, granted.key).apply(
                     lambda guid: roles.definition_id_of(args.subscription_id, guid)
                 ),

@@ -4,11 +4,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity, storage
 from pulumi_azure_native import machinelearningservices as aml
+from pulumi_azure_native import storage
 
 from infra import roles
 from infra.components import TYPE_PREFIX
+from infra.components.identity_grants import grant_role, user_assigned_identity
 from infra.private_link import DISABLED, ENABLED
 
 
@@ -110,9 +111,9 @@ class MlWorkspace(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        compute_identity = managedidentity.UserAssignedIdentity(
+        compute_identity = user_assigned_identity(
             f"{name}-compute-identity",
-            resource_name_=args.compute_identity_name,
+            resource_name=args.compute_identity_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
             tags=dict(args.tags),
@@ -120,10 +121,9 @@ class MlWorkspace(pulumi.ComponentResource):
         )
         # Model inputs and outputs of jobs under this identity, with shared keys off (the disable-local-auth
         # article's "Model Registry and ML Flow" row).
-        blob_access = authorization.RoleAssignment(
+        blob_access = grant_role(
             f"{name}-compute-blob-data",
             principal_id=compute_identity.principal_id,
-            principal_type="ServicePrincipal",
             role_definition_id=roles.definition_id(args.subscription_id, roles.STORAGE_BLOB_DATA_CONTRIBUTOR),
             scope=account.id,
             description="Azure ML jobs read inputs and write outputs with their compute's identity",

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuredevops as azuredevops
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import managedidentity
 
 from infra.components import TYPE_PREFIX
+from infra.components.identity_grants import grant_role, user_assigned_identity
 from infra.components.workload_identities import TOKEN_EXCHANGE_AUDIENCE
 
 
@@ -55,9 +56,9 @@ class PipelineIdentity(pulumi.ComponentResource):
     ) -> None:
         super().__init__(f"{TYPE_PREFIX}:PipelineIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        identity = managedidentity.UserAssignedIdentity(
+        identity = user_assigned_identity(
             f"{name}-identity",
-            resource_name_=args.identity_name,
+            resource_name=args.identity_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
             tags=dict(args.tags),
@@ -94,15 +95,13 @@ class PipelineIdentity(pulumi.ComponentResource):
             opts=child,
         )
         assignments = [
-            authorization.RoleAssignment(
+            grant_role(
                 f"{name}-{grant_name}",
                 principal_id=identity.principal_id,
-                principal_type="ServicePrincipal",
                 role_definition_id=grant.role_definition_id,
                 scope=grant.scope,
                 description=grant.description,
                 condition=grant.condition,
-                condition_version="2.0" if grant.condition else None,
                 opts=child,
             )
             for grant_name, grant in sorted(args.grants.items())

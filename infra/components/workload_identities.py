@@ -4,10 +4,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import managedidentity
 
 from infra import roles, telemetry
 from infra.components import TYPE_PREFIX
+from infra.components.identity_grants import grant_role, user_assigned_identity
 
 # Azure's audience for tokens exchanged through federated credentials.
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
@@ -58,9 +59,9 @@ class WorkloadIdentities(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         client_ids: dict[str, pulumi.Output[str]] = {}
         for project in args.projects:
-            identity = managedidentity.UserAssignedIdentity(
+            identity = user_assigned_identity(
                 f"{name}-{project.slug}",
-                resource_name_=project.identity_name,
+                resource_name=project.identity_name,
                 resource_group_name=args.resource_group_name,
                 location=args.location,
                 tags=dict(args.tags),
@@ -76,10 +77,9 @@ class WorkloadIdentities(pulumi.ComponentResource):
                 audiences=[TOKEN_EXCHANGE_AUDIENCE],
                 opts=child,
             )
-            authorization.RoleAssignment(
+            grant_role(
                 f"{name}-{project.slug}-telemetry",
                 principal_id=identity.principal_id,
-                principal_type="ServicePrincipal",
                 role_definition_id=roles.definition_id(
                     args.subscription_id, roles.MONITORING_METRICS_PUBLISHER
                 ),
@@ -91,16 +91,14 @@ class WorkloadIdentities(pulumi.ComponentResource):
             # container; an ABAC condition keeps every blob action of the identity to its own prefix, so a
             # service can neither read nor overwrite the training data beside it (learn.microsoft.com/azure/
             # storage/blobs/storage-auth-abac-attributes, "Blob path"; condition version 2.0).
-            authorization.RoleAssignment(
+            grant_role(
                 f"{name}-{project.slug}-inference-data",
                 principal_id=identity.principal_id,
-                principal_type="ServicePrincipal",
                 role_definition_id=roles.definition_id(
                     args.subscription_id, roles.STORAGE_BLOB_DATA_CONTRIBUTOR
                 ),
                 scope=args.inference_data_container_id,
                 condition=inference_data_condition(project.slug),
-                condition_version="2.0",
                 description=f"{project.slug}'s service writes its inference data under its own prefix",
                 opts=child,
             )
