@@ -8,11 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuredevops as azuredevops
 
-from infra import naming
 from infra.components import TYPE_PREFIX
-
-# Approvals wait up to 3 days; the default 30 days leaves stale runs holding the exclusive lock.
-APPROVAL_TIMEOUT_MINUTES = 3 * 24 * 60
+from infra.components.environment_checks import environment_checks
 
 
 @dataclass(frozen=True)
@@ -102,31 +99,15 @@ class DevOpsEnvironment(pulumi.ComponentResource):
             opts=child,
         )
         if args.protected:
-            target = {
-                "project_id": args.devops_project_id,
-                "target_resource_id": environment.id,
-                "target_resource_type": "environment",
-            }
-            azuredevops.CheckApproval(
-                f"{name}-approval",
-                approvers=list(args.approver_ids),
-                minimum_required_approvers=1,
-                requester_can_approve=False,
-                instructions=f"Approve the deployment to {args.environment_name}.",
-                timeout=APPROVAL_TIMEOUT_MINUTES,
-                opts=child,
-                **target,
+            environment_checks(
+                name,
+                args.devops_project_id,
+                environment.id,
+                args.environment_name,
+                f"Approve the deployment to {args.environment_name}.",
+                args.approver_ids,
+                child,
             )
-            azuredevops.CheckBranchControl(
-                f"{name}-branch-control",
-                display_name=f"{args.environment_name} deploys only from main",
-                allowed_branches=naming.MAIN_REF,
-                verify_branch_protection=True,
-                ignore_unknown_protection_status=False,
-                opts=child,
-                **target,
-            )
-            azuredevops.CheckExclusiveLock(f"{name}-exclusive-lock", opts=child, **target)
 
         def authorise(
             logical: str, resource_type: str, resource_id: pulumi.Input, pipeline_id: pulumi.Input[int]

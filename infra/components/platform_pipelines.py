@@ -14,11 +14,10 @@ import pulumi_azuredevops as azuredevops
 
 from infra import naming
 from infra.components import TYPE_PREFIX
+from infra.components.environment_checks import environment_checks
 from infra.components.project_pipelines import yaml_pipeline
 from infra.platform_pipelines import FILES, TEMPLATE_PATHS
 from infra.platform_pipelines import environment as platform_environment
-
-APPROVAL_TIMEOUT_MINUTES = 3 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -98,33 +97,16 @@ class PlatformPipelines(pulumi.ComponentResource):
                 opts=child,
             )
             environments[stack] = environment
-            target = {
-                "project_id": project,
-                "target_resource_id": environment.id,
-                "target_resource_type": "environment",
-            }
             # Every stack deploys from main only, one run at a time; protected ones after an approval.
-            azuredevops.CheckBranchControl(
-                f"{name}-{stack}-branch-control",
-                display_name=f"platform {stack} deploys only from main",
-                allowed_branches=naming.MAIN_REF,
-                verify_branch_protection=True,
-                ignore_unknown_protection_status=False,
-                opts=child,
-                **target,
+            environment_checks(
+                f"{name}-{stack}",
+                project,
+                environment.id,
+                f"platform {stack}",
+                f"Approve pulumi up of the platform's {stack} stack." if protected else None,
+                args.approver_ids,
+                child,
             )
-            azuredevops.CheckExclusiveLock(f"{name}-{stack}-exclusive-lock", opts=child, **target)
-            if protected:
-                azuredevops.CheckApproval(
-                    f"{name}-{stack}-approval",
-                    approvers=list(args.approver_ids),
-                    minimum_required_approvers=1,
-                    requester_can_approve=False,
-                    instructions=f"Approve pulumi up of the platform's {stack} stack.",
-                    timeout=APPROVAL_TIMEOUT_MINUTES,
-                    opts=child,
-                    **target,
-                )
             azuredevops.PipelineAuthorization(
                 f"{name}-deploy-{stack}-environment",
                 project_id=project,
