@@ -46,11 +46,13 @@ GPU_TOLERATION: Final = "gpu_toleration"
 # The project branch Flux reconciles in this environment; releases are commits there.
 DEPLOY_BRANCH: Final = "deploy_branch"
 # {project slug: {PROJECT_NAMESPACE, PROJECT_SERVICE_ACCOUNT, PROJECT_WORKLOAD_IDENTITY_CLIENT_ID,
-#  PROJECT_ONLINE_ENDPOINT, PROJECT_REPOSITORY}}
+#  PROJECT_WORKLOAD_IDENTITY_ID, PROJECT_ONLINE_ENDPOINT, PROJECT_REPOSITORY}}
 PROJECTS: Final = "projects"
 PROJECT_NAMESPACE: Final = "namespace"
 PROJECT_SERVICE_ACCOUNT: Final = "service_account"
 PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: Final = "workload_identity_client_id"
+# The same identity's ARM id: an aml-endpoint project's endpoint runs as it (user-assigned identity).
+PROJECT_WORKLOAD_IDENTITY_ID: Final = "workload_identity_id"
 PROJECT_ONLINE_ENDPOINT: Final = "online_endpoint"
 # The project's Azure Repos URL, which Flux reconciles DEPLOY_BRANCH of.
 PROJECT_REPOSITORY: Final = "repository_url"
@@ -109,6 +111,8 @@ DEVOPS_BUILD_SERVICE: Final = "devops_build_service"
 PIPELINE_KUBE_ROLE: Final = "pipeline_kube_role"
 # GUID of the custom role Managed DevOps Pools' service principal holds on each VNet (infra/roles.py).
 AGENT_NETWORK_ROLE: Final = "agent_network_role"
+# The custom role an environment's pipeline identity holds on each project's serving identity (assign it).
+SERVING_IDENTITY_ROLE: Final = "serving_identity_role"
 # {pipeline key (infra/platform_pipelines.py): definition id} of this repository's own pipelines.
 PLATFORM_PIPELINES: Final = "platform_pipelines"
 # The Pulumi state container and the secrets provider's key (infra/bootstrap/state_backend.sh creates them).

@@ -31,7 +31,10 @@ class GrantTargets:
     vault_id: pulumi.Input[str]
     cluster_id: pulumi.Input[str]
     namespaces: Sequence[str]
+    # {project slug: its serving identity's ARM id} (WorkloadIdentities).
+    service_identity_ids: Mapping[str, pulumi.Input[str]]
     kube_role_guid: pulumi.Input[str]
+    serving_identity_role_guid: pulumi.Input[str]
     # Whether the environment's variable group links its vault (not in a network-isolated environment).
     vault_linked: bool
     previous_registry_id: pulumi.Input[str] | None
@@ -82,6 +85,16 @@ def pipeline_grants(environment: str, targets: GrantTargets) -> dict[str, RoleGr
                 lambda guid: roles.definition_id_of(targets.subscription_id, guid)
             ),
             "make wait-rollout and integration-aks in the project's namespace",
+        )
+    for slug, identity_id in sorted(targets.service_identity_ids.items()):
+        # Creating an endpoint that runs as a user-assigned identity is that identity's assign/action
+        # (concept-endpoints-online-auth: a UAI is "associate[d] ... with the endpoint when you create" it).
+        grants[f"serving-identity-{slug}"] = RoleGrant(
+            identity_id,
+            pulumi.Output.from_input(targets.serving_identity_role_guid).apply(
+                lambda guid: roles.definition_id_of(targets.subscription_id, guid)
+            ),
+            f"make blue-green gives {slug}'s Azure ML endpoint its serving identity",
         )
     if first:
         grants["registry-tasks"] = grant(

@@ -287,12 +287,15 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
             oidc_issuer_url=aks.oidc_issuer_url,
             app_insights_id=monitoring.app_insights_id,
             inference_data_container_id=ml.dvc_container_id,
+            registry_id=registry.registry_id,
+            workspace_storage_id=ml.storage_account_id,
             projects=[
                 ProjectServiceAccount(
                     slug=p.slug,
                     identity_name=names.workload_identity(p.slug),
                     namespace=naming.project_namespace(p.slug),
                     service_account=naming.project_service_account(p.slug),
+                    online_endpoint=names.online_endpoint(p.slug),
                 )
                 for p in settings.projects
             ],
@@ -323,7 +326,9 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                     vault_id=secrets.vault_id,
                     cluster_id=aks.cluster_id,
                     namespaces=[naming.project_namespace(p.slug) for p in settings.projects],
+                    service_identity_ids=workloads.identity_ids,
                     kube_role_guid=bootstrap.require_output(outputs.PIPELINE_KUBE_ROLE),
+                    serving_identity_role_guid=bootstrap.require_output(outputs.SERVING_IDENTITY_ROLE),
                     vault_linked=not isolated,
                     previous_registry_id=(
                         references["previous"].require_output(outputs.ACR_ID)
@@ -549,6 +554,7 @@ def environment_stack(settings: config.EnvironmentSettings) -> None:
                 outputs.PROJECT_NAMESPACE: naming.project_namespace(p.slug),
                 outputs.PROJECT_SERVICE_ACCOUNT: naming.project_service_account(p.slug),
                 outputs.PROJECT_WORKLOAD_IDENTITY_CLIENT_ID: workloads.client_ids[p.slug],
+                outputs.PROJECT_WORKLOAD_IDENTITY_ID: workloads.identity_ids[p.slug],
                 outputs.PROJECT_ONLINE_ENDPOINT: names.online_endpoint(p.slug),
                 outputs.PROJECT_REPOSITORY: p.repository_url,
             }

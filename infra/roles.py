@@ -54,6 +54,18 @@ ASSIGNED_BY_ENVIRONMENTS: Final = (
     STORAGE_BLOB_DATA_READER,
 )
 
+# A custom role: giving a resource a user-assigned identity (the release gives the project's Azure ML endpoint
+# its serving identity). Azure checks userAssignedIdentities/assign/action on the identity ("does not have
+# permission to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked
+# scope(s)", Azure/aad-pod-identity#443). The built-in Managed Identity Operator writes it as
+# `userAssignedIdentities/*/assign/action`, which by the matching rule the preflight applies
+# (vendor/azure/README.md: `*` matches a run of characters, the slashes on both sides stay) does not name
+# this operation; this role names it exactly, and nothing more.
+SERVING_IDENTITY_ASSIGN_ACTIONS: Final = (
+    "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+)
+
 # A custom role: what Managed DevOps Pools' first-party service principal (DevOpsInfrastructure) does on the
 # VNet of a pool's subnet. The documentation asks for Reader and Network Contributor "Or ... the following
 # permission[s] ... [in] a custom role" (azure-devops-docs managed-devops-pools/configure-networking.md):

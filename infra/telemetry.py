@@ -60,6 +60,13 @@ def inference_data_prefix(slug: str) -> str:
     return f"{slug}/{INFERENCE_DATA_FOLDER}/"
 
 
+def collector_prefix(endpoint: str) -> str:
+    """Where Azure ML's data collector writes an endpoint's inference data in the workspace's blob store:
+    `modelDataCollector/<endpoint>/<deployment>/<collection>/yyyy/MM/dd/HH/`
+    (how-to-collect-production-data)."""
+    return f"{INFERENCE_DATA_FOLDER}/{endpoint}/"
+
+
 def role_name(slug: str) -> str:
     """The cloud role name (`AppRoleName`) of everything a project sends."""
     return slug

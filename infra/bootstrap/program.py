@@ -118,6 +118,13 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         actions=list(roles.MANAGED_DEVOPS_POOLS_NETWORK_ACTIONS),
     )
 
+    serving_identity_role_guid = environment_role(
+        "serving-identity-assign",
+        "releases give endpoints their serving identity",
+        "What a project's release needs to give its Azure ML endpoint the project's user-assigned identity",
+        actions=list(roles.SERVING_IDENTITY_ASSIGN_ACTIONS),
+    )
+
     # Previews decrypt the stack's config secrets and must change nothing: the built-in roles that decrypt
     # (Key Vault Crypto User, Officer) can also update keys, and Crypto Service Encryption User only wraps
     # (gocloud's azurekeyvault keeper calls Encrypt/Decrypt), so previews hold this role instead.
@@ -151,6 +158,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
         *(roles.guid(role) for role in roles.ASSIGNED_BY_ENVIRONMENTS),
         kube_role_guid,
         agent_network_role_guid,
+        serving_identity_role_guid,
         *platform_kube_roles.values(),
     ]
     principal_ids: dict[bool, dict[str, pulumi.Output[str]]] = {False: {}, True: {}}
@@ -276,6 +284,7 @@ def bootstrap_stack(settings: BootstrapSettings) -> None:
     exported = {
         outputs.PIPELINE_KUBE_ROLE: kube_role_guid,
         outputs.AGENT_NETWORK_ROLE: agent_network_role_guid,
+        outputs.SERVING_IDENTITY_ROLE: serving_identity_role_guid,
         outputs.PLATFORM_PIPELINES: pipelines.pipeline_ids,
         outputs.STATE_CONTAINER_ID: state_container_id,
         outputs.STATE_KEY_ID: state_key_id,

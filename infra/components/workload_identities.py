@@ -1,4 +1,5 @@
-"""Per onboarded project: the managed identity its pods use through AKS workload identity."""
+"""Per onboarded project: its serving identity. Its pods run as it through AKS workload identity; with the
+aml-endpoint serving target, its Azure ML online endpoint runs as it (a user-assigned endpoint identity)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ class ProjectServiceAccount:
     identity_name: str
     namespace: str
     service_account: str
+    # The project's Azure ML online endpoint in this environment (aml-endpoint serving target).
+    online_endpoint: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,11 @@ class WorkloadIdentitiesArgs:
     app_insights_id: pulumi.Input[str]
     # The environment's DVC container: each service writes its inference data under its own prefix there.
     inference_data_container_id: pulumi.Input[str]
+    # An online endpoint pulls its image from the registry and reads the workspace's default datastore, and a
+    # user-assigned endpoint identity gets neither right by itself ("There's no automatic role assignment if
+    # the endpoint identity is a user-assigned identity", concept-endpoints-online-auth).
+    registry_id: pulumi.Input[str]
+    workspace_storage_id: pulumi.Input[str]
     projects: Sequence[ProjectServiceAccount]
     tags: Mapping[str, str]
 
@@ -42,15 +50,28 @@ BLOB_ACTIONS = tuple(
 )
 
 
+def blob_prefix_condition(prefix: str, actions: Sequence[str] = BLOB_ACTIONS) -> str:
+    """These blob data actions allowed only under the prefix; the role's other actions as they are."""
+    others = " AND ".join(f"!(ActionMatches{{'{action}'}})" for action in actions)
+    path = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]"
+    return f"(({others}) OR ({path} StringStartsWith '{prefix}'))"
+
+
 def inference_data_condition(slug: str) -> str:
     """Every blob data action allowed only under the project's inference data prefix."""
-    others = " AND ".join(f"!(ActionMatches{{'{action}'}})" for action in BLOB_ACTIONS)
-    path = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]"
-    return f"(({others}) OR ({path} StringStartsWith '{telemetry.inference_data_prefix(slug)}'))"
+    return blob_prefix_condition(telemetry.inference_data_prefix(slug))
+
+
+def collector_condition(endpoint: str) -> str:
+    """Writing and deleting allowed only under the endpoint's data collector prefix (reading stays as Storage
+    Blob Data Reader grants it, beside)."""
+    writes = tuple(action for action in BLOB_ACTIONS if not action.endswith("/read"))
+    return blob_prefix_condition(telemetry.collector_prefix(endpoint), writes)
 
 
 class WorkloadIdentities(pulumi.ComponentResource):
     client_ids: Mapping[str, pulumi.Output[str]]
+    identity_ids: Mapping[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: WorkloadIdentitiesArgs, opts: pulumi.ResourceOptions | None = None
@@ -58,6 +79,7 @@ class WorkloadIdentities(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:WorkloadIdentities", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         client_ids: dict[str, pulumi.Output[str]] = {}
+        identity_ids: dict[str, pulumi.Output[str]] = {}
         for project in args.projects:
             identity = user_assigned_identity(
                 f"{name}-{project.slug}",
@@ -102,6 +124,49 @@ class WorkloadIdentities(pulumi.ComponentResource):
                 description=f"{project.slug}'s service writes its inference data under its own prefix",
                 opts=child,
             )
+            self._endpoint_rights(name, project, identity.principal_id, args, child)
             client_ids[project.slug] = identity.client_id
+            identity_ids[project.slug] = identity.id
         self.client_ids = client_ids
-        self.register_outputs({"client_ids": client_ids})
+        self.identity_ids = identity_ids
+        self.register_outputs({"client_ids": client_ids, "identity_ids": identity_ids})
+
+    @staticmethod
+    def _endpoint_rights(
+        name: str,
+        project: ProjectServiceAccount,
+        principal_id: pulumi.Input[str],
+        args: WorkloadIdentitiesArgs,
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """What an online endpoint needs of its identity ("Online endpoints require AcrPull permission to
+        container registry and Storage Blob Data Reader permission to the default datastore of the
+        workspace", how-to-access-resources-from-endpoints-managed-identities), and the data collector's
+        writes, which it makes as the endpoint identity when no other is named (the collection's clientId:
+        "If it's null, backend will pick a registered endpoint identity to auth", Azure ML REST API)."""
+        for key, role, scope, condition, what in (
+            ("endpoint-acr-pull", roles.ACR_PULL, args.registry_id, None, "pulls its image"),
+            (
+                "endpoint-datastore-reader",
+                roles.STORAGE_BLOB_DATA_READER,
+                args.workspace_storage_id,
+                None,
+                "reads the workspace's default datastore",
+            ),
+            (
+                "endpoint-collector",
+                roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
+                args.workspace_storage_id,
+                collector_condition(project.online_endpoint),
+                "writes its inference data (Azure ML's data collector) under its own prefix",
+            ),
+        ):
+            grant_role(
+                f"{name}-{project.slug}-{key}",
+                principal_id=principal_id,
+                role_definition_id=roles.definition_id(args.subscription_id, role),
+                scope=scope,
+                condition=condition,
+                description=f"{project.slug}'s Azure ML online endpoint {what}",
+                opts=opts,
+            )

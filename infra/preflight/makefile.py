@@ -12,7 +12,7 @@ directly above its rule, one operation a line:
     #@ notifies
 
 `action` and `data` are Azure RBAC control- and data-plane operations on the resource the `on` clause names
-(kinds: see `resources.py`); `devops` an Azure DevOps permission; `tool` a command the agent must have and
+(kinds: `walk.resolve`); `devops` an Azure DevOps permission; `tool` a command the agent must have and
 `installs` one the target puts there; `local` says the target touches nothing outside the agent; `notifies`
 marks a failure notifier, the one kind of target allowed to write after a failure, and then only the
 operations in `walk.NOTIFIER_OPERATIONS` (telemetry to Application Insights). A target with

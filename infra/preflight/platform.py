@@ -94,6 +94,8 @@ class Platform:
                 self.resources[(kind, str(name).lower())] = Located(stack, resource.id, resource)
             elif resource.type == USER_ASSIGNED_IDENTITY:
                 name = resource.inputs.get("resourceName", resource.name)
+                located = Located(stack, resource.id, resource)
+                self.resources[("managed-identity", str(name).lower())] = located
                 # The mocks derive client and principal ids from the name, as Azure ties them to the identity.
                 identities_by_client[f"{name}-client-id"] = (name, f"{name}-principal-id")
         for resource in run.of_type(ROLE_ASSIGNMENT):

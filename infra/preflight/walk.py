@@ -11,6 +11,7 @@ checks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,21 @@ TOKEN = "$(System.AccessToken)"
 # Tasks that only act on the agent or on the run's own artifacts.
 LOCAL_TASKS = frozenset({"PublishPipelineArtifact@1", "DownloadPipelineArtifact@2", "UsePythonVersion@0"})
 CLOUD_TASKS = frozenset({"AzureCLI@2"})
-# Commands a script may not run outside a make target: what they do could not be declared.
-_UNDECLARED = ("az ", "kubectl ", "git push", "dvc ", "curl ", "pulumi ")
+# Commands a script may not run outside a make target: what they do could not be declared. A command word
+# starts a line or follows a shell operator or `$(` (a value such as `CONTAINER=dvc` is not a command).
+_UNDECLARED = ("az", "kubectl", "git push", "dvc", "curl", "pulumi")
+_COMMAND_START = r"(?:^|[;&|(]|\$\()\s*"
+
+
+def undeclared_commands(script: str) -> list[str]:
+    """The commands of `_UNDECLARED` the script runs itself, outside a make invocation."""
+    return [
+        command
+        for command in _UNDECLARED
+        if re.search(_COMMAND_START + re.escape(command) + r"\b", script, re.MULTILINE)
+    ]
+
+
 GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
 # What a failure notifier (`#@ notifies`) may still do after a failure: send telemetry to Application
 # Insights, which an alert rule turns into a notification. Nothing else it declares is allowed then.
@@ -85,7 +99,7 @@ def resolve(platform: Platform, kind: str, arguments: Sequence[str]) -> tuple[Lo
     if unbound or not arguments:
         missing = ", ".join(unbound) or "an argument"
         return None, f"{kind} {' '.join(arguments)}", f"the step does not set {missing}"
-    if kind == "registry-id":
+    if kind in ("registry-id", "identity-id"):
         located = platform.find_id(arguments[0])
         return located, arguments[0], "" if located else f"no stack declares {arguments[0]}"
     if kind == "workspace-storage":
@@ -278,17 +292,15 @@ def walk_step(
     if task in CLOUD_TASKS:
         azure_cli_entry(walk, context, agent)
     invocations = list(makefile.make_invocations(script))
-    leftover = script
-    for marker in _UNDECLARED:
-        if marker in leftover.replace("make ", "\0"):
-            rule_entry(
-                walk,
-                context,
-                "declared operations",
-                "inline script",
-                None,
-                f"runs `{marker.strip()}` outside a make target",
-            )
+    for command in undeclared_commands(script):
+        rule_entry(
+            walk,
+            context,
+            "declared operations",
+            "inline script",
+            None,
+            f"runs `{command}` outside a make target",
+        )
     for targets, variables in invocations:
         reached = makefile.declared_targets(project_makefile, targets)
         bound_variables = {**project_makefile.variables, **variables}

@@ -36,6 +36,7 @@ def test_environment_stacks_assign_only_the_roles_the_bootstrap_lets_them() -> N
     custom = {
         str(published[outputs.PIPELINE_KUBE_ROLE]),
         str(published[outputs.AGENT_NETWORK_ROLE]),
+        str(published[outputs.SERVING_IDENTITY_ROLE]),
         *map(str, published[outputs.PLATFORM_KUBE_ROLES].values()),
     }
     for environment in ("dev", "qa", "prod"):

@@ -4,6 +4,7 @@ from infra.components.workload_identities import (
     ProjectServiceAccount,
     WorkloadIdentities,
     WorkloadIdentitiesArgs,
+    collector_condition,
     inference_data_condition,
 )
 from tests.infra.component_mocks import SUBSCRIPTION, TAGS, Recorder, resolve
@@ -27,11 +28,17 @@ def test_each_project_identity_trusts_its_service_account_on_the_cluster_issuer(
                     oidc_issuer_url=ISSUER,
                     app_insights_id="/appi",
                     inference_data_container_id="/dvc",
+                    registry_id="/acr",
+                    workspace_storage_id="/st",
                     projects=[
                         ProjectServiceAccount(
-                            "credit-scoring", "id-mlops-dev-credit-scoring", "credit-scoring", "cs-sa"
+                            "credit-scoring",
+                            "id-mlops-dev-credit-scoring",
+                            "credit-scoring",
+                            "cs-sa",
+                            "credit-scoring-ep",
                         ),
-                        ProjectServiceAccount("fraud", "id-mlops-dev-fraud", "fraud", "fraud"),
+                        ProjectServiceAccount("fraud", "id-mlops-dev-fraud", "fraud", "fraud", "fraud-ep"),
                     ],
                     tags=TAGS,
                 ),
@@ -49,9 +56,13 @@ def test_each_project_identity_trusts_its_service_account_on_the_cluster_issuer(
     assert credentials["id-mlops-dev-credit-scoring"]["subject"] == subject_of("credit-scoring", "cs-sa")
     assert all(c["issuer"] == ISSUER for c in credentials.values())
     grants = recorder.of_type("azure-native:authorization:RoleAssignment")
-    assert sorted(t.inputs["scope"] for t in grants) == ["/appi", "/appi", "/dvc", "/dvc"]
+    assert sorted(t.inputs["scope"] for t in grants) == sorted(["/appi", "/dvc", "/acr", "/st", "/st"] * 2)
     writes = {t.inputs["condition"] for t in grants if t.inputs["scope"] == "/dvc"}
     assert writes == {inference_data_condition("credit-scoring"), inference_data_condition("fraud")}
+    # The endpoint's own rights: AcrPull and datastore reads as Azure ML documents them, collector writes
+    # narrowed to the endpoint's prefix.
+    conditions = {t.inputs.get("condition") for t in grants if t.inputs["scope"] == "/st"}
+    assert conditions == {None, collector_condition("credit-scoring-ep"), collector_condition("fraud-ep")}
 
 
 def test_the_inference_data_grant_holds_every_blob_action_to_the_project_prefix() -> None:
@@ -61,6 +72,14 @@ def test_the_inference_data_grant_holds_every_blob_action_to_the_project_prefix(
         assert f"containers/blobs/{action}'}}" in condition
     with pytest.raises(AssertionError):
         assert "StringStartsWith 'fraud/" in condition
+
+
+def test_the_collector_grant_holds_writes_to_the_endpoint_prefix_and_leaves_reads() -> None:
+    condition = collector_condition("credit-scoring-ep")
+    assert "StringStartsWith 'modelDataCollector/credit-scoring-ep/'" in condition
+    for action in ("write", "delete", "add/action"):
+        assert f"containers/blobs/{action}'}}" in condition
+    assert "containers/blobs/read'" not in condition
 
 
 def test_subject_format_is_what_aks_issues() -> None:

@@ -62,6 +62,22 @@ def test_promotion_without_the_importer_role_on_the_previous_registry_is_refused
     assert "crmlopsdev" in entry.resource and entry.problem == "no role assignment grants it"
 
 
+def test_an_endpoint_given_the_serving_identity_without_the_right_to_assign_it_is_refused(
+    runs, rendered
+) -> None:
+    broken = mutate(
+        runs,
+        "dev",
+        lambda r: not (r.type == ROLE_ASSIGNMENT and r.name.startswith("pipeline-serving-identity-")),
+    )
+    problems = [e for e in refused(walk_rendered(broken, rendered["aml-endpoint"])) if "blue-green" in e.step]
+    assert problems
+    assert {e.operation for e in problems} == {
+        "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
+    }
+    assert all(e.resource.endswith("/userAssignedIdentities/id-mlops-dev-credit-scoring") for e in problems)
+
+
 def test_kubectl_without_kubernetes_data_actions_is_refused(runs, rendered) -> None:
     broken = mutate(
         runs, "dev", lambda r: not (r.type == ROLE_ASSIGNMENT and r.name.startswith("pipeline-kube-"))

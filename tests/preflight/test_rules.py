@@ -3,7 +3,7 @@ matching and scopes, template expressions, run conditions, `#@` declarations."""
 
 import pytest
 
-from infra.preflight import conditions, makefile
+from infra.preflight import conditions, makefile, walk
 from infra.preflight.expressions import ExpressionError, UnknownVariable, evaluate
 from infra.preflight.platform_walk import delegation_allows, operation_of
 from infra.preflight.rbac import Assignment, grants, matches, narrowest_grant, within
@@ -206,3 +206,17 @@ def test_status_functions_name_their_dependencies() -> None:
     assert conditions.named_dependencies("succeeded('Build')") == {"Build"}
     assert conditions.named_dependencies("failed()") == set()
     assert conditions.named_dependencies(None) == set()
+
+
+@pytest.mark.parametrize(
+    ("script", "found"),
+    [
+        ("dvc pull data/full.csv.dvc", ["dvc"]),
+        ("make data && az storage blob list --account-name x", ["az"]),
+        ('echo "$(az account show)"', ["az"]),
+        ("make drift-data CONTAINER=dvc ENDPOINT=credit-scoring-4a72", []),
+        ("make release\ngit push origin HEAD:deploy/dev", ["git push"]),
+    ],
+)
+def test_commands_outside_make_are_found_by_command_not_by_word(script: str, found: list[str]) -> None:
+    assert walk.undeclared_commands(script) == found
