@@ -1,12 +1,11 @@
 """Where inference data goes in Azure; imported only when the service is told to write there.
 
 - `blob` (AKS): block blobs in the environment's storage account, written with the pod's workload identity
-  (azure-identity's DefaultAzureCredential picks up AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE that the
-  AKS workload identity webhook injects). The storage account takes Entra ID only (no shared keys), and
-  writing a blob is the data action `Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write`,
-  which Storage Blob Data Contributor grants (vendor/azure/built-in-roles.json); the platform must assign
-  it to the project's workload identity on its container (not done yet: workload_identities.py grants only
-  Monitoring Metrics Publisher).
+  (service_identity.py). The storage account takes Entra ID only (no shared keys), and writing a blob is
+  the data action `Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write`, which Storage
+  Blob Data Contributor grants (vendor/azure/built-in-roles.json); the platform assigns it to the
+  project's workload identity on the container, held to `<slug>/modelDataCollector/` by an ABAC condition
+  (infra/components/workload_identities.py).
 - `azureml` (managed online endpoint): Azure ML's own data collector, through its client
   `azureml.ai.monitoring.Collector` (learn.microsoft.com/azure/machine-learning/
   how-to-collect-production-data, "custom logging"): one `collect` per request and collection, with the
@@ -23,10 +22,11 @@ from .settings import INPUTS_COLLECTION, OUTPUTS_COLLECTION, InferenceDataSettin
 
 
 def blob_writer(settings: InferenceDataSettings):
-    from azure.identity import DefaultAzureCredential
     from azure.storage.blob import BlobServiceClient
 
-    service = BlobServiceClient(settings.blob_account_url, credential=DefaultAzureCredential())
+    from .service_identity import credential
+
+    service = BlobServiceClient(settings.blob_account_url, credential=credential())
     container = service.get_container_client(settings.blob_container)
     prefix = settings.blob_prefix.strip("/")
 

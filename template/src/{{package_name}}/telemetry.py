@@ -10,9 +10,9 @@ from platform.json) so that the platform's alert rules and workbook find it:
 - under the cloud role name of the project: OpenTelemetry's `service.name` resource attribute, no namespace.
 
 Application Insights has local authentication off on the platform, so the exporters authenticate with an
-Entra ID token: DefaultAzureCredential takes the pod's workload identity (AZURE_CLIENT_ID and
-AZURE_FEDERATED_TOKEN_FILE, injected by AKS), which holds Monitoring Metrics Publisher on the resource
-(the platform's workload identities; learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication).
+Entra ID token of the service's own identity (service_identity.py: the pod's workload identity on AKS, the
+endpoint identity on Azure ML), which holds Monitoring Metrics Publisher on the resource (the platform's
+workload identities; learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication).
 Spans and metrics leave in batches on the SDK's own threads; a request only records.
 
 A span costs the event loop tens of microseconds, a fifth of a one-record request: so requests are sampled
@@ -99,10 +99,11 @@ class Telemetry:
     def to_application_insights(
         cls, connection_string: str, model_version: str, sample_rate: float
     ) -> "Telemetry":
-        from azure.identity import DefaultAzureCredential
         from azure.monitor.opentelemetry.exporter import AzureMonitorMetricExporter, AzureMonitorTraceExporter
 
-        credential = DefaultAzureCredential()
+        from .service_identity import credential as service_credential
+
+        credential = service_credential()
         spans = AzureMonitorTraceExporter(connection_string=connection_string, credential=credential)
         exported = AzureMonitorMetricExporter(connection_string=connection_string, credential=credential)
         reader = PeriodicExportingMetricReader(exported, export_interval_millis=EXPORT_INTERVAL_MS)
