@@ -2,7 +2,8 @@
 
 Deterministic: the same arguments give the same bytes, so `data/sample.csv` is reproducible and the DVC
 pointer of the full data set stays valid. `--shift` moves the population (lower incomes, more debt, more
-late payments) to stand for a later quarter's applicants in the drift check.
+late payments) to stand for a later quarter's applicants in the drift check. `--base` writes a labelled
+snapshot (README "Labelled data"): complete, so the base data set's records first, then the new ones.
 """
 
 import argparse
@@ -76,10 +77,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shift", type=float, default=0.0, help="population shift, 0 for none")
     parser.add_argument("--out", type=Path, default=Path("data/sample.csv"))
+    parser.add_argument("--base", type=Path, help="records to write first (a snapshot is complete)")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    generate(args.rows, args.seed, args.shift).to_csv(args.out, index=False, lineterminator="\n")
-    print(f"wrote {args.rows} rows to {args.out}")
+    frame = generate(args.rows, args.seed, args.shift)
+    if args.base:
+        frame = pd.concat([pd.read_csv(args.base), frame], ignore_index=True)
+    frame.to_csv(args.out, index=False, lineterminator="\n")
+    print(f"wrote {len(frame)} rows to {args.out}")
 
 
 if __name__ == "__main__":

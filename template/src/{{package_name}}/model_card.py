@@ -60,6 +60,7 @@ def render(data: dict, training: dict, evaluation: dict, registration: dict | No
             [
                 ("MLflow run", training["run_id"]),
                 ("logged model", training["model_uri"]),
+                ("data snapshot", training["data_snapshot"]),
                 ("data version (md5)", training["data_version"]),
                 ("training device", training["device"]),
                 ("registered version", (registration or {}).get("version") or "not registered"),

@@ -8,7 +8,7 @@ MLflow, pandera and scikit-learn take seconds to import that the light steps nee
 import json
 import os
 import subprocess
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from .settings import (
     INSUFFICIENT_DATA,
     MODEL_NAME,
     PSI_THRESHOLD,
+    RETRAIN_DIR,
     STABLE,
     STEP_FILES,
     Paths,
@@ -110,6 +111,7 @@ def register(paths: Paths) -> dict:
     tags = {
         "source_commit": source_commit(),
         "data_version": training["data_version"],
+        "data_snapshot": training["data_snapshot"],
         "run_id": training["run_id"],
         **{f"metric_{name}": f"{value:.4f}" for name, value in training["metrics"].items()},
     }
@@ -117,6 +119,20 @@ def register(paths: Paths) -> dict:
     content = asdict(decision)
     write(paths, "register", content)
     return content
+
+
+def retrain(paths: Paths) -> dict:
+    """The offline loop's retraining: the same steps, gates and champion/challenger on the newest labelled
+    snapshot in `paths.labelled`, their results in artifacts/retrain/ (the first training's stay)."""
+    from .snapshots import PINNED, training_data
+
+    chosen = training_data(paths.labelled, paths.data)
+    if chosen.snapshot == PINNED:
+        raise StepFailed(f"no labelled snapshot in {paths.labelled}: nothing new to retrain on")
+    again = replace(paths, data=chosen.path, artifacts=paths.artifacts / RETRAIN_DIR)
+    for step in (validate, train, evaluate, register, card):
+        step(again)
+    return read(again, "register")
 
 
 def card(paths: Paths) -> dict:
@@ -329,11 +345,18 @@ def export_model(paths: Paths, version: str, target: Path) -> dict:
 
 
 def summary(paths: Paths) -> str:
+    """One line per step, in the loop's order; the retraining's lines where it ran."""
     rows = []
-    for step in ("validate", "train", "evaluate", "register", "stream", "drift", "smoke"):
-        source = paths.artifacts / STEP_FILES[step]
-        content = json.loads(source.read_text()) if source.exists() else None
-        rows.append((step, describe(step, content)))
+    retrained = paths.artifacts / RETRAIN_DIR
+    phases = [(paths.artifacts, "", ("validate", "train", "evaluate", "register", "stream", "drift"))]
+    if retrained.is_dir():
+        phases.append((retrained, "retrain ", ("validate", "train", "evaluate", "register")))
+    phases.append((paths.artifacts, "", ("smoke",)))
+    for folder, label, steps in phases:
+        for step in steps:
+            source = folder / STEP_FILES[step]
+            content = json.loads(source.read_text()) if source.exists() else None
+            rows.append((f"{label}{step}", describe(step, content)))
     width = max(len(step) for step, _ in rows)
     return "\n".join(f"{step:<{width}}  {text}" for step, text in rows)
 
@@ -348,7 +371,8 @@ def describe(step: str, content: dict | None) -> str:
         case "train":
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in content["metrics"].items())
             served = f"served by the {content['scorer']} path"
-            return f"on {content['device']} in {content['seconds']} s, {served}: {metrics}"
+            data = f"snapshot {content['data_snapshot']} (md5 {content['data_version'][:12]})"
+            return f"{data} on {content['device']} in {content['seconds']} s, {served}: {metrics}"
         case "evaluate":
             failed = [gate["name"] for gate in content["gates"] if not gate["passed"]]
             return "all gates passed" if not failed else "FAILED: " + ", ".join(failed)

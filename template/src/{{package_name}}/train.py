@@ -18,6 +18,7 @@ from .device import training_device
 from .evaluate import classification_metrics
 from .schema import LABEL
 from .settings import GPU_TRAINING, PROJECT, SEED, TEAM, TRAIN_THREADS, Paths
+from .snapshots import snapshot_of
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class TrainResult:
     run_id: str
     model_uri: str
     data_version: str
+    # The labelled snapshot trained on (snapshots.py), or "pinned".
+    data_snapshot: str
     device: str
     seconds: float
     metrics: dict[str, float]
@@ -90,6 +93,8 @@ def fit(train: pd.DataFrame, device: str, hyperparameters: dict | None = None) -
 def train(paths: Paths, gpu_requested: bool = GPU_TRAINING) -> TrainResult:
     frame = data.load(paths.data)
     version = data.data_version(paths.data)
+    snapshot = snapshot_of(paths.data)
+    log.info("training on %s (snapshot %s, md5 %s)", paths.data, snapshot, version)
     split = data.split(frame)
     device = training_device(gpu_requested)
 
@@ -112,13 +117,21 @@ def train(paths: Paths, gpu_requested: bool = GPU_TRAINING) -> TrainResult:
         )
         mlflow.log_metrics({**metrics, "train_seconds": seconds})
         mlflow.set_tags(
-            {"data_version": version, "data_path": str(paths.data), "team": TEAM, "rows": len(frame)}
+            {
+                "data_version": version,
+                "data_snapshot": snapshot,
+                "data_path": str(paths.data),
+                "team": TEAM,
+                "rows": len(frame),
+            }
         )
         with tempfile.TemporaryDirectory(prefix="model-") as work:
             model_uri, scorer = log_model(model.get_booster(), split.test.head(3), Path(work))
         mlflow.set_tag("scorer", scorer)
     log.info("trained on %s in %.1f s, run %s", device, seconds, run.info.run_id)
-    return TrainResult(run.info.run_id, model_uri, version, device, round(seconds, 3), metrics, scorer)
+    return TrainResult(
+        run.info.run_id, model_uri, version, snapshot, device, round(seconds, 3), metrics, scorer
+    )
 
 
 def model_parts(booster: xgb.Booster, example: pd.DataFrame, work: Path) -> tuple[Path, Path | None]:
