@@ -85,7 +85,8 @@ demo: platform-json
 	@echo "MLflow store: $(DEMO)/mlflow.db (browse: $(DEMO)/.venv/bin/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db)"
 	@echo "step results: $(DEMO)/artifacts/*.json"
 	@echo "the loop:     inference data $(DEMO)/artifacts/inference-data/ (Azure ML data collector layout),"
-	@echo "              drift report $(DEMO)/artifacts/drift/report.md with a chart per drifted column"
+	@echo "              drift report $(DEMO)/artifacts/drift/report.md with a chart per drifted column,"
+	@echo "              retraining on the newest labelled snapshot $(DEMO)/artifacts/retrain/ (model_card.md)"
 
 # One pytest-xdist worker per core. Most of the time goes to the stamped projects' own `make test`, minutes
 # each: tests/conftest.py puts those tests first and workers take one test at a time, so they spread over
