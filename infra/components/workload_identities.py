@@ -99,74 +99,67 @@ class WorkloadIdentities(pulumi.ComponentResource):
                 audiences=[TOKEN_EXCHANGE_AUDIENCE],
                 opts=child,
             )
-            grant_role(
-                f"{name}-{project.slug}-telemetry",
-                principal_id=identity.principal_id,
-                role_definition_id=roles.definition_id(
-                    args.subscription_id, roles.MONITORING_METRICS_PUBLISHER
-                ),
-                scope=args.app_insights_id,
-                description=f"{project.slug}'s pods send telemetry (Application Insights has local auth off)",
-                opts=child,
-            )
-            # Writing a blob is blobs/write (or add/action), which Storage Blob Data Contributor grants on the
-            # container; an ABAC condition keeps every blob action of the identity to its own prefix, so a
-            # service can neither read nor overwrite the training data beside it (learn.microsoft.com/azure/
-            # storage/blobs/storage-auth-abac-attributes, "Blob path"; condition version 2.0).
-            grant_role(
-                f"{name}-{project.slug}-inference-data",
-                principal_id=identity.principal_id,
-                role_definition_id=roles.definition_id(
-                    args.subscription_id, roles.STORAGE_BLOB_DATA_CONTRIBUTOR
-                ),
-                scope=args.inference_data_container_id,
-                condition=inference_data_condition(project.slug),
-                description=f"{project.slug}'s service writes its inference data under its own prefix",
-                opts=child,
-            )
-            self._endpoint_rights(name, project, identity.principal_id, args, child)
+            for key, role, scope, condition, description in service_rights(project, args):
+                grant_role(
+                    f"{name}-{project.slug}-{key}",
+                    principal_id=identity.principal_id,
+                    role_definition_id=roles.definition_id(args.subscription_id, role),
+                    scope=scope,
+                    condition=condition,
+                    description=description,
+                    opts=child,
+                )
             client_ids[project.slug] = identity.client_id
             identity_ids[project.slug] = identity.id
         self.client_ids = client_ids
         self.identity_ids = identity_ids
         self.register_outputs({"client_ids": client_ids, "identity_ids": identity_ids})
 
-    @staticmethod
-    def _endpoint_rights(
-        name: str,
-        project: ProjectServiceAccount,
-        principal_id: pulumi.Input[str],
-        args: WorkloadIdentitiesArgs,
-        opts: pulumi.ResourceOptions,
-    ) -> None:
-        """What an online endpoint needs of its identity ("Online endpoints require AcrPull permission to
-        container registry and Storage Blob Data Reader permission to the default datastore of the
-        workspace", how-to-access-resources-from-endpoints-managed-identities), and the data collector's
-        writes, which it makes as the endpoint identity when no other is named (the collection's clientId:
-        "If it's null, backend will pick a registered endpoint identity to auth", Azure ML REST API)."""
-        for key, role, scope, condition, what in (
-            ("endpoint-acr-pull", roles.ACR_PULL, args.registry_id, None, "pulls its image"),
-            (
-                "endpoint-datastore-reader",
-                roles.STORAGE_BLOB_DATA_READER,
-                args.workspace_storage_id,
-                None,
-                "reads the workspace's default datastore",
-            ),
-            (
-                "endpoint-collector",
-                roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
-                args.workspace_storage_id,
-                collector_condition(project.online_endpoint),
-                "writes its inference data (Azure ML's data collector) under its own prefix",
-            ),
-        ):
-            grant_role(
-                f"{name}-{project.slug}-{key}",
-                principal_id=principal_id,
-                role_definition_id=roles.definition_id(args.subscription_id, role),
-                scope=scope,
-                condition=condition,
-                description=f"{project.slug}'s Azure ML online endpoint {what}",
-                opts=opts,
-            )
+
+def service_rights(
+    project: ProjectServiceAccount, args: WorkloadIdentitiesArgs
+) -> tuple[tuple[str, str, pulumi.Input[str], str | None, str], ...]:
+    """(key, role, scope, ABAC condition, description) of every grant to a project's serving identity.
+
+    Its service sends telemetry (Application Insights has local auth off) and writes inference data: writing
+    a blob is blobs/write (or add/action), which Storage Blob Data Contributor grants on the container; an
+    ABAC condition keeps every blob action to the project's prefix, so a service can neither read nor
+    overwrite the training data beside it (learn.microsoft.com/azure/storage/blobs/
+    storage-auth-abac-attributes, "Blob path"). As an Azure ML online endpoint's identity it needs what
+    Azure ML asks ("Online endpoints require AcrPull permission to container registry and Storage Blob Data
+    Reader permission to the default datastore of the workspace",
+    how-to-access-resources-from-endpoints-managed-identities), and the data collector's writes, which it
+    makes as the endpoint identity when no other is named (the collection's clientId: "If it's null, backend
+    will pick a registered endpoint identity to auth", Azure ML REST API)."""
+    slug, endpoint = project.slug, f"{project.slug}'s Azure ML online endpoint"
+    return (
+        (
+            "telemetry",
+            roles.MONITORING_METRICS_PUBLISHER,
+            args.app_insights_id,
+            None,
+            f"{slug}'s pods send telemetry (Application Insights has local auth off)",
+        ),
+        (
+            "inference-data",
+            roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
+            args.inference_data_container_id,
+            inference_data_condition(slug),
+            f"{slug}'s service writes its inference data under its own prefix",
+        ),
+        ("endpoint-acr-pull", roles.ACR_PULL, args.registry_id, None, f"{endpoint} pulls its image"),
+        (
+            "endpoint-datastore-reader",
+            roles.STORAGE_BLOB_DATA_READER,
+            args.workspace_storage_id,
+            None,
+            f"{endpoint} reads the workspace's default datastore",
+        ),
+        (
+            "endpoint-collector",
+            roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
+            args.workspace_storage_id,
+            collector_condition(project.online_endpoint),
+            f"{endpoint} writes its inference data (Azure ML's data collector) under its own prefix",
+        ),
+    )
