@@ -20,6 +20,8 @@ from infra.tools.mock_run import REPO_ROOT
 from tests.user_environment import user_environment
 
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
+# The variable naming a stamped project's cache of compiled trees (its compiled.py CACHE_VARIABLE).
+COMPILED_CACHE = "COMPILED_CACHE_DIR"
 SLUG = "credit-scoring"
 
 
@@ -90,9 +92,14 @@ def git_init(project: Path) -> None:
 
 
 def make(
-    project: Path, *targets: str, venv: Path | None = None, timeout: int = 900
+    project: Path,
+    *targets: str,
+    venv: Path | None = None,
+    compiled_cache: Path | None = None,
+    timeout: int = 900,
 ) -> subprocess.CompletedProcess:
-    """Run the project's own Makefile as a user does; `venv` puts its environment in that folder.
+    """Run the project's own Makefile as a user does; `venv` puts its environment in that folder,
+    `compiled_cache` its compiled trees' cache (the project's compiled.py).
 
     The run gets a process group of its own, stopped when `make` returns: a service worker that outlived
     its killed parent would otherwise keep running after the test."""
@@ -103,7 +110,7 @@ def make(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=user_environment(),
+        env={**user_environment(), **({COMPILED_CACHE: str(compiled_cache)} if compiled_cache else {})},
         start_new_session=True,
     ) as process:
         try:

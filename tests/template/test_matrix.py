@@ -129,12 +129,16 @@ def pytest_counts(output: str) -> dict[str, int]:
 
 
 @cases
-def test_project_tests_and_lint_pass(stamped, case: Case, environments: Path, tmp_path: Path) -> None:
+def test_project_tests_and_lint_pass(
+    stamped, case: Case, environments: Path, shared: Path, tmp_path: Path
+) -> None:
     project = copy_project(stamped(case), tmp_path)
     git_init(project)
     with environment(environments) as venv:
-        result = make(project, "test", "lint", venv=venv)
+        # Every case trains the same models from the same sample: their trees are compiled once a session.
+        result = make(project, "test", "lint", venv=venv, compiled_cache=shared / "compiled")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert any((shared / "compiled").glob("*.so")), "the project's builds left nothing in the cache named"
     counts = pytest_counts(result.stdout)
     assert counts.get("passed", 0) > 0 and not counts.keys() & {"failed", "error", "errors"}, counts
 

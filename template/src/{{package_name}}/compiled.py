@@ -17,8 +17,10 @@ never missing, so a row is passed as a C float array, bit for bit the entries TL
 
 import argparse
 import ctypes
+import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -42,6 +44,10 @@ PROBABILITY_DIGITS = 6
 # TL2cgen's own GCC recipe (tl2cgen/contrib/gcc.py): -O3, position-independent, C99, libm for exp().
 COMPILER = "gcc"
 COMPILE_FLAGS = ("-O3", "-fPIC", "-std=c99", "-shared")
+# A folder of libraries built before, by the digest of what built them (sources, flags, compiler), as
+# ccache keeps objects: the same trees are compiled once, however many models carry them. Unset (the image
+# build), every build compiles.
+CACHE_VARIABLE = "COMPILED_CACHE_DIR"
 
 
 class ModelMismatch(RuntimeError):
@@ -68,7 +74,10 @@ class Trees:
 
     def __init__(self, library: Path) -> None:
         self.path = library
-        self._library = ctypes.CDLL(str(library))
+        # PyDLL keeps the interpreter lock through the call: a call of microseconds gains nothing from
+        # releasing it, and each release would let the worker's exporter threads hold it for up to the
+        # switch interval (5 ms) while the request waits.
+        self._library = ctypes.PyDLL(str(library))
         self._check_shape()
         self._row = ctypes.c_float * len(features.NAMES)
         self._predict = self._library.predict
@@ -134,29 +143,79 @@ def verify(trees: Trees, probe: Probe) -> float:
     return difference
 
 
-def compile_library(folder: Path) -> Path:
-    """LIBRARY in `folder`, from the C code TL2cgen wrote there (its recipe lists the sources)."""
-    compiler = shutil.which(COMPILER)
-    if compiler is None:
+def compiler() -> str:
+    found = shutil.which(COMPILER)
+    if found is None:
         raise ModelMismatch(f"no {COMPILER} on PATH: the compiled path needs a C compiler where it is built")
+    return found
+
+
+def sources(folder: Path) -> list[Path]:
+    """The C files TL2cgen wrote in `folder`, as its recipe lists them."""
     recipe = json.loads((folder / SOURCES).read_text())
-    sources = [str(folder / f"{source['name']}.c") for source in recipe["sources"]]
+    return [folder / f"{source['name']}.c" for source in recipe["sources"]]
+
+
+def cache_key(folder: Path, compiler_path: str) -> str:
+    """One digest of every input of the compiler's output: the code (sources and the headers they
+    include), the flags, and the compiler's own version."""
+    version = subprocess.run([compiler_path, "--version"], capture_output=True, check=True).stdout
+    digest = hashlib.sha256()
+    code = sorted({*sources(folder), *folder.glob("*.h")})
+    for part in (version, *map(str.encode, COMPILE_FLAGS), *(p.name.encode() + p.read_bytes() for p in code)):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def compile_library(folder: Path, compiler_path: str) -> Path:
+    """LIBRARY in `folder`, from the C code TL2cgen wrote there."""
     library = folder / LIBRARY
-    command = [compiler, *COMPILE_FLAGS, "-o", str(library), *sources, "-lm"]
+    command = [compiler_path, *COMPILE_FLAGS, "-o", str(library), *map(str, sources(folder)), "-lm"]
     subprocess.run(command, check=True, capture_output=True, text=True)
     return library
 
 
-def build(folder: Path) -> Path:
-    """Compiles the C code in `folder` into LIBRARY there and verifies it against the probe; the library
-    is removed again if it answers otherwise than the model."""
-    library = compile_library(folder)
+def cached(folder: Path, entry: Path, probe: "Probe") -> Path | None:
+    """LIBRARY in `folder`, copied from a cache entry and verified like a fresh build; None, and the entry
+    removed, when it does not load or answers otherwise."""
+    library = folder / LIBRARY
+    shutil.copyfile(entry, library)
     try:
-        difference = verify(Trees(library), Probe.read(folder))
+        difference = verify(Trees(library), probe)
+    except (OSError, ModelMismatch) as error:
+        log.warning("discarded the cached library %s: %s", entry, error)
+        entry.unlink(missing_ok=True)
+        library.unlink(missing_ok=True)
+        return None
+    log.info("reused %s: within %.1e of the model on its probe records", entry, difference)
+    return library
+
+
+def build(folder: Path, cache: Path | None = None) -> Path:
+    """Compiles the C code in `folder` into LIBRARY there and verifies it against the probe; the library
+    is removed again if it answers otherwise than the model. With a cache folder (default: the one
+    CACHE_VARIABLE names, if any), a library built from the same inputs before is reused, verified all
+    the same."""
+    cache = cache or (Path(os.environ[CACHE_VARIABLE]) if os.environ.get(CACHE_VARIABLE) else None)
+    compiler_path = compiler()
+    probe = Probe.read(folder)
+    entry = cache / f"{cache_key(folder, compiler_path)}.so" if cache else None
+    if entry and entry.exists() and (library := cached(folder, entry, probe)):
+        return library
+    library = compile_library(folder, compiler_path)
+    try:
+        difference = verify(Trees(library), probe)
     except ModelMismatch:
         library.unlink()
         raise
     log.info("compiled %s: within %.1e of the model on its probe records", library, difference)
+    if entry:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        # Whole or absent: another process may be storing the same entry.
+        partial = entry.with_suffix(f".{os.getpid()}.partial")
+        shutil.copyfile(library, partial)
+        partial.replace(entry)
     return library
 
 

@@ -51,10 +51,17 @@ def wait_ready(base: str, process: subprocess.Popen) -> None:
 @contextmanager
 def running_service(model_uri: str, extra: Mapping[str, str] | None = None) -> Iterator[str]:
     """The service started as the container starts it, on a free local port; yields its base URL. It is
-    stopped with SIGTERM, as Kubernetes stops a pod, and waited for."""
+    stopped with SIGTERM, as Kubernetes stops a pod, and waited for. No drain unless `extra` sets one: the
+    drain gives a load balancer time to stop routing to the pod, and no load balancer routes to this one."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = {"MODEL_URI": model_uri, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning"}
+    settings = {
+        "MODEL_URI": model_uri,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "LOG_LEVEL": "warning",
+        "DRAIN_SECONDS": "0",
+    }
     settings.update(extra or {})
     command = [sys.executable, "-m", f"{__package__}.server"]
     process = subprocess.Popen(command, env={**os.environ, **settings})

@@ -19,7 +19,7 @@ REQUEST_RECORDS = 25
 def run(model_uri: str, phases: dict[str, pd.DataFrame], folder: Path) -> dict:
     """Scores each phase's records in order, then stops the service (SIGTERM: it writes what waits)."""
     where = InferenceDataSettings()
-    settings = {"INFERENCE_DATA": "folder", "INFERENCE_DATA_DIR": str(folder), "DRAIN_SECONDS": "0"}
+    settings = {"INFERENCE_DATA": "folder", "INFERENCE_DATA_DIR": str(folder)}
     started = time.perf_counter()
     sent: dict[str, int] = {}
     with smoke.running_service(model_uri, settings) as base:
