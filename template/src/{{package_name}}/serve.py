@@ -395,6 +395,7 @@ class ScoringService:
                 self.settings.applicationinsights_connection_string,
                 self.settings.model_version,
                 self.settings.telemetry_sample_rate,
+                self.settings.telemetry_traces_per_second,
             )
         if self.telemetry is not None:  # configured here, or given (tests: an in-memory one)
             counters.append(self.telemetry)

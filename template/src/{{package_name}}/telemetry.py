@@ -15,12 +15,18 @@ endpoint identity on Azure ML), which holds Monitoring Metrics Publisher on the 
 workload identities; learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication).
 Spans and metrics leave in batches on the SDK's own threads; a request only records.
 
-A span costs the event loop tens of microseconds, a fifth of a one-record request: so requests are sampled
-(TELEMETRY_SAMPLE_RATE, default 0.1), every failed one (5xx) kept. A sampled span carries Application
-Insights' sample rate (`_MS.sampleRate`, in percent, what the Azure Monitor exporter's own
-ApplicationInsightsSampler sets and the exporter writes into the envelope's `sampleRate`), so each stored
-request has an ItemCount of 100 / rate and the platform's queries, which sum ItemCount, count every request.
-The exporter's sampler is not used: it hashes the trace id in Python, as costly as the span itself.
+A span costs the event loop tens of microseconds, a fifth of a one-record request, and the exporter's thread
+about a millisecond of the worker's one interpreter lock: a fixed share of thousands of requests a second
+halves the throughput (template/bench/LOOP-*.md). So requests are sampled to about a fixed number a
+second, as the Azure Monitor OpenTelemetry distros' rate-limited sampling does (`traces_per_second`,
+default 5; learn.microsoft.com/azure/azure-monitor/app/opentelemetry-sampling): the probability is the
+target rate times a smoothed interval between requests, at most TELEMETRY_SAMPLE_RATE, and every failed
+request (5xx) is kept. It depends on earlier requests only, so weighting each kept span by 1 / probability
+counts the requests without bias: a kept span carries Application Insights' sample rate (`_MS.sampleRate`,
+in percent, what the exporter's own ApplicationInsightsSampler sets and writes into the envelope's
+`sampleRate`), each stored request has an ItemCount of 100 / rate, and the platform's queries, which sum
+ItemCount, count every request. The exporter's samplers are not used: they hash the trace id in Python,
+as costly as the span itself.
 """
 
 import random
@@ -49,6 +55,8 @@ from .settings import (
 EXPORT_INTERVAL_MS = 60_000
 # The span attribute the Azure Monitor exporter reads as the item's sample rate, in percent.
 SAMPLE_RATE_ATTRIBUTE = "_MS.sampleRate"
+# The weight of the newest interval between requests in the smoothed one: about the last hundred requests.
+SMOOTHING = 0.01
 
 
 def resource() -> Resource:
@@ -64,9 +72,14 @@ class Telemetry:
         meter_provider: MeterProvider,
         model_version: str,
         sample_rate: float = 1.0,
+        traces_per_second: float = 0.0,
     ):
         self.sample_rate = sample_rate
-        self.sampled = {SAMPLE_RATE_ATTRIBUTE: 100.0 * sample_rate}
+        self.traces_per_second = traces_per_second
+        # Seconds between requests, smoothed; at first as if they came at the target rate, so a busy worker
+        # keeps about 1 / SMOOTHING spans more while it learns its rate.
+        self.interval = 1.0 / traces_per_second if traces_per_second else 0.0
+        self.last: float | None = None
         self.kept = {SAMPLE_RATE_ATTRIBUTE: 100.0}
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
@@ -89,15 +102,16 @@ class Telemetry:
         metric_reader: MetricReader,
         model_version: str,
         sample_rate: float = 1.0,
+        traces_per_second: float = 0.0,
     ) -> "Telemetry":
         tracer_provider = TracerProvider(resource=resource())
         tracer_provider.add_span_processor(span_processor)
         meter_provider = MeterProvider([metric_reader], resource=resource())
-        return cls(tracer_provider, meter_provider, model_version, sample_rate)
+        return cls(tracer_provider, meter_provider, model_version, sample_rate, traces_per_second)
 
     @classmethod
     def to_application_insights(
-        cls, connection_string: str, model_version: str, sample_rate: float
+        cls, connection_string: str, model_version: str, sample_rate: float, traces_per_second: float
     ) -> "Telemetry":
         from azure.monitor.opentelemetry.exporter import AzureMonitorMetricExporter, AzureMonitorTraceExporter
 
@@ -107,20 +121,32 @@ class Telemetry:
         spans = AzureMonitorTraceExporter(connection_string=connection_string, credential=credential)
         exported = AzureMonitorMetricExporter(connection_string=connection_string, credential=credential)
         reader = PeriodicExportingMetricReader(exported, export_interval_millis=EXPORT_INTERVAL_MS)
-        telemetry = cls.in_memory(BatchSpanProcessor(spans), reader, model_version, sample_rate)
+        telemetry = cls.in_memory(
+            BatchSpanProcessor(spans), reader, model_version, sample_rate, traces_per_second
+        )
         # The exporters take the cloud role name from the global providers' resource, not from the spans
         # they export ("Failed to derive Resource from Tracer Provider" otherwise): these are the process's.
         trace.set_tracer_provider(telemetry.tracer_provider)
         metrics.set_meter_provider(telemetry.meter_provider)
         return telemetry
 
+    def probability(self, now: float) -> float:
+        """The chance that a request answered at `now` (perf_counter seconds) is kept."""
+        if not self.traces_per_second:
+            return self.sample_rate
+        if self.last is not None:
+            self.interval += (max(now - self.last, 0.0) - self.interval) * SMOOTHING
+        self.last = now
+        return min(self.sample_rate, self.traces_per_second * self.interval)
+
     def answered(self, path: str, status: int, started: float, ended: float) -> None:
         """One scoring request as a server span: what Application Insights counts as a request. Sampled;
         a failed request always kept."""
+        probability = self.probability(ended)
         if status < 500:
-            if self.sample_rate < 1 and random.random() >= self.sample_rate:
+            if probability < 1 and random.random() >= probability:
                 return
-            rate = self.sampled
+            rate = {SAMPLE_RATE_ATTRIBUTE: 100.0 * probability}
         else:
             rate = self.kept
         span = self.tracer.start_span(
