@@ -176,41 +176,42 @@ def compile_library(folder: Path, compiler_path: str) -> Path:
     return library
 
 
-def cached(folder: Path, entry: Path, probe: "Probe") -> Path | None:
-    """LIBRARY in `folder`, copied from a cache entry and verified like a fresh build; None, and the entry
-    removed, when it does not load or answers otherwise."""
-    library = folder / LIBRARY
-    shutil.copyfile(entry, library)
+def loads(library: Path) -> bool:
     try:
-        difference = verify(Trees(library), probe)
-    except (OSError, ModelMismatch) as error:
-        log.warning("discarded the cached library %s: %s", entry, error)
-        entry.unlink(missing_ok=True)
-        library.unlink(missing_ok=True)
-        return None
-    log.info("reused %s: within %.1e of the model on its probe records", entry, difference)
-    return library
+        ctypes.PyDLL(str(library))
+    except OSError as error:
+        log.warning("discarded the cached library %s: %s", library, error)
+        return False
+    return True
 
 
 def build(folder: Path, cache: Path | None = None) -> Path:
     """Compiles the C code in `folder` into LIBRARY there and verifies it against the probe; the library
     is removed again if it answers otherwise than the model. With a cache folder (default: the one
-    CACHE_VARIABLE names, if any), a library built from the same inputs before is reused, verified all
-    the same."""
+    CACHE_VARIABLE names, if any), a library built from the same inputs before is reused instead, verified
+    all the same; an entry that does not load is built again. One that loads but answers otherwise is
+    refused like a fresh build: the same code, flags and compiler build the same library."""
     cache = cache or (Path(os.environ[CACHE_VARIABLE]) if os.environ.get(CACHE_VARIABLE) else None)
     compiler_path = compiler()
-    probe = Probe.read(folder)
     entry = cache / f"{cache_key(folder, compiler_path)}.so" if cache else None
-    if entry and entry.exists() and (library := cached(folder, entry, probe)):
-        return library
-    library = compile_library(folder, compiler_path)
+    library = folder / LIBRARY
+    reused = bool(entry and entry.exists() and loads(entry))
+    if reused:
+        shutil.copyfile(entry, library)
+    else:
+        compile_library(folder, compiler_path)
     try:
-        difference = verify(Trees(library), probe)
+        difference = verify(Trees(library), Probe.read(folder))
     except ModelMismatch:
         library.unlink()
         raise
-    log.info("compiled %s: within %.1e of the model on its probe records", library, difference)
-    if entry:
+    log.info(
+        "%s %s: within %.1e of the model on its probe records",
+        f"reused {entry} as" if reused else "compiled",
+        library,
+        difference,
+    )
+    if entry and not reused:
         entry.parent.mkdir(parents=True, exist_ok=True)
         # Whole or absent: another process may be storing the same entry.
         partial = entry.with_suffix(f".{os.getpid()}.partial")

@@ -114,7 +114,10 @@ def hour_folder(endpoint: str, deployment: str, collection: str, moment: datetim
     return f"{endpoint}/{deployment}/{collection}/{moment:%Y/%m/%d/%H}"
 
 
-class Envelope(msgspec.Struct):
+class Envelope(msgspec.Struct, gc=False):
+    """One line of the layout. Untracked by the garbage collector (a batch makes thousands; they refer
+    to strings and to lists of records and rows, never back)."""
+
     specversion: str
     id: str
     source: str

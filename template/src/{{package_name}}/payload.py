@@ -31,6 +31,9 @@ Record = msgspec.defstruct(
     ],
     forbid_unknown_fields=True,
     frozen=True,
+    # Scalars only, so no reference cycle: the garbage collector need not track the records the inference
+    # data writer keeps queued (msgspec "Disabling Garbage Collection").
+    gc=False,
 )
 Records = Annotated[list[Record], msgspec.Meta(min_length=1, max_length=MAX_RECORDS)]
 
