@@ -10,9 +10,11 @@ The model's `compiled` artifact (ARTIFACT, in the MLflow folder's artifacts/) ho
   predictor.so                  built from the C code by `python -m <package>.compiled build <model dir>`
 
 The library's interface is the one TL2cgen generates in header.h: `predict(union Entry* row, int
-pred_margin, float* result)` plus getters of the model's shape. A `union Entry` holds an `int missing`
-(-1 for a missing value) or a `float fvalue`, 4 bytes either way; the features of a validated record are
-never missing, so a row is passed as a C float array, bit for bit the entries TL2cgen reads.
+pred_margin, float* result)` plus getters of the model's shape, and BATCH_CODE's `predict_many`, compiled
+with it: one call through ctypes costs more than a row's trees, so a request's rows go in one call. A
+`union Entry` holds an `int missing` (-1 for a missing value) or a `float fvalue`, 4 bytes either way; the
+features of a validated record are never missing, so rows are passed as one C float array, bit for bit
+the entries TL2cgen reads.
 """
 
 import argparse
@@ -24,7 +26,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,19 @@ COMPILE_FLAGS = ("-O3", "-fPIC", "-std=c99", "-shared")
 # ccache keeps objects: the same trees are compiled once, however many models carry them. Unset (the image
 # build), every build compiles.
 CACHE_VARIABLE = "COMPILED_CACHE_DIR"
+# The service's loop over a request's rows, compiled into every library beside TL2cgen's code (the model's
+# artifact holds the trees only: a library built from an older artifact gets it all the same). TL2cgen's
+# `predict` adds the trees to what `result` holds, so each result starts at zero.
+BATCH_SOURCE = "batch.c"
+BATCH_CODE = """#include "header.h"
+
+void predict_many(const float* rows, int32_t count, int32_t width, float* results) {
+  for (int32_t i = 0; i < count; ++i) {
+    results[i] = 0.0f;
+    predict((union Entry*)(rows + (size_t)i * width), 0, results + i);
+  }
+}
+"""
 
 
 class ModelMismatch(RuntimeError):
@@ -79,14 +95,11 @@ class Trees:
         # switch interval (5 ms) while the request waits.
         self._library = ctypes.PyDLL(str(library))
         self._check_shape()
-        self._row = ctypes.c_float * len(features.NAMES)
-        self._predict = self._library.predict
-        self._predict.argtypes = [
-            ctypes.POINTER(ctypes.c_float),
-            ctypes.c_int,
-            ctypes.POINTER(ctypes.c_float),
-        ]
-        self._predict.restype = None
+        self._width = len(features.NAMES)
+        self._predict_many = self._library.predict_many
+        # Addresses of array buffers: building a ctypes array of each row would cost more than its trees.
+        self._predict_many.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p]
+        self._predict_many.restype = None
 
     def _check_shape(self) -> None:
         library = self._library
@@ -113,16 +126,19 @@ class Trees:
         if shape != expected:
             raise ModelMismatch(f"{self.path}: the library's model is {shape}, the service needs {expected}")
 
-    def probability(self, inputs: Sequence[float]) -> float:
-        """Of one record's model inputs (features.row), rounded to PROBABILITY_DIGITS."""
-        result = ctypes.c_float()
-        self._predict(self._row(*inputs), 0, ctypes.byref(result))
-        return round(result.value, PROBABILITY_DIGITS)
+    def of_inputs(self, rows: Iterable[Sequence[float]]) -> list[float]:
+        """Of rows of model inputs (features.row), in one call, rounded to PROBABILITY_DIGITS."""
+        inputs = array("f")
+        for row in rows:
+            inputs.extend(row)
+        count = len(inputs) // self._width
+        results = array("f", bytes(4 * count))
+        self._predict_many(inputs.buffer_info()[0], count, self._width, results.buffer_info()[0])
+        return [round(result, PROBABILITY_DIGITS) for result in results]
 
     def probabilities(self, records: Sequence[Sequence]) -> list[float]:
         """Of records given as their values in FEATURE_NAMES order (later values are ignored)."""
-        row, probability = features.row, self.probability
-        return [probability(row(record)) for record in records]
+        return self.of_inputs(map(features.row, records))
 
 
 def folder(model: Path) -> Path:
@@ -157,21 +173,30 @@ def sources(folder: Path) -> list[Path]:
 
 
 def cache_key(folder: Path, compiler_path: str) -> str:
-    """One digest of every input of the compiler's output: the code (sources and the headers they
-    include), the flags, and the compiler's own version."""
+    """One digest of every input of the compiler's output: the code (TL2cgen's sources and the headers
+    they include, the batch loop), the flags, and the compiler's own version."""
     version = subprocess.run([compiler_path, "--version"], capture_output=True, check=True).stdout
     digest = hashlib.sha256()
     code = sorted({*sources(folder), *folder.glob("*.h")})
-    for part in (version, *map(str.encode, COMPILE_FLAGS), *(p.name.encode() + p.read_bytes() for p in code)):
+    parts = (
+        version,
+        *map(str.encode, COMPILE_FLAGS),
+        *(path.name.encode() + path.read_bytes() for path in code),
+        BATCH_CODE.encode(),
+    )
+    for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
 
 
 def compile_library(folder: Path, compiler_path: str) -> Path:
-    """LIBRARY in `folder`, from the C code TL2cgen wrote there."""
+    """LIBRARY in `folder`, from the C code TL2cgen wrote there and the batch loop (written there too)."""
     library = folder / LIBRARY
-    command = [compiler_path, *COMPILE_FLAGS, "-o", str(library), *map(str, sources(folder)), "-lm"]
+    batch = folder / BATCH_SOURCE
+    batch.write_text(BATCH_CODE)
+    code = [*sources(folder), batch]
+    command = [compiler_path, *COMPILE_FLAGS, "-o", str(library), *map(str, code), "-lm"]
     subprocess.run(command, check=True, capture_output=True, text=True)
     return library
 

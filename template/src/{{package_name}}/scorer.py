@@ -40,7 +40,6 @@ class CompiledScorer:
     def __init__(self, trees: compiled.Trees) -> None:
         self.trees = trees
         self.probabilities = trees.probabilities
-        self.probability = trees.probability
 
 
 class GenericScorer:
