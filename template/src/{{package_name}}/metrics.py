@@ -5,22 +5,33 @@ several times a request. So a request only appends its outcome, latency and prob
 every FLUSH_SECONDS, and before every scrape, the lists go into prometheus_client through its public API
 (`inc`, `observe`) on the event loop's thread, off the request's path: a scrape sees every request its
 worker answered before it. The periodic flush observes OBSERVATIONS_A_TURN values a turn of the event loop,
-requests answered in between: a second of 100-record requests is tens of thousands of probabilities, tens
-of milliseconds in one go, and every request waiting meanwhile would pay them in its latency.
+requests answered in between.
+
+The probabilities, one per record (100 values for a 100-record request), are a Distribution: bucketed in
+bulk with `bisect` (a tenth of `observe`'s cost) and exposed as the same Prometheus histogram through
+prometheus_client's public custom collector API.
 
 With more than one worker process, each records into files under PROMETHEUS_MULTIPROC_DIR (set by the
-server before the workers start) and `/metrics`, whichever worker answers, adds up all of them: the other
-workers' counts are at most FLUSH_SECONDS old. A worker moves its last counts on the way out; one killed
-outright loses at most its last FLUSH_SECONDS.
+server before the workers start; prometheus_client's own files, and a Distribution's totals beside them)
+and `/metrics`, whichever worker answers, adds up all of them: the other workers' counts are at most
+FLUSH_SECONDS old. A worker moves its last counts on the way out; one killed outright loses at most its
+last FLUSH_SECONDS.
 """
 
 import asyncio
+import itertools
+import json
 import os
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.utils import floatToGoString
 
 from .schema import SCORE
 from .settings import DROP_REASON_ATTRIBUTE, RECORDS_DROPPED_METRIC, RECORDS_WRITTEN_METRIC
@@ -43,6 +54,63 @@ def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
         histogram.observe(value)
 
 
+class Distribution:
+    """A Prometheus histogram of values observed in bulk: counts by bucket and a sum, as prometheus_client's
+    Histogram keeps them (a value falls in the first bucket whose bound it does not exceed), exposed by
+    `collect`. In multiprocess mode each worker saves its totals to a file of its own (`save`) and a scrape
+    adds up every worker's (`gathered`), as prometheus_client does with its own files."""
+
+    # The files' prefix: prometheus_client's MultiProcessCollector reads *.db files only.
+    FILE_PREFIX = "distribution_"
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.bounds = tuple(buckets)  # ascending upper bounds; +Inf is the last bucket
+        self.counts = [0] * (len(self.bounds) + 1)
+        self.sum = 0.0
+
+    def observe_all(self, values: Sequence[float]) -> None:
+        counts, bounds = self.counts, self.bounds
+        for value in values:
+            counts[bisect_left(bounds, value)] += 1
+        self.sum += sum(values)
+
+    def family(self, counts: Sequence[int], total: float) -> HistogramMetricFamily:
+        labels = [*map(floatToGoString, self.bounds), "+Inf"]
+        buckets = list(zip(labels, itertools.accumulate(counts), strict=True))
+        return HistogramMetricFamily(self.name, self.documentation, buckets=buckets, sum_value=total)
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        yield self.family(self.counts, self.sum)
+
+    def save(self, directory: Path) -> None:
+        """This worker's totals, whole or not at all (a scrape may read them meanwhile)."""
+        path = directory / f"{self.FILE_PREFIX}{self.name}_{os.getpid()}.json"
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps({"counts": self.counts, "sum": self.sum}))
+        partial.replace(path)
+
+    def gathered(self, directory: Path) -> HistogramMetricFamily:
+        """Every worker's saved totals, added up."""
+        counts, total = [0] * len(self.counts), 0.0
+        for path in directory.glob(f"{self.FILE_PREFIX}{self.name}_*.json"):
+            saved = json.loads(path.read_text())
+            counts = [mine + theirs for mine, theirs in zip(counts, saved["counts"], strict=True)]
+            total += saved["sum"]
+        return self.family(counts, total)
+
+
+class Gathered:
+    """A collector of one family made at scrape time (a registry takes collectors, not families)."""
+
+    def __init__(self, make: Callable[[], HistogramMetricFamily]) -> None:
+        self.make = make
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        yield self.make()
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -57,12 +125,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.probability = Histogram(
+        self.probability = Distribution(
             f"scoring_{SCORE.name}",
             f"Predicted {SCORE.description}: their shift is an early drift signal",
-            buckets=PROBABILITY_BUCKETS,
-            registry=self.registry,
+            PROBABILITY_BUCKETS,
         )
+        self.registry.register(self.probability)
         # Inference data (inference_data.py): counted by its writer thread; prometheus_client's `inc` is
         # thread-safe. Named as the platform's telemetry contract names them.
         self.inference_written = Counter(
@@ -78,8 +146,8 @@ class Metrics:
         self._outcomes: list[str] = []
         self._seconds: list[float] = []
         self._probabilities: list[float] = []
-        # Values taken but not yet observed, in slices of at most OBSERVATIONS_A_TURN, by histogram.
-        self._backlog: deque[tuple[Histogram, list[float]]] = deque()
+        # Values taken but not yet observed, in slices of at most OBSERVATIONS_A_TURN, by observer.
+        self._backlog: deque[tuple[Callable[[Sequence[float]], None], list[float]]] = deque()
         self._timer: asyncio.Handle | None = None
 
     def answered(self, outcome: str, seconds: float, probabilities: Sequence[float] = ()) -> None:
@@ -105,16 +173,19 @@ class Metrics:
                 counter.inc(count)
         if probabilities:
             self.records.inc(len(probabilities))
-        for histogram, values in ((self.latency, seconds), (self.probability, probabilities)):
+        latency = partial(observe_all, self.latency)
+        for observe, values in ((latency, seconds), (self.probability.observe_all, probabilities)):
             self._backlog.extend(
-                (histogram, values[first : first + OBSERVATIONS_A_TURN])
+                (observe, values[first : first + OBSERVATIONS_A_TURN])
                 for first in range(0, len(values), OBSERVATIONS_A_TURN)
             )
         observed = 0
         while self._backlog and (turn is None or observed < turn):
-            histogram, values = self._backlog.popleft()
-            observe_all(histogram, values)
+            observe, values = self._backlog.popleft()
+            observe(values)
             observed += len(values)
+        if not self._backlog and (directory := os.environ.get(MULTIPROCESS_DIR)):
+            self.probability.save(Path(directory))
         return bool(self._backlog)
 
     def start_flushing(self, seconds: float = FLUSH_SECONDS) -> None:
@@ -142,5 +213,6 @@ class Metrics:
         if directory := os.environ.get(MULTIPROCESS_DIR):
             registry = CollectorRegistry()
             MultiProcessCollector(registry, path=directory)
+            registry.register(Gathered(partial(self.probability.gathered, Path(directory))))
             return generate_latest(registry)
         return generate_latest(self.registry)
