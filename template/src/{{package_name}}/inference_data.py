@@ -32,7 +32,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,9 +49,9 @@ COLLECT_DATA_TYPE = "pandas.core.frame.DataFrame"
 JSON = "application/json"
 
 
-@dataclass(frozen=True)
-class Request:
-    """One scored request as the writer receives it (the service's Scored event, timestamped)."""
+class Request(msgspec.Struct, frozen=True, gc=False):
+    """One scored request as the writer receives it (the service's Scored event, timestamped). A struct,
+    made on the event loop: a frozen dataclass takes ten times as long."""
 
     request_id: str | None
     model_version: str

@@ -68,10 +68,10 @@ class ClientGone(Exception):
     """The client disconnected before its body arrived: there is no one to answer."""
 
 
-@dataclass(frozen=True)
-class Scored:
+class Scored(msgspec.Struct, frozen=True, gc=False):
     """What one scoring request produced: the hand-off point for inference data capture and telemetry
-    (ScoringService.on_scored), one entry per record."""
+    (ScoringService.on_scored), one entry per record. A struct: made once a request on the event loop, in
+    a tenth of a frozen dataclass's time."""
 
     request_id: str | None
     model_version: str
