@@ -8,6 +8,7 @@ argument type is an error here rather than a rule that Azure refuses, or worse a
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import subprocess
@@ -49,12 +50,43 @@ def _node() -> str:
     return node
 
 
+@cache
+def _validator(node: str) -> subprocess.Popen[str]:
+    """The validator, started once a process: starting Kusto.Language takes seconds, a check milliseconds.
+    It stops when its input closes, at this process's exit at the latest."""
+    validator = subprocess.Popen(
+        [node, str(VALIDATOR)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=KUSTO,
+    )
+    atexit.register(_stop, validator)
+    return validator
+
+
+def _stop(validator: subprocess.Popen[str]) -> None:
+    for stream in (validator.stdin, validator.stdout, validator.stderr):
+        if stream is not None:
+            stream.close()
+    validator.wait(timeout=10)
+
+
 def errors(queries: Mapping[str, str], scope: str = WORKSPACE) -> dict[str, list[str]]:
     """The errors of each query, by its id; an empty list for a query that parses and resolves."""
+    validator = _validator(_node())
     request = json.dumps({"tables": tables(scope), "queries": dict(queries)})
-    completed = subprocess.run(
-        [_node(), str(VALIDATOR)], input=request, capture_output=True, text=True, check=False, cwd=KUSTO
-    )
-    if completed.returncode != 0:
-        raise KustoUnavailable(f"the KQL check failed to run: {completed.stderr.strip()}")
-    return json.loads(completed.stdout)
+    assert validator.stdin is not None and validator.stdout is not None and validator.stderr is not None
+    try:
+        validator.stdin.write(request + "\n")
+        validator.stdin.flush()
+        answer = validator.stdout.readline()
+    except BrokenPipeError:
+        answer = ""
+    if not answer:
+        _validator.cache_clear()
+        message = validator.stderr.read().strip()
+        _stop(validator)
+        raise KustoUnavailable(f"the KQL check failed to run: {message}")
+    return json.loads(answer)

@@ -1,8 +1,8 @@
 // Parse and analyse KQL queries with Kusto.Language, the parser of Azure Data Explorer and Azure Monitor
 // Logs, against a database schema: syntax, table and column names, function names and argument types.
 //
-// stdin:  {"tables": {"<table>": {"<column>": "<kusto scalar type>"}}, "queries": {"<id>": "<kql>"}}
-// stdout: {"<id>": ["<severity> <code> <message> at <offset>", ...]} (errors only; empty list when clean)
+// stdin:  lines of {"tables": {"<table>": {"<column>": "<kusto scalar type>"}}, "queries": {"<id>": "<kql>"}}
+// stdout: a line for each: {"<id>": ["<code> <message> at <offset>", ...]} (errors only; empty when clean)
 "use strict";
 
 require("@kusto/language-service-next/bridge.min.js");
@@ -35,17 +35,18 @@ function errors(query, globals) {
   return found;
 }
 
-let input = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (chunk) => {
-  input += chunk;
-});
-process.stdin.on("end", () => {
-  const request = JSON.parse(input);
+// One request a line, one answer a line: a caller keeps this process for all its checks, since starting
+// Kusto.Language (its builtin functions and types) is most of a check's time.
+const lines = require("readline").createInterface({ input: process.stdin, terminal: false });
+lines.on("line", (line) => {
+  if (!line.trim()) {
+    return;
+  }
+  const request = JSON.parse(line);
   const globals = globalsFor(request.tables);
   const result = {};
   for (const [id, query] of Object.entries(request.queries)) {
     result[id] = errors(query, globals);
   }
-  process.stdout.write(JSON.stringify(result));
+  process.stdout.write(JSON.stringify(result) + "\n");
 });

@@ -71,3 +71,16 @@ def test_a_missing_parser_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(kql.shutil, "which", lambda _name: None)
     with pytest.raises(kql.KustoUnavailable, match="apt-get install nodejs"):
         kql.errors({"q": "AppRequests"})
+
+
+def test_a_validator_that_stops_is_reported_and_the_next_check_starts_another(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    broken = tmp_path / "broken.js"
+    broken.write_text('process.stderr.write("no parser here"); process.exit(3);\n')
+    monkeypatch.setattr(kql, "VALIDATOR", broken)
+    kql._validator.cache_clear()
+    with pytest.raises(kql.KustoUnavailable, match="failed to run: no parser here"):
+        kql.errors({"q": "AppRequests | take 1"})
+    monkeypatch.undo()
+    assert kql.errors({"q": "AppRequests | take 1"}) == {"q": []}
