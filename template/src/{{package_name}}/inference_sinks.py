@@ -54,7 +54,8 @@ class CollectorSink:
             rows: list[Any] = [msgspec.structs.asdict(record) for record in request.records]
             context = BasicCorrelationContext(id=request.request_id) if request.request_id else None
             context = self.inputs.collect(pd.DataFrame(rows), context)
-            self.outputs.collect(pd.DataFrame(output_rows(request)), context)
+            outputs = [msgspec.structs.asdict(row) for row in output_rows(request)]
+            self.outputs.collect(pd.DataFrame(outputs), context)
 
 
 def open_sink(settings: InferenceDataSettings):
