@@ -134,7 +134,7 @@ def test_project_tests_and_lint_pass(
 ) -> None:
     project = copy_project(stamped(case), tmp_path)
     git_init(project)
-    with environment(environments) as venv:
+    with environment(environments, project) as venv:
         # Every case trains the same models from the same sample: their trees are compiled once a session.
         result = make(project, "test", "lint", venv=venv, compiled_cache=shared / "compiled")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]

@@ -55,3 +55,17 @@ def test_projects_never_share_an_environment_at_once(tmp_path: Path) -> None:
         assert first != second
     with environment(pool) as later:
         assert later == first
+
+
+def test_a_project_gets_the_free_environment_last_used_for_its_dependencies(tmp_path: Path) -> None:
+    pool = tmp_path / "pool"
+    projects = {name: tmp_path / name for name in ("aks", "aml")}
+    for name, project in projects.items():
+        project.mkdir()
+        (project / "pyproject.toml").write_text(f"dependencies of {name}")
+    with environment(pool, projects["aks"]) as aks, environment(pool, projects["aml"]) as aml:
+        assert aks != aml
+    with environment(pool, projects["aml"]) as again:
+        assert again == aml
+    with environment(pool, projects["aks"]) as again, environment(pool, projects["aks"]) as other:
+        assert (again, other) == (aks, aml)  # the one of its dependencies, then any free one

@@ -77,7 +77,7 @@ def get(url: str) -> tuple[int, bytes]:
 def test_make_serve_serves_on_the_port_given(stamped, environments: Path, tmp_path: Path) -> None:
     project = copy_project(stamped(DEFAULT), tmp_path)
     git_init(project)
-    with environment(environments) as venv:
+    with environment(environments, project) as venv:
         serve_and_probe(project, venv)
 
 
