@@ -3,6 +3,7 @@ declare exactly what the plain path declares: every stack run afresh, in deploy 
 
 import base64
 import gc
+import pickle
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +13,9 @@ from pulumi.runtime.mocks import MockCallArgs
 from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import mock_run
 from infra.tools.mock_run import DeclaredResource, PlatformMocks, StackRun, run_stack, run_stacks
+from tests.template.once import made_once, session_folder
+
+SPIED = "spied.pickle"
 
 
 def by_urn(run: StackRun) -> dict[str, DeclaredResource]:
@@ -24,8 +28,7 @@ class Spied:
     thresholds: list[tuple[int, ...]]
 
 
-@pytest.fixture(scope="module")
-def spied() -> Spied:
+def spied_runs() -> Spied:
     """The plain runs of every stack, made with the collector's thresholds and the run cache watched."""
     thresholds: list[tuple[int, ...]] = []
     with pytest.MonkeyPatch.context() as patch:
@@ -35,6 +38,17 @@ def spied() -> Spied:
         after = mock_run._deployed_run.cache_info()
     assert (after.hits, after.misses) == (before.hits, before.misses), "the plain path used the cache"
     return Spied(runs, thresholds)
+
+
+@pytest.fixture(scope="module")
+def spied(tmp_path_factory: pytest.TempPathFactory) -> Spied:
+    """spied_runs(), made once a session (18 s): every pytest-xdist worker that runs a test of this module
+    would make them again; the others read the first one's back."""
+    folder = made_once(
+        session_folder(tmp_path_factory) / "plain-runs",
+        lambda folder: (folder / SPIED).write_bytes(pickle.dumps(spied_runs())),
+    )
+    return pickle.loads((folder / SPIED).read_bytes())
 
 
 @pytest.fixture(scope="module")
