@@ -149,7 +149,7 @@ def event_ids() -> Iterator[str]:
     """UUID-shaped ids, unique per writer (a random prefix) and cheap (a counter): a uuid4 a line cost as much
     as the rest of the line."""
     prefix = str(uuid.uuid4())[:23]
-    return map(f"{prefix}-{{:012x}}".format, itertools.count())
+    return map(f"{prefix}-%012x".__mod__, itertools.count())
 
 
 def lines_of(
