@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -17,7 +17,6 @@ from tests.gitops.flux_render import (
     ClusterRender,
     find,
     kustomize_build,
-    render_cluster,
 )
 from tests.gitops.manifest_schemas import CrdSchemas, object_name, validation_errors
 
@@ -34,8 +33,8 @@ def crds() -> CrdSchemas:
 
 
 @pytest.fixture(scope="module", params=ENVIRONMENTS)
-def cluster(request: pytest.FixtureRequest) -> ClusterRender:
-    return render_cluster(request.param)
+def cluster(request: pytest.FixtureRequest, rendered: Callable[[str], ClusterRender]) -> ClusterRender:
+    return rendered(request.param)
 
 
 def by_kind(objects: Iterable[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

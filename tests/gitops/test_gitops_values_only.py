@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import yaml
 
 from infra import gitops
 from infra.stacks import ENVIRONMENTS
-from tests.gitops.flux_render import REPO_ROOT, render_cluster
+from tests.gitops.flux_render import REPO_ROOT, ClusterRender
 from tests.gitops.manifest_schemas import object_name
 
 Shape = dict[str, "Shape"] | list["Shape"] | str
@@ -58,16 +59,18 @@ def test_entry_points_differ_only_in_literal_values(environment: str) -> None:
 
 
 @pytest.mark.parametrize("environment", OTHERS)
-def test_rendered_clusters_differ_only_in_values(environment: str) -> None:
-    reference = render_cluster(REFERENCE).objects()
-    other = render_cluster(environment).objects()
+def test_rendered_clusters_differ_only_in_values(
+    environment: str, rendered: Callable[[str], ClusterRender]
+) -> None:
+    reference = rendered(REFERENCE).objects()
+    other = rendered(environment).objects()
     assert not structural_differences(reference, other)
     # ... and they do differ: the values are the point of having three clusters.
     assert reference != other
 
 
-def test_a_structural_difference_is_reported() -> None:
-    objects = render_cluster(REFERENCE).objects()
+def test_a_structural_difference_is_reported(rendered: Callable[[str], ClusterRender]) -> None:
+    objects = rendered(REFERENCE).objects()
     changed = yaml.safe_load(yaml.safe_dump(objects))
     changed[1]["spec"]["suspend"] = True
     assert structural_differences(objects, changed) == [f"{object_name(objects[1])} has another structure"]
