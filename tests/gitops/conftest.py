@@ -1,12 +1,9 @@
-import pickle
 from collections.abc import Callable
 
 import pytest
 
 from tests.gitops.flux_render import ClusterRender, render_cluster
-from tests.template.once import made_once, session_folder
-
-RENDER = "render.pickle"
+from tests.template.once import made_once_value, session_folder
 
 
 @pytest.fixture(scope="session")
@@ -17,10 +14,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Cluste
     folder = session_folder(tmp_path_factory) / "cluster-renders"
 
     def render(environment: str) -> ClusterRender:
-        made = made_once(
-            folder / environment,
-            lambda target: (target / RENDER).write_bytes(pickle.dumps(render_cluster(environment))),
-        )
-        return pickle.loads((made / RENDER).read_bytes())
+        return made_once_value(folder / environment, lambda: render_cluster(environment))
 
     return render

@@ -2,16 +2,19 @@
 
 Stamped projects, platform.json and the virtual environments of the stamped projects are immutable inputs
 of many tests; each pytest-xdist worker is a process of its own, so they are shared through files in the
-session's temporary folder, under file locks, instead of per-process fixtures.
+session's temporary folder, under file locks, instead of per-process fixtures. So are values that take
+seconds to make (`made_once_value`: every stack's plain runs, each cluster's render).
 """
 
 import fcntl
 import hashlib
 import os
+import pickle
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -51,6 +54,16 @@ def made_once(folder: Path, make: Callable[[Path], object]) -> Path:
             make(folder)
             done.touch()
     return folder
+
+
+T = TypeVar("T")
+VALUE = "value.pickle"
+
+
+def made_once_value(folder: Path, make: Callable[[], T]) -> T:
+    """`make()`, made once per session by the first process to ask (made_once) and read back by the others."""
+    made = made_once(folder, lambda target: (target / VALUE).write_bytes(pickle.dumps(make())))
+    return pickle.loads((made / VALUE).read_bytes())
 
 
 def content_digest(files: Mapping[str, bytes]) -> str:

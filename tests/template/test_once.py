@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.template.environments import environment
-from tests.template.once import content_digest, locked, made_once, passes_once
+from tests.template.once import content_digest, locked, made_once, made_once_value, passes_once
 
 
 def test_a_check_reruns_unless_the_same_bytes_passed(tmp_path: Path) -> None:
@@ -69,3 +69,15 @@ def test_a_project_gets_the_free_environment_last_used_for_its_dependencies(tmp_
         assert again == aml
     with environment(pool, projects["aks"]) as again, environment(pool, projects["aks"]) as other:
         assert (again, other) == (aks, aml)  # the one of its dependencies, then any free one
+
+
+def test_a_value_is_made_once_and_read_back(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def make() -> dict[str, list[int]]:
+        calls.append(1)
+        return {"runs": [1, 2, 3]}
+
+    first = made_once_value(tmp_path / "value", make)
+    assert made_once_value(tmp_path / "value", make) == first == {"runs": [1, 2, 3]}
+    assert len(calls) == 1

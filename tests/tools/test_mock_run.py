@@ -3,7 +3,6 @@ declare exactly what the plain path declares: every stack run afresh, in deploy 
 
 import base64
 import gc
-import pickle
 from dataclasses import dataclass
 
 import pytest
@@ -13,9 +12,7 @@ from pulumi.runtime.mocks import MockCallArgs
 from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import mock_run
 from infra.tools.mock_run import DeclaredResource, PlatformMocks, StackRun, run_stack, run_stacks
-from tests.template.once import made_once, session_folder
-
-SPIED = "spied.pickle"
+from tests.template.once import made_once_value, session_folder
 
 
 def by_urn(run: StackRun) -> dict[str, DeclaredResource]:
@@ -44,11 +41,7 @@ def spied_runs() -> Spied:
 def spied(tmp_path_factory: pytest.TempPathFactory) -> Spied:
     """spied_runs(), made once a session (18 s): every pytest-xdist worker that runs a test of this module
     would make them again; the others read the first one's back."""
-    folder = made_once(
-        session_folder(tmp_path_factory) / "plain-runs",
-        lambda folder: (folder / SPIED).write_bytes(pickle.dumps(spied_runs())),
-    )
-    return pickle.loads((folder / SPIED).read_bytes())
+    return made_once_value(session_folder(tmp_path_factory) / "plain-runs", spied_runs)
 
 
 @pytest.fixture(scope="module")
