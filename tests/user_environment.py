@@ -3,8 +3,11 @@ session itself set."""
 
 import os
 
-# The virtual environment the tests run in, and what a caller put on the import path.
-SESSION_VARIABLES = frozenset({"VIRTUAL_ENV", "PYTHONPATH"})
+from infra.tools.mock_run import RUN_STORE_VARIABLE
+
+# The virtual environment the tests run in, what a caller put on the import path, and the session's store of
+# stack runs (tests/conftest.py).
+SESSION_VARIABLES = frozenset({"VIRTUAL_ENV", "PYTHONPATH", RUN_STORE_VARIABLE})
 
 
 def user_environment() -> dict[str, str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.template.once import locked
+from infra.tools.file_lock import locked
 
 # Beside each environment: the digest of the pyproject.toml it was last handed out for.
 DEPENDENCIES = ".dependencies"

@@ -6,17 +6,17 @@ session's temporary folder, under file locks, instead of per-process fixtures. S
 seconds to make (`made_once_value`: every stack's plain runs, each cluster's render).
 """
 
-import fcntl
 import hashlib
 import os
 import pickle
 import shutil
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+
+from infra.tools.file_lock import locked
 
 # Set by pytest-xdist in each worker; a plain `pytest` run has one process and no such variable.
 WORKER = "PYTEST_XDIST_WORKER"
@@ -27,20 +27,6 @@ def session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     worker a temporary folder inside the session's own."""
     base = tmp_path_factory.getbasetemp()
     return base.parent if WORKER in os.environ else base
-
-
-@contextmanager
-def locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
-    """An exclusive lock named after `path`, held for the block; with wait=False, yields whether it was
-    free (and then holds it) instead of waiting. Closing the file releases the lock, even on a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_name(path.name + ".lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
 
 
 def made_once(folder: Path, make: Callable[[Path], object]) -> Path:

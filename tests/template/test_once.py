@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from infra.tools.file_lock import locked
 from tests.template.environments import environment
-from tests.template.once import content_digest, locked, made_once, made_once_value, passes_once
+from tests.template.once import content_digest, made_once, made_once_value, passes_once
 
 
 def test_a_check_reruns_unless_the_same_bytes_passed(tmp_path: Path) -> None:

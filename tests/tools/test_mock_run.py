@@ -2,8 +2,12 @@
 declare exactly what the plain path declares: every stack run afresh, in deploy order, default collector."""
 
 import base64
+import dataclasses
 import gc
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,7 +15,18 @@ from pulumi.runtime.mocks import MockCallArgs
 
 from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import mock_run
-from infra.tools.mock_run import DeclaredResource, PlatformMocks, StackRun, run_stack, run_stacks
+from infra.tools.mock_run import (
+    NOT_READ,
+    PROGRAM_PARTS,
+    REPO_ROOT,
+    RUN_STORE_VARIABLE,
+    DeclaredResource,
+    PlatformMocks,
+    StackRun,
+    program_digest,
+    run_stack,
+    run_stacks,
+)
 from tests.template.once import made_once_value, session_folder
 
 
@@ -94,6 +109,43 @@ def test_the_fast_path_answers_a_repeated_stack_from_the_cache() -> None:
     before = mock_run._deployed_run.cache_info()
     assert run_stack("qa") is run_stack("qa")
     assert mock_run._deployed_run.cache_info().hits == before.hits + 2
+
+
+@pytest.fixture
+def fresh_cache() -> Iterator[None]:
+    """No run of this process's cache: a test that reads a changed store leaves nothing of it behind."""
+    mock_run._deployed_run.cache_clear()
+    yield
+    mock_run._deployed_run.cache_clear()
+
+
+def test_a_run_is_kept_in_the_store_and_read_back_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    monkeypatch.setenv(RUN_STORE_VARIABLE, str(tmp_path))
+    made = run_stack(EVERY[0])
+    (kept,) = tmp_path.glob("*.json")
+    assert StackRun.from_json(kept.read_text()) == made
+    # Another process asking reads the file: here, one this process has not made.
+    kept.write_text(dataclasses.replace(made, outputs={"read": "back"}).to_json())
+    mock_run._deployed_run.cache_clear()
+    assert run_stack(EVERY[0]).outputs == {"read": "back"}
+
+
+def test_the_store_key_changes_with_any_file_the_program_reads(tmp_path: Path) -> None:
+    for part in PROGRAM_PARTS:
+        if (REPO_ROOT / part).is_dir():
+            shutil.copytree(REPO_ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns(*NOT_READ))
+        else:
+            shutil.copy(REPO_ROOT / part, tmp_path / part)
+    before = program_digest(tmp_path)
+    assert program_digest(REPO_ROOT) == before
+    (tmp_path / "infra" / "__pycache__").mkdir()
+    (tmp_path / "infra" / "__pycache__" / "stale.pyc").write_bytes(b"not read")
+    assert program_digest(tmp_path) == before
+    with (tmp_path / "Pulumi.dev.yaml").open("a") as config:
+        config.write("# an edit\n")
+    assert program_digest(tmp_path) != before
 
 
 def test_repeated_stacks_run_once() -> None:
