@@ -28,7 +28,6 @@ import os
 import random
 import socket
 import threading
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +37,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from .events import Scored
 from .payload import Prediction
 from .schema import ID
 from .settings import INPUTS_COLLECTION, MODEL_NAME, OUTPUTS_COLLECTION, InferenceDataSettings
@@ -51,20 +51,8 @@ COLLECT_DATA_TYPE = "pandas.core.frame.DataFrame"
 JSON = "application/json"
 
 
-class Request(msgspec.Struct, frozen=True, gc=False):
-    """One scored request as the writer receives it (the service's Scored event, timestamped). A struct,
-    made on the event loop: a frozen dataclass takes ten times as long."""
-
-    request_id: str | None
-    model_version: str
-    records: list[Any]  # payload.Record structs, validated
-    probabilities: list[float]
-    decisions: list[str]
-    time: float  # seconds since the epoch
-
-
 class Sink(Protocol):
-    def store(self, batch: list[Request]) -> None:
+    def store(self, batch: list[Scored]) -> None:
         """Stores a batch of requests, or raises: the writer then counts its records as dropped."""
 
 
@@ -140,7 +128,7 @@ _identifier = attrgetter(ID.name)
 ENCODE_SLICE = 128
 
 
-def output_rows(request: Request) -> list[Any]:
+def output_rows(request: Scored) -> list[Any]:
     """The outputs of a request's records, as the response gives them: payload.Prediction structs."""
     return list(map(Prediction, map(_identifier, request.records), request.probabilities, request.decisions))
 
@@ -153,7 +141,7 @@ def event_ids() -> Iterator[str]:
 
 
 def lines_of(
-    requests: Iterable[Request], source: str, ids: Iterator[str]
+    requests: Iterable[Scored], source: str, ids: Iterator[str]
 ) -> dict[tuple[str, datetime.datetime], bytes]:
     """The JSON lines of some requests, by (collection, hour)."""
     by_file: dict[tuple[str, datetime.datetime], list[Envelope]] = {}
@@ -199,16 +187,17 @@ class InferenceWriter:
         sink: Sink,
         counters: Counters,
         rng: Callable[[], float] = random.random,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.counters = counters
         self.random = rng
-        self.clock = clock
-        self.pending: deque[Request] = deque()
+        self.pending: deque[Scored] = deque()
         self.pending_records = 0
-        self.condition = threading.Condition()
+        # A plain lock (taken in C) guards the queue on the event loop's side; the writer sleeps on an
+        # event, set when a batch is full or on close: a Condition's lock is entered through Python.
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
         self.closing = False
         self.thread = threading.Thread(target=self._run, name="inference-data", daemon=True)
 
@@ -216,44 +205,42 @@ class InferenceWriter:
         self.thread.start()
         return self
 
-    def offer(self, request_id: str | None, model_version: str, records: list[Any], probabilities, decisions):
+    def offer(self, event: Scored) -> None:
         """Queues a scored request, or drops and counts it when the queue is full. Never blocks for long."""
         if self.settings.sample_rate < 1 and self.random() >= self.settings.sample_rate:
             return
-        count = len(records)
-        with self.condition:
-            if self.closing or self.pending_records + count > self.settings.max_pending_records:
-                full = True
-            else:
-                full = False
-                self.pending.append(
-                    Request(request_id, model_version, records, probabilities, decisions, self.clock())
-                )
+        count = len(event.records)
+        with self.lock:
+            full = self.closing or self.pending_records + count > self.settings.max_pending_records
+            if not full:
+                self.pending.append(event)
                 self.pending_records += count
                 if self.pending_records >= self.settings.batch_records:
-                    self.condition.notify()
+                    self.wake.set()
         if full:
-            self.counters.dropped(count, model_version, QUEUE_FULL)
+            self.counters.dropped(count, event.model_version, QUEUE_FULL)
 
-    def _take(self) -> list[Request]:
-        batch = list(self.pending)
-        self.pending.clear()
-        self.pending_records = 0
+    def _take(self) -> list[Scored]:
+        with self.lock:
+            batch = list(self.pending)
+            self.pending.clear()
+            self.pending_records = 0
         return batch
 
     def _run(self) -> None:
         while True:
-            with self.condition:
-                if not self.closing and self.pending_records < self.settings.batch_records:
-                    self.condition.wait(self.settings.flush_seconds)
-                batch = self._take()
-                closing = self.closing
+            if not self.closing and self.pending_records < self.settings.batch_records:
+                self.wake.wait(self.settings.flush_seconds)
+            # Cleared before the queue is taken: an offer that fills it again after this wakes the next wait.
+            self.wake.clear()
+            closing = self.closing
+            batch = self._take()
             if batch:
                 self._write(batch)
             if closing:
                 return
 
-    def _write(self, batch: list[Request]) -> None:
+    def _write(self, batch: list[Scored]) -> None:
         by_version: dict[str, int] = {}
         for request in batch:
             version = request.model_version
@@ -270,16 +257,14 @@ class InferenceWriter:
 
     def close(self, timeout: float) -> None:
         """Writes what waits, within `timeout` seconds; what is still queued then is counted as dropped."""
-        with self.condition:
+        with self.lock:
             self.closing = True
-            self.condition.notify()
+        self.wake.set()
         if self.thread.is_alive():
             self.thread.join(timeout)
         if self.thread.is_alive():
-            with self.condition:
-                left = self._take()
-            for request in left:
-                self.counters.dropped(len(request.records), request.model_version, SHUTDOWN_TIMEOUT)
+            for event in self._take():
+                self.counters.dropped(len(event.records), event.model_version, SHUTDOWN_TIMEOUT)
 
 
 class LayoutSink:
@@ -293,7 +278,7 @@ class LayoutSink:
         self.sequence = 0
         self.ids = event_ids()
 
-    def store(self, batch: list[Request]) -> None:
+    def store(self, batch: list[Scored]) -> None:
         for (collection, hour), lines in lines_of(batch, self.source, self.ids).items():
             self.sequence += 1
             folder = hour_folder(self.endpoint, self.deployment, collection, hour)

@@ -17,7 +17,8 @@
 
 from typing import Any
 
-from .inference_data import LayoutSink, Request, output_rows
+from .events import Scored
+from .inference_data import LayoutSink, output_rows
 from .settings import INPUTS_COLLECTION, OUTPUTS_COLLECTION, InferenceDataSettings
 
 
@@ -45,7 +46,7 @@ class CollectorSink:
         self.inputs = Collector(name=INPUTS_COLLECTION)
         self.outputs = Collector(name=OUTPUTS_COLLECTION)
 
-    def store(self, batch: list[Request]) -> None:
+    def store(self, batch: list[Scored]) -> None:
         import msgspec
         import pandas as pd
         from azureml.ai.monitoring.context import BasicCorrelationContext

@@ -33,6 +33,7 @@ from typing import Any
 import msgspec
 
 from . import invocations, oip, payload, scorer
+from .events import Scored
 from .metrics import CONTENT_TYPE, ERROR, REFUSED, SCORED, Metrics
 from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
 from .schema import ID
@@ -71,18 +72,6 @@ class Refused(Exception):
 
 class ClientGone(Exception):
     """The client disconnected before its body arrived: there is no one to answer."""
-
-
-class Scored(msgspec.Struct, frozen=True, gc=False):
-    """What one scoring request produced: the hand-off point for inference data capture and telemetry
-    (ScoringService.on_scored), one entry per record. A struct: made once a request on the event loop, in
-    a tenth of a frozen dataclass's time."""
-
-    request_id: str | None
-    model_version: str
-    records: list[Any]  # payload.Record structs
-    probabilities: list[float]
-    decisions: list[str]
 
 
 def score_error(detail: list[dict[str, str]]) -> bytes:
@@ -261,7 +250,8 @@ class ScoringService:
         if self.on_answered is not None:
             self.on_answered(scope["path"], status, started, ended)
         if outcome is SCORED and self.on_scored is not None:
-            self.on_scored(Scored(request_id, self.settings.model_version, records, probabilities, decisions))
+            version = self.settings.model_version
+            self.on_scored(Scored(request_id, version, records, probabilities, decisions, time.time()))
 
     def _accepted(self, scope: Scope, untyped: bytes) -> str | None:
         """The request's id, once the method and the headers allow scoring; Refused otherwise."""
@@ -424,9 +414,7 @@ class ScoringService:
                 inference_data.Fanout(counters),
             ).start()
             self.inference = writer
-            self.on_scored = lambda event: writer.offer(
-                event.request_id, event.model_version, event.records, event.probabilities, event.decisions
-            )
+            self.on_scored = writer.offer
 
     def stop(self) -> None:
         """Graceful shutdown: the last counts, the inference data still queued, the telemetry's last batch."""
