@@ -2,14 +2,13 @@
 
 prometheus_client takes a lock and walks its buckets in Python for every observation: a few microseconds,
 several times a request. So a request only appends its outcome, latency and probabilities to lists, and
-every FLUSH_SECONDS, and before every scrape, the lists go into prometheus_client through its public API
-(`inc`, `observe`) on the event loop's thread, off the request's path: a scrape sees every request its
-worker answered before it. The periodic flush observes OBSERVATIONS_A_TURN values a turn of the event loop,
-requests answered in between.
+every FLUSH_SECONDS, and before every scrape, the lists are counted on the event loop's thread, off the
+request's path: a scrape sees every request its worker answered before it. The periodic flush observes
+OBSERVATIONS_A_TURN values a turn of the event loop, requests answered in between.
 
-The probabilities, one per record (100 values for a 100-record request), are a Distribution: bucketed in
-bulk with `bisect` (a tenth of `observe`'s cost) and exposed as the same Prometheus histogram through
-prometheus_client's public custom collector API.
+The histograms (latency, one value a request; probabilities, one per record: 100 values for a 100-record
+request) are Distributions: bucketed in bulk with `bisect` (a tenth of `observe`'s cost) and exposed as the
+same Prometheus histograms through prometheus_client's public custom collector API.
 
 With more than one worker process, each records into files under PROMETHEUS_MULTIPROC_DIR (set by the
 server before the workers start; prometheus_client's own files, and a Distribution's totals beside them)
@@ -28,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.utils import floatToGoString
@@ -44,14 +43,9 @@ FLUSH_SECONDS = 1.0
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 PROBABILITY_BUCKETS = tuple(i / 10 for i in range(1, 11))
 # About a millisecond of observations: what a periodic flush does before requests get the loop again.
-OBSERVATIONS_A_TURN = 500
+OBSERVATIONS_A_TURN = 4_000
 # The outcomes of a request, the values of the requests counter's `outcome` label.
 SCORED, REFUSED, ERROR = "scored", "refused", "error"
-
-
-def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
-    for value in values:
-        histogram.observe(value)
 
 
 class Distribution:
@@ -119,18 +113,19 @@ class Metrics:
         )
         self.requests = {outcome: requests.labels(outcome) for outcome in (SCORED, REFUSED, ERROR)}
         self.records = Counter("scoring_records", "Records scored", registry=self.registry)
-        self.latency = Histogram(
+        self.latency = Distribution(
             "scoring_latency_seconds",
             "Time from a request's first byte in the app to its answer",
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            LATENCY_BUCKETS,
         )
         self.probability = Distribution(
             f"scoring_{SCORE.name}",
             f"Predicted {SCORE.description}: their shift is an early drift signal",
             PROBABILITY_BUCKETS,
         )
-        self.registry.register(self.probability)
+        self.distributions = (self.latency, self.probability)
+        for distribution in self.distributions:
+            self.registry.register(distribution)
         # Inference data (inference_data.py): counted by its writer thread; prometheus_client's `inc` is
         # thread-safe. Named as the platform's telemetry contract names them.
         self.inference_written = Counter(
@@ -173,10 +168,9 @@ class Metrics:
                 counter.inc(count)
         if probabilities:
             self.records.inc(len(probabilities))
-        latency = partial(observe_all, self.latency)
-        for observe, values in ((latency, seconds), (self.probability.observe_all, probabilities)):
+        for distribution, values in ((self.latency, seconds), (self.probability, probabilities)):
             self._backlog.extend(
-                (observe, values[first : first + OBSERVATIONS_A_TURN])
+                (distribution.observe_all, values[first : first + OBSERVATIONS_A_TURN])
                 for first in range(0, len(values), OBSERVATIONS_A_TURN)
             )
         observed = 0
@@ -185,7 +179,8 @@ class Metrics:
             observe(values)
             observed += len(values)
         if not self._backlog and (directory := os.environ.get(MULTIPROCESS_DIR)):
-            self.probability.save(Path(directory))
+            for distribution in self.distributions:
+                distribution.save(Path(directory))
         return bool(self._backlog)
 
     def start_flushing(self, seconds: float = FLUSH_SECONDS) -> None:
@@ -213,6 +208,7 @@ class Metrics:
         if directory := os.environ.get(MULTIPROCESS_DIR):
             registry = CollectorRegistry()
             MultiProcessCollector(registry, path=directory)
-            registry.register(Gathered(partial(self.probability.gathered, Path(directory))))
+            for distribution in self.distributions:
+                registry.register(Gathered(partial(distribution.gathered, Path(directory))))
             return generate_latest(registry)
         return generate_latest(self.registry)
