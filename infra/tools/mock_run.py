@@ -580,7 +580,10 @@ def _kept(store: Path, stack: str, make: Callable[[], StackRun]) -> StackRun:
         if path.exists():
             return StackRun.from_json(path.read_text())
         run = make()
-        path.write_text(run.to_json())
+        # Whole or absent: a process killed while writing leaves no half a run to read.
+        partial = path.with_suffix(".partial")
+        partial.write_text(run.to_json())
+        partial.replace(path)
         return run
 
 
