@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from infra.config import PROJECT
 from infra.pulumi_internals import Registration, RegistrationMonitor, stack_exports
 from infra.stacks import EVERY
 from infra.tools import stack_config
+from infra.tools.digests import content_digest
 from infra.tools.file_lock import locked
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -587,17 +589,32 @@ def _kept(store: Path, stack: str, make: Callable[[], StackRun]) -> StackRun:
         return run
 
 
-def program_digest(root: Path) -> str:
-    """One digest of the names and contents of every file under PROGRAM_PARTS at `root`."""
-    digest = hashlib.sha256()
+def program_files(root: Path) -> dict[str, bytes]:
+    """Every file the program reads at `root` (PROGRAM_PARTS, without NOT_READ), by name relative to it."""
+    files = {}
     for part in PROGRAM_PARTS:
         top = root / part
-        for path in sorted([top] if top.is_file() else top.rglob("*")):
+        for path in [top] if top.is_file() else top.rglob("*"):
             relative = path.relative_to(root)
             if path.is_file() and not NOT_READ & set(relative.parts):
-                for chunk in (relative.as_posix().encode(), path.read_bytes()):
-                    digest.update(len(chunk).to_bytes(8, "big") + chunk)
-    return digest.hexdigest()
+                files[relative.as_posix()] = path.read_bytes()
+    return files
+
+
+def program_digest(root: Path) -> str:
+    return content_digest(program_files(root))
+
+
+def copy_program(into: Path) -> Path:
+    """This checkout's program alone (PROGRAM_PARTS) at `into`: a checkout to change and run apart."""
+    into.mkdir(parents=True, exist_ok=True)
+    for part in PROGRAM_PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, into / part, ignore=shutil.ignore_patterns(*NOT_READ))
+        else:
+            shutil.copy2(source, into / part)
+    return into
 
 
 def _run_isolated(

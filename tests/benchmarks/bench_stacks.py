@@ -13,7 +13,6 @@ Each figure is the median of several runs; the machine is printed with the resul
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from infra.stacks import ALL
-from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT
+from infra.tools.mock_run import REPO_ROOT, copy_program
 
 REPEATS = 3
 PROJECT_COUNTS = (0, 10, 25, 50)
@@ -64,11 +63,7 @@ def run_python(code: str, root: Path) -> dict:
 
 def checkout_with_projects(count: int, into: Path) -> Path:
     root = into / f"projects-{count}"
-    for part in PROGRAM_PARTS:
-        if (REPO_ROOT / part).is_dir():
-            shutil.copytree(REPO_ROOT / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(REPO_ROOT / part, root / part)
+    copy_program(root)
     project = yaml.safe_load((root / "Pulumi.yaml").read_text())
     project["config"]["projects"]["default"] = [
         {

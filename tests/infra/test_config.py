@@ -15,7 +15,7 @@ import yaml
 from infra import config
 from infra.stacks import BOOTSTRAP
 from infra.tools import stack_config
-from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT
+from infra.tools.mock_run import REPO_ROOT, copy_program
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -431,11 +431,7 @@ def test_isolation_follows_the_stack_files() -> None:
 
 
 def test_program_reports_bad_config_in_one_line_without_traceback(tmp_path: Path) -> None:
-    for part in PROGRAM_PARTS:
-        if (REPO_ROOT / part).is_dir():
-            shutil.copytree(REPO_ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(REPO_ROOT / part, tmp_path / part)
+    copy_program(tmp_path)
     root = checkout(tmp_path, "dev", setter(f"{P}:aksGpuNodeMax", 0))
     completed = subprocess.run(
         [sys.executable, "-m", "infra.tools.mock_run", "--stack", "dev"],

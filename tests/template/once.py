@@ -6,7 +6,6 @@ session's temporary folder, under file locks, instead of per-process fixtures. S
 seconds to make (`made_once_value`: every stack's plain runs, each cluster's render).
 """
 
-import hashlib
 import os
 import pickle
 import shutil
@@ -16,6 +15,7 @@ from typing import TypeVar
 
 import pytest
 
+from infra.tools.digests import content_digest
 from infra.tools.file_lock import locked
 
 # Set by pytest-xdist in each worker; a plain `pytest` run has one process and no such variable.
@@ -50,16 +50,6 @@ def made_once_value(folder: Path, make: Callable[[], T]) -> T:
     """`make()`, made once per session by the first process to ask (made_once) and read back by the others."""
     made = made_once(folder, lambda target: (target / VALUE).write_bytes(pickle.dumps(make())))
     return pickle.loads((made / VALUE).read_bytes())
-
-
-def content_digest(files: Mapping[str, bytes]) -> str:
-    """One digest of names and contents: equal digests, byte-identical inputs."""
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        for part in (name.encode(), files[name]):
-            digest.update(len(part).to_bytes(8, "big"))
-            digest.update(part)
-    return digest.hexdigest()
 
 
 def passes_once(record: Path, check: str, inputs: Mapping[str, bytes], run: Callable[[], None]) -> bool:

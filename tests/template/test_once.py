@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from infra.tools.digests import content_digest
 from infra.tools.file_lock import locked
 from tests.template.environments import environment
-from tests.template.once import content_digest, made_once, made_once_value, passes_once
+from tests.template.once import made_once, made_once_value, passes_once
 
 
 def test_a_check_reruns_unless_the_same_bytes_passed(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ declare exactly what the plain path declares: every stack run afresh, in deploy 
 import base64
 import dataclasses
 import gc
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +15,12 @@ from pulumi.runtime.mocks import MockCallArgs
 from infra.stacks import ENVIRONMENTS, EVERY, SHARED
 from infra.tools import mock_run
 from infra.tools.mock_run import (
-    NOT_READ,
-    PROGRAM_PARTS,
     REPO_ROOT,
     RUN_STORE_VARIABLE,
     DeclaredResource,
     PlatformMocks,
     StackRun,
+    copy_program,
     program_digest,
     run_stack,
     run_stacks,
@@ -133,11 +131,7 @@ def test_a_run_is_kept_in_the_store_and_read_back_from_it(
 
 
 def test_the_store_key_changes_with_any_file_the_program_reads(tmp_path: Path) -> None:
-    for part in PROGRAM_PARTS:
-        if (REPO_ROOT / part).is_dir():
-            shutil.copytree(REPO_ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns(*NOT_READ))
-        else:
-            shutil.copy(REPO_ROOT / part, tmp_path / part)
+    copy_program(tmp_path)
     before = program_digest(tmp_path)
     assert program_digest(REPO_ROOT) == before
     (tmp_path / "infra" / "__pycache__").mkdir()

@@ -1,24 +1,18 @@
 """The offline plan diff on a real change: another checkout whose qa stack file grows the GPU pool."""
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from infra.tools.mock_run import PROGRAM_PARTS, REPO_ROOT, run_stack
+from infra.tools.mock_run import REPO_ROOT, copy_program, run_stack
 from infra.tools.plan_diff import SettingChange, diff_checkouts, diff_runs, render
 
 
 @pytest.fixture(scope="module")
 def grown_gpu_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     checkout = tmp_path_factory.mktemp("checkout")
-    for part in PROGRAM_PARTS:
-        source = REPO_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, checkout / part)
+    copy_program(checkout)
     stack_file = checkout / "Pulumi.qa.yaml"
     before = "mlops-platform:aksGpuNodeMax: 2\n"
     assert before in stack_file.read_text(), "the qa stack file sets the GPU pool size this test changes"
@@ -53,12 +47,7 @@ def test_added_and_removed_resources_are_listed() -> None:
 @pytest.fixture(scope="module")
 def isolated_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
     checkout = tmp_path_factory.mktemp("isolated")
-    for part in PROGRAM_PARTS:
-        source = REPO_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, checkout / part)
+    copy_program(checkout)
     stack_file = checkout / "Pulumi.dev.yaml"
     text = stack_file.read_text()
     gpu_image = next(
