@@ -137,6 +137,9 @@ class Metrics:
             [DROP_REASON_ATTRIBUTE],
             registry=self.registry,
         )
+        # Read once, when the worker makes its metrics (server.py sets it before the workers start): metrics
+        # made before it was set, in the same process, never write into its folder.
+        self.directory = os.environ.get(MULTIPROCESS_DIR)
         # Of the requests answered since the last flush: outcomes, latencies and scored probabilities.
         self._outcomes: list[str] = []
         self._seconds: list[float] = []
@@ -178,9 +181,9 @@ class Metrics:
             observe, values = self._backlog.popleft()
             observe(values)
             observed += len(values)
-        if not self._backlog and (directory := os.environ.get(MULTIPROCESS_DIR)):
+        if not self._backlog and self.directory:
             for distribution in self.distributions:
-                distribution.save(Path(directory))
+                distribution.save(Path(self.directory))
         return bool(self._backlog)
 
     def start_flushing(self, seconds: float = FLUSH_SECONDS) -> None:
@@ -205,7 +208,7 @@ class Metrics:
 
     def exposition(self) -> bytes:
         self.flush()
-        if directory := os.environ.get(MULTIPROCESS_DIR):
+        if directory := self.directory:
             registry = CollectorRegistry()
             MultiProcessCollector(registry, path=directory)
             for distribution in self.distributions:
