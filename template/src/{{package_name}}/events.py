@@ -13,6 +13,5 @@ class Scored(msgspec.Struct, frozen=True, gc=False):
     request_id: str | None
     model_version: str
     records: list[Any]  # payload.Record structs, validated
-    probabilities: list[float]
-    decisions: list[str]
+    outputs: list[Any]  # payload.Prediction structs, a record's each, as /score answers them
     time: float  # when it was answered, seconds since the epoch

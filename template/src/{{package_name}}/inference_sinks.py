@@ -18,7 +18,7 @@
 from typing import Any
 
 from .events import Scored
-from .inference_data import LayoutSink, output_rows
+from .inference_data import LayoutSink
 from .settings import INPUTS_COLLECTION, OUTPUTS_COLLECTION, InferenceDataSettings
 
 
@@ -55,7 +55,7 @@ class CollectorSink:
             rows: list[Any] = [msgspec.structs.asdict(record) for record in request.records]
             context = BasicCorrelationContext(id=request.request_id) if request.request_id else None
             context = self.inputs.collect(pd.DataFrame(rows), context)
-            outputs = [msgspec.structs.asdict(row) for row in output_rows(request)]
+            outputs = [msgspec.structs.asdict(row) for row in request.outputs]
             self.outputs.collect(pd.DataFrame(outputs), context)
 
 

@@ -6,6 +6,7 @@ problem found, named by its field: `{"detail": [{"field": "1.age", "error": "Exp
 """
 
 import re
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -42,6 +43,13 @@ Prediction = msgspec.defstruct(
     "Prediction",
     [(ID.name, str | None), (SCORE.name, float), (DECISION.name, Literal[DECISIONS])],
 )
+
+
+def predictions(records: list[Any], probabilities: list[float], decisions: list[str]) -> list[Any]:
+    """Each record's answer, as /score gives it."""
+    if len(records) == 1:  # the common request, without the cost of mapping over a list
+        return [Prediction(getattr(records[0], ID.name), probabilities[0], decisions[0])]
+    return list(map(Prediction, map(attrgetter(ID.name), records), probabilities, decisions))
 
 
 class ScoreResponse(msgspec.Struct):

@@ -35,8 +35,7 @@ import msgspec
 from . import invocations, oip, payload, scorer
 from .events import Scored
 from .metrics import CONTENT_TYPE, ERROR, REFUSED, SCORED, Metrics
-from .payload import MAX_RECORDS, PayloadError, Prediction, ScoreResponse
-from .schema import ID
+from .payload import MAX_RECORDS, PayloadError, ScoreResponse
 from .settings import CHAMPION, MODEL_NAME, PROJECT, InferenceDataSettings, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -119,8 +118,9 @@ async def read_body(message: MutableMapping[str, Any], receive: Receive) -> byte
 class Protocol:
     """How one scoring route reads a body and writes its answer and its refusals."""
 
-    # From the body to (answer, records); the records' probabilities and decisions come in as lists to fill.
-    answer: Callable[[bytes, list[float], list[str]], tuple[bytes, list[Any]]]
+    # From the body to (answer, records, their predictions when the answer made them); the records'
+    # probabilities and decisions come in as lists to fill.
+    answer: Callable[[bytes, list[float], list[str]], tuple[bytes, list[Any], list[Any] | None]]
     # The status of a body that cannot be scored, and the protocol's error body for (field, error).
     unscorable: int
     error_body: Callable[[str, str], bytes]
@@ -212,6 +212,7 @@ class ScoringService:
         probabilities: list[float] = []
         decisions: list[str] = []
         records: list[Any] = []
+        outputs: list[Any] | None = None
         request_id = None
         try:
             request_id = self._accepted(scope, JSON if protocol.untyped_is_json else b"none")
@@ -223,7 +224,7 @@ class ScoringService:
                     raise too_large()
             else:
                 body = await read_body(message, receive)
-            body, records = protocol.answer(body, probabilities, decisions)
+            body, records, outputs = protocol.answer(body, probabilities, decisions)
             outcome, status = SCORED, 200
         except Refused as refusal:
             outcome, status, headers = REFUSED, refusal.status, refusal.headers
@@ -250,8 +251,10 @@ class ScoringService:
         if self.on_answered is not None:
             self.on_answered(scope["path"], status, started, ended)
         if outcome is SCORED and self.on_scored is not None:
+            if outputs is None:
+                outputs = payload.predictions(records, probabilities, decisions)
             version = self.settings.model_version
-            self.on_scored(Scored(request_id, version, records, probabilities, decisions, time.time()))
+            self.on_scored(Scored(request_id, version, records, outputs, time.time()))
 
     def _accepted(self, scope: Scope, untyped: bytes) -> str | None:
         """The request's id, once the method and the headers allow scoring; Refused otherwise."""
@@ -283,32 +286,26 @@ class ScoringService:
 
     def _score(
         self, body: bytes, probabilities: list[float], decisions: list[str]
-    ) -> tuple[bytes, list[Any]]:
+    ) -> tuple[bytes, list[Any], list[Any]]:
         records = payload.decode(body)
         self._scored(records, probabilities, decisions)
-        # One record, the common request, without the cost of mapping over a list.
-        if len(records) == 1:
-            predictions = [Prediction(getattr(records[0], ID.name), probabilities[0], decisions[0])]
-        else:
-            predictions = [
-                Prediction(getattr(record, ID.name), probability, label)
-                for record, probability, label in zip(records, probabilities, decisions, strict=True)
-            ]
-        return payload.encode(ScoreResponse(self.model_uri, predictions)), records
+        predictions = payload.predictions(records, probabilities, decisions)
+        return payload.encode(ScoreResponse(self.model_uri, predictions)), records, predictions
 
     def _infer(
         self, body: bytes, probabilities: list[float], decisions: list[str]
-    ) -> tuple[bytes, list[Any]]:
+    ) -> tuple[bytes, list[Any], None]:
         request, records = oip.decode(body)
         self._scored(records, probabilities, decisions)
-        return oip.answer(request, MODEL_NAME, self.settings.model_version, probabilities, decisions), records
+        answer = oip.answer(request, MODEL_NAME, self.settings.model_version, probabilities, decisions)
+        return answer, records, None
 
     def _invocations(
         self, body: bytes, probabilities: list[float], decisions: list[str]
-    ) -> tuple[bytes, list[Any]]:
+    ) -> tuple[bytes, list[Any], None]:
         records = invocations.decode(body)
         self._scored(records, probabilities, decisions)
-        return invocations.answer(probabilities), records
+        return invocations.answer(probabilities), records, None
 
     async def _get(self, answer: Callable[[], tuple[int, bytes, bytes]], scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):

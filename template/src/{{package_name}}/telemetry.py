@@ -19,17 +19,22 @@ A span costs the event loop tens of microseconds, a fifth of a one-record reques
 about a millisecond of the worker's one interpreter lock: a fixed share of thousands of requests a second
 halves the throughput (template/bench/LOOP-*.md). So requests are sampled to about a fixed number a
 second, as the Azure Monitor OpenTelemetry distros' rate-limited sampling does (`traces_per_second`,
-default 5; learn.microsoft.com/azure/azure-monitor/app/opentelemetry-sampling): the probability is the
-target rate times a smoothed interval between requests, at most TELEMETRY_SAMPLE_RATE, and every failed
-request (5xx) is kept. It depends on earlier requests only, so weighting each kept span by 1 / probability
-counts the requests without bias: a kept span carries Application Insights' sample rate (`_MS.sampleRate`,
+default 5; learn.microsoft.com/azure/azure-monitor/app/opentelemetry-sampling): at each kept request the
+probability is set to the target rate times the mean interval between the requests since the one kept
+before, at most TELEMETRY_SAMPLE_RATE, and how many requests go by before the next one is kept is drawn
+then (a geometric draw: the same chance for each request as a draw of its own, without a draw a request);
+every failed request (5xx) is kept. The probability depends on earlier requests only, so weighting each
+kept span by 1 / probability counts the requests without bias: a kept span carries Application Insights'
+sample rate (`_MS.sampleRate`,
 in percent, what the exporter's own ApplicationInsightsSampler sets and writes into the envelope's
 `sampleRate`), each stored request has an ItemCount of 100 / rate, and the platform's queries, which sum
 ItemCount, count every request. The exporter's samplers are not used: they hash the trace id in Python,
 as costly as the span itself.
 """
 
+import math
 import random
+import sys
 import time
 
 from opentelemetry import metrics, trace
@@ -55,8 +60,15 @@ from .settings import (
 EXPORT_INTERVAL_MS = 60_000
 # The span attribute the Azure Monitor exporter reads as the item's sample rate, in percent.
 SAMPLE_RATE_ATTRIBUTE = "_MS.sampleRate"
-# The weight of the newest interval between requests in the smoothed one: about the last hundred requests.
-SMOOTHING = 0.01
+
+
+def gap(chance: float) -> int:
+    """How many requests until the next kept one, each kept with `chance`: geometric, at least 1."""
+    if chance >= 1:
+        return 1
+    if chance <= 0:
+        return sys.maxsize  # never
+    return int(math.log(1.0 - random.random()) / math.log1p(-chance)) + 1
 
 
 def resource() -> Resource:
@@ -76,9 +88,10 @@ class Telemetry:
     ):
         self.sample_rate = sample_rate
         self.traces_per_second = traces_per_second
-        # Seconds between requests, smoothed; at first as if they came at the target rate, so a busy worker
-        # keeps about 1 / SMOOTHING spans more while it learns its rate.
-        self.interval = 1.0 / traces_per_second if traces_per_second else 0.0
+        # The chance each request has now, the requests still to go until the next kept one (of `gap`
+        # drawn), and when the last one was kept (perf_counter seconds).
+        self.chance = sample_rate
+        self.skip = self.gap = gap(sample_rate)
         self.last: float | None = None
         self.kept = {SAMPLE_RATE_ATTRIBUTE: 100.0}
         self.tracer_provider = tracer_provider
@@ -131,22 +144,23 @@ class Telemetry:
         return telemetry
 
     def probability(self, now: float) -> float:
-        """The chance that a request answered at `now` (perf_counter seconds) is kept."""
-        if not self.traces_per_second:
+        """The chance of the requests after one kept at `now` (perf_counter seconds). Behind the first one
+        kept there is no interval: the share alone."""
+        last, self.last = self.last, now
+        if not self.traces_per_second or last is None:
             return self.sample_rate
-        if self.last is not None:
-            self.interval += (max(now - self.last, 0.0) - self.interval) * SMOOTHING
-        self.last = now
-        return min(self.sample_rate, self.traces_per_second * self.interval)
+        return min(self.sample_rate, self.traces_per_second * max(now - last, 0.0) / self.gap)
 
     def answered(self, path: str, status: int, started: float, ended: float) -> None:
         """One scoring request as a server span: what Application Insights counts as a request. Sampled;
         a failed request always kept."""
-        probability = self.probability(ended)
         if status < 500:
-            if probability < 1 and random.random() >= probability:
+            self.skip -= 1
+            if self.skip > 0:
                 return
-            rate = {SAMPLE_RATE_ATTRIBUTE: 100.0 * probability}
+            rate = {SAMPLE_RATE_ATTRIBUTE: 100.0 * self.chance}
+            self.chance = self.probability(ended)
+            self.skip = self.gap = gap(self.chance)
         else:
             rate = self.kept
         span = self.tracer.start_span(
