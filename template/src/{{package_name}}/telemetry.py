@@ -58,6 +58,9 @@ from .settings import (
 
 # How often metrics leave for Application Insights (the exporter's default is a minute).
 EXPORT_INTERVAL_MS = 60_000
+# The shortest interval between requests taken as measured: two kept at one instant (or a clock set back)
+# would give a chance of 0, and no request would be kept again.
+SHORTEST_INTERVAL = 1e-6
 # The span attribute the Azure Monitor exporter reads as the item's sample rate, in percent.
 SAMPLE_RATE_ATTRIBUTE = "_MS.sampleRate"
 
@@ -149,7 +152,8 @@ class Telemetry:
         last, self.last = self.last, now
         if not self.traces_per_second or last is None:
             return self.sample_rate
-        return min(self.sample_rate, self.traces_per_second * max(now - last, 0.0) / self.gap)
+        interval = max((now - last) / self.gap, SHORTEST_INTERVAL)
+        return min(self.sample_rate, self.traces_per_second * interval)
 
     def answered(self, path: str, status: int, started: float, ended: float) -> None:
         """One scoring request as a server span: what Application Insights counts as a request. Sampled;
