@@ -312,13 +312,11 @@ class LayoutSink:
     def lines(self, requests: list[Scored]) -> dict[tuple[str, datetime.datetime], bytes]:
         """The JSON lines of some requests, by (collection, hour), made LINES_SLICE requests at a time."""
         hours = {second - second % 3600 for second in set(map(int, map(_time, requests)))}
-        by_hour: dict[int, list[Scored]] = {hour: [] for hour in hours}
-        if len(hours) > 1:  # a batch across the hour: each hour's requests on their own
+        by_hour: dict[int, list[Scored]] = {hours.pop(): requests} if len(hours) == 1 else {}
+        if not by_hour:  # a batch across the hour: each hour's requests on their own
             for request in requests:
                 second = int(request.time)
-                by_hour[second - second % 3600].append(request)
-        else:
-            by_hour = {hour: requests for hour in hours}
+                by_hour.setdefault(second - second % 3600, []).append(request)
         files: dict[tuple[str, datetime.datetime], list[bytes]] = {}
         for hour, group in by_hour.items():
             for first in range(0, len(group), LINES_SLICE):
