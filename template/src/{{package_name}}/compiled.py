@@ -10,7 +10,7 @@ The model's `compiled` artifact (ARTIFACT, in the MLflow folder's artifacts/) ho
   predictor.so                  built from the C code by `python -m <package>.compiled build <model dir>`
 
 The library's interface is the one TL2cgen generates in header.h: `predict(union Entry* row, int
-pred_margin, float* result)` plus getters of the model's shape, and BATCH_CODE's `predict_many`, compiled
+pred_margin, float* result)` plus getters of the model's shape, and BATCH_CODE's BATCH_FUNCTION, compiled
 with it: one call through ctypes costs more than a row's trees, so a request's rows go in one call. A
 `union Entry` holds an `int missing` (-1 for a missing value) or a `float fvalue`, 4 bytes either way; the
 features of a validated record are never missing, so rows are passed as one C float array, bit for bit
@@ -53,16 +53,25 @@ COMPILE_FLAGS = ("-O3", "-fPIC", "-std=c99", "-shared")
 CACHE_VARIABLE = "COMPILED_CACHE_DIR"
 # The service's loop over a request's rows, compiled into every library beside TL2cgen's code (the model's
 # artifact holds the trees only: a library built from an older artifact gets it all the same). TL2cgen's
-# `predict` adds the trees to what `result` holds, so each result starts at zero.
+# `predict` adds the trees to what `result` holds, so each sum starts at zero. Each probability leaves as a
+# double rounded to PROBABILITY_DIGITS in C: a float32 times 10**6 is exact in a double (24 + 14 bits), so
+# `rint` (half to even) of it over 10**6 is, bit for bit, Python's `round(p, 6)` of the same float, which
+# costs more than the trees of one record. The loop's name is its interface (float32 rows in, rounded
+# doubles out): a library built with another loop lacks it and is refused, never read with the wrong type.
 BATCH_SOURCE = "batch.c"
-BATCH_CODE = """#include "header.h"
+BATCH_FUNCTION = "predict_rounded"
+BATCH_CODE = f"""#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "header.h"
 
-void predict_many(const float* rows, int32_t count, int32_t width, float* results) {
-  for (int32_t i = 0; i < count; ++i) {
-    results[i] = 0.0f;
-    predict((union Entry*)(rows + (size_t)i * width), 0, results + i);
-  }
-}
+void {BATCH_FUNCTION}(const float* rows, int32_t count, int32_t width, double* results) {{
+  for (int32_t i = 0; i < count; ++i) {{
+    float sum = 0.0f;
+    predict((union Entry*)(rows + (size_t)i * width), 0, &sum);
+    results[i] = rint((double)sum * 1e{PROBABILITY_DIGITS}) / 1e{PROBABILITY_DIGITS};
+  }}
+}}
 """
 
 
@@ -96,10 +105,16 @@ class Trees:
         self._library = ctypes.PyDLL(str(library))
         self._check_shape()
         self._width = len(features.NAMES)
-        self._predict_many = self._library.predict_many
+        try:
+            self._predict = getattr(self._library, BATCH_FUNCTION)
+        except AttributeError:
+            raise ModelMismatch(
+                f"{library}: built without {BATCH_FUNCTION} (by an older version of this module): build it "
+                f"again with `python -m {__package__}.compiled build <model folder>`"
+            ) from None
         # Addresses of array buffers: building a ctypes array of each row would cost more than its trees.
-        self._predict_many.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p]
-        self._predict_many.restype = None
+        self._predict.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p]
+        self._predict.restype = None
 
     def _check_shape(self) -> None:
         library = self._library
@@ -132,14 +147,18 @@ class Trees:
         for row in rows:
             flat += row
         # One conversion to float32 a request: an array's `extend` a row costs half as much again.
-        inputs = array("f", flat)
+        return self._predicted(array("f", flat))
+
+    def _predicted(self, inputs: array) -> list[float]:
         count = len(inputs) // self._width
-        results = array("f", bytes(4 * count))
-        self._predict_many(inputs.buffer_info()[0], count, self._width, results.buffer_info()[0])
-        return [round(result, PROBABILITY_DIGITS) for result in results]
+        results = array("d", bytes(8 * count))
+        self._predict(inputs.buffer_info()[0], count, self._width, results.buffer_info()[0])
+        return results.tolist()
 
     def probabilities(self, records: Sequence[Sequence]) -> list[float]:
         """Of records given as their values in FEATURE_NAMES order (later values are ignored)."""
+        if len(records) == 1:  # the common request, without the rows' flattening
+            return self._predicted(array("f", features.row(records[0])))
         return self.of_inputs(map(features.row, records))
 
 

@@ -280,7 +280,7 @@ class ScoringService:
         return request_id
 
     def _scored(self, records: list[Any], probabilities: list[float], decisions: list[str]) -> None:
-        rows = [msgspec.structs.astuple(record) for record in records]
+        rows = list(map(msgspec.structs.astuple, records))
         probabilities += self.scorer.probabilities(rows)  # type: ignore[union-attr]
         decisions += map(scorer.decision, probabilities)
 

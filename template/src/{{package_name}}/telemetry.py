@@ -91,10 +91,10 @@ class Telemetry:
     ):
         self.sample_rate = sample_rate
         self.traces_per_second = traces_per_second
-        # The chance each request has now, the requests still to go until the next kept one (of `gap`
-        # drawn), and when the last one was kept (perf_counter seconds).
+        # The chance each request has now, the requests still to go until the next kept one (of the `drawn`
+        # gap), and when the last one was kept (perf_counter seconds).
         self.chance = sample_rate
-        self.skip = self.gap = gap(sample_rate)
+        self.skip = self.drawn = gap(sample_rate)
         self.last: float | None = None
         self.kept = {SAMPLE_RATE_ATTRIBUTE: 100.0}
         self.tracer_provider = tracer_provider
@@ -152,7 +152,7 @@ class Telemetry:
         last, self.last = self.last, now
         if not self.traces_per_second or last is None:
             return self.sample_rate
-        interval = max((now - last) / self.gap, SHORTEST_INTERVAL)
+        interval = max((now - last) / self.drawn, SHORTEST_INTERVAL)
         return min(self.sample_rate, self.traces_per_second * interval)
 
     def answered(self, path: str, status: int, started: float, ended: float) -> None:
@@ -164,7 +164,7 @@ class Telemetry:
                 return
             rate = {SAMPLE_RATE_ATTRIBUTE: 100.0 * self.chance}
             self.chance = self.probability(ended)
-            self.skip = self.gap = gap(self.chance)
+            self.skip = self.drawn = gap(self.chance)
         else:
             rate = self.kept
         span = self.tracer.start_span(
