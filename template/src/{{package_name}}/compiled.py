@@ -54,10 +54,11 @@ CACHE_VARIABLE = "COMPILED_CACHE_DIR"
 # The service's loop over a request's rows, compiled into every library beside TL2cgen's code (the model's
 # artifact holds the trees only: a library built from an older artifact gets it all the same). TL2cgen's
 # `predict` adds the trees to what `result` holds, so each sum starts at zero. Each probability leaves as a
-# double rounded to PROBABILITY_DIGITS in C: a float32 times 10**6 is exact in a double (24 + 14 bits), so
-# `rint` (half to even) of it over 10**6 is, bit for bit, Python's `round(p, 6)` of the same float, which
-# costs more than the trees of one record. The loop's name is its interface (float32 rows in, rounded
-# doubles out): a library built with another loop lacks it and is refused, never read with the wrong type.
+# double rounded to PROBABILITY_DIGITS in C: a float32 times 10**6 is exact in a double (24 + 14 bits; up to
+# 10**12 it would be), so `rint` (half to even) of it over 10**6 is, bit for bit, Python's `round(p, 6)` of
+# the same float, which costs more than the trees of one record. The loop's name is its interface (float32
+# rows in, rounded doubles out): a library built with another loop lacks it and is refused, never read with
+# the wrong type.
 BATCH_SOURCE = "batch.c"
 BATCH_FUNCTION = "predict_rounded"
 BATCH_CODE = f"""#include <math.h>
