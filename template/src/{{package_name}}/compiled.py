@@ -30,6 +30,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from string import Template
 
 from . import features
 
@@ -61,19 +62,20 @@ CACHE_VARIABLE = "COMPILED_CACHE_DIR"
 # the wrong type.
 BATCH_SOURCE = "batch.c"
 BATCH_FUNCTION = "predict_rounded"
-BATCH_CODE = f"""#include <math.h>
+# A template without braces of its own: C has them, and a stamped project keeps none of Jinja's.
+BATCH_CODE = Template("""#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "header.h"
 
-void {BATCH_FUNCTION}(const float* rows, int32_t count, int32_t width, double* results) {{
-  for (int32_t i = 0; i < count; ++i) {{
+void ${function}(const float* rows, int32_t count, int32_t width, double* results) {
+  for (int32_t i = 0; i < count; ++i) {
     float sum = 0.0f;
     predict((union Entry*)(rows + (size_t)i * width), 0, &sum);
-    results[i] = rint((double)sum * 1e{PROBABILITY_DIGITS}) / 1e{PROBABILITY_DIGITS};
-  }}
-}}
-"""
+    results[i] = rint((double)sum * 1e${digits}) / 1e${digits};
+  }
+}
+""").substitute(function=BATCH_FUNCTION, digits=PROBABILITY_DIGITS)
 
 
 class ModelMismatch(RuntimeError):
