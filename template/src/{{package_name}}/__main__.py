@@ -28,6 +28,7 @@ SIMPLE_STEPS = (
     "champion-version",
     "drift-outcome",
     "drift-days",
+    "training-data",
 )
 
 
@@ -84,6 +85,8 @@ def run(args: argparse.Namespace, paths: Paths) -> dict | str:
             return pipeline.drift_outcome(paths)
         case "drift-days":
             return " ".join(pipeline.drift_days(DRIFT_WINDOW_DAYS))
+        case "training-data":  # the Makefile's recipes ask here rather than repeat snapshots.py's rule
+            return str(paths.data.resolve())
         case "export-model":
             return pipeline.export_model(paths, args.version, args.out)
         case "release-tag":
