@@ -1,7 +1,7 @@
 """The compiled path derived from a trained model, at training: TL2cgen writes the trees as C code (through
 treelite, which reads XGBoost, LightGBM and scikit-learn ensembles), the registered model's own pyfunc
-scores probe records for the check, and where a C compiler is present the library is built and verified
-here too (compiled.build). The image build compiles and verifies again, for its own platform.
+scores probe records for the check, and where a C compiler and Python's headers are present the library is
+built and verified here too (compiled.build). The image build compiles and verifies again, for its own platform.
 
 A model that treelite cannot read, or whose compiled trees answer otherwise, gets no compiled artifact:
 the service then serves the pyfunc (scorer.py), and says so when it starts.
@@ -59,11 +59,10 @@ def derive(booster: xgb.Booster, saved_model: Path, target: Path) -> Path | None
         inference.load(str(saved_model)), pd.DataFrame(records, columns=FEATURE_NAMES)
     )
     compiled.Probe(records, expected.tolist()).write(target)
-    if shutil.which(compiled.COMPILER) is None:
-        log.info("no %s here: the compiled path is verified at the image build", compiled.COMPILER)
-        return target
     try:
         compiled.build(target)
+    except compiled.NoToolchain as missing:
+        log.info("%s; the compiled path is built and verified at the image build", missing)
     except compiled.ModelMismatch as mismatch:
         log.warning("no compiled path: %s; the pyfunc serves the model", mismatch)
         shutil.rmtree(target)
