@@ -1,7 +1,8 @@
 """The compiled path derived from a trained model, at training: TL2cgen writes the trees as C code (through
 treelite, which reads XGBoost, LightGBM and scikit-learn ensembles), the registered model's own pyfunc
-scores probe records for the check, and where a C compiler and Python's headers are present the library is
-built and verified here too (compiled.build). The image build compiles and verifies again, for its own platform.
+scores probe records for the check, and where a C compiler and Python's headers are present the library
+is built and verified here too (compiled.build). The image build compiles and verifies again, for its own
+platform.
 
 A model that treelite cannot read, or whose compiled trees answer otherwise, gets no compiled artifact:
 the service then serves the pyfunc (scorer.py), and says so when it starts.
