@@ -1,5 +1,6 @@
 """Stamping projects from this repository's template, as a user does, for the tests and the benchmark."""
 
+import ast
 import contextlib
 import itertools
 import json
@@ -20,8 +21,21 @@ from infra.tools.mock_run import REPO_ROOT
 from tests.user_environment import user_environment
 
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
-# The variable naming a stamped project's cache of compiled trees (its compiled.py CACHE_VARIABLE).
-COMPILED_CACHE = "COMPILED_CACHE_DIR"
+
+
+def template_constant(module: str, name: str) -> Any:
+    """A constant of one of the template's modules, read from its source: the module is the package's and
+    imports it, so it is not imported here."""
+    source = (REPO_ROOT / "template" / "src" / "{{package_name}}" / module).read_text()
+    for statement in ast.parse(source).body:
+        targets = [getattr(target, "id", None) for target in getattr(statement, "targets", [])]
+        if isinstance(statement, ast.Assign) and targets == [name]:
+            return ast.literal_eval(statement.value)
+    raise LookupError(f"no constant {name} in the template's {module}")
+
+
+# The variable naming a stamped project's cache of compiled trees.
+COMPILED_CACHE = template_constant("compiled.py", "CACHE_VARIABLE")
 SLUG = "credit-scoring"
 
 
