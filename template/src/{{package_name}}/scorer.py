@@ -83,7 +83,7 @@ def load(model_uri: str, choice: str = "auto") -> Scorer:
     if choice != "generic":
         try:
             scorer = CompiledScorer(compiled.Trees(library))
-        except (OSError, compiled.ModelMismatch) as reason:
+        except compiled.ModelMismatch as reason:
             if choice == "compiled":
                 raise
             log.info("scorer: generic (the MLflow pyfunc) for %s: no compiled trees (%s)", model_uri, reason)
