@@ -6,9 +6,10 @@ NannyML read the files as they read the collector's:
 
 - files `<endpoint>/<deployment>/<collection>/yyyy/MM/dd/HH/<instance id>.jsonl`, hour by hour (the
   collector's default rolling rate), one JSON object a line;
-- collections `model_inputs` (the validated records) and `model_outputs` (identifier, probability,
-  decision), one line each per request, joined by `correlationid` (the request's `x-request-id` when it
-  sent one, else a fresh UUID; `xrequestid` is what the client sent);
+- collections `model_inputs` (the validated records, as the client sent them: their JSON text, on one
+  line) and `model_outputs` (identifier, probability, decision), one line each per request, joined by
+  `correlationid` (the request's `x-request-id` when it sent one, else an id of the writer's own;
+  `xrequestid` is what the client sent);
 - each line: `specversion`, `id`, `source`, `type`, `datacontenttype`, `time`, `data` (the rows, one object
   a record), `correlationid`, `xrequestid`, `modelversion`, `collectdatatype`, `agent`, as the collector
   writes them; `modelname` is added (the collector's path names the deployment, not the model).
@@ -19,6 +20,13 @@ or Azure ML's collector in Azure: inference_sinks.py). When the queue holds `max
 records are dropped and counted (reason `queue_full`), never waited for; a sink that fails drops its batch
 (`write_error`); on shutdown the writer writes what is left within the time it is given, and counts the rest
 (`shutdown_timeout`). `written + dropped` always equals the records offered after sampling.
+
+The folder sink writes each file whole under a temporary name, syncs it to disk and only then gives it its
+name, so a reader or a crash never meets half a file. The synced pages are then dropped from the page
+cache, and the next file reuses them: a page cache that grows takes fresh memory for every file, which cost
+the writer 3.3 to 5.8 ms of CPU a 2.4 MB file (a full batch) against 0.85 ms on the benchmark machine, a
+virtual machine that hands freed memory back to its host. In a container the page cache also counts against
+the memory limit.
 """
 
 import datetime
@@ -115,6 +123,7 @@ LINES_SLICE = 256
 
 _encoder = msgspec.json.Encoder()
 _records = attrgetter("records")
+_inputs = attrgetter("inputs")
 _outputs = attrgetter("outputs")
 _version = attrgetter("model_version")
 _time = attrgetter("time")
@@ -187,9 +196,12 @@ class EncodedVersions(dict[str, bytes]):
         return encoded
 
 
-def encoded_each(values: list[Any]) -> list[bytes]:
-    """Each value's JSON, in one call. JSON text holds no raw newline, so the lines split exactly."""
-    return _encoder.encode_lines(values).split(b"\n")[:-1]
+def as_rows(text: bytes) -> bytes:
+    """Records' JSON text (one object or an array of them) as an array on one line. JSON allows a raw line
+    break only between tokens, where a space means the same; inside a string it is escaped."""
+    if b"\n" in text or b"\r" in text:
+        text = text.replace(b"\n", b" ").replace(b"\r", b" ")
+    return text if text.lstrip()[:1] == b"[" else b"[" + text + b"]"
 
 
 class InferenceWriter:
@@ -227,7 +239,7 @@ class InferenceWriter:
         """Queues a scored request, or drops and counts it when the queue is full. Never blocks for long."""
         if self.sampled and self.random() >= self.settings.sample_rate:
             return
-        count = len(event.records)
+        count = event.records
         with self.lock:
             pending = self.pending_records + count
             if pending <= self.max_pending_records and not self.closing:
@@ -261,13 +273,11 @@ class InferenceWriter:
     def _write(self, batch: list[Scored]) -> None:
         versions = set(map(_version, batch))
         if len(versions) == 1:  # as a rule: counted without a step in Python a request
-            by_version = {versions.pop(): sum(map(len, map(_records, batch)))}
+            by_version = {versions.pop(): sum(map(_records, batch))}
         else:
             by_version = {}
             for request in batch:
-                by_version[request.model_version] = by_version.get(request.model_version, 0) + len(
-                    request.records
-                )
+                by_version[request.model_version] = by_version.get(request.model_version, 0) + request.records
         try:
             self.sink.store(batch)
         except Exception:
@@ -287,13 +297,14 @@ class InferenceWriter:
             self.thread.join(timeout)
         if self.thread.is_alive():
             for event in self._take():
-                self.counters.dropped(len(event.records), event.model_version, SHUTDOWN_TIMEOUT)
+                self.counters.dropped(event.records, event.model_version, SHUTDOWN_TIMEOUT)
 
 
 class LayoutSink:
-    """Writes a batch as files of the layout through `put(path, content)`: a file per collection and hour."""
+    """Writes a batch as files of the layout through `put(path, pieces)`, a file's content in pieces: a file
+    per collection and hour."""
 
-    def __init__(self, put: Callable[[str, bytes], None], settings: InferenceDataSettings) -> None:
+    def __init__(self, put: Callable[[str, list[bytes]], None], settings: InferenceDataSettings) -> None:
         self.put = put
         self.endpoint, self.deployment = settings.endpoint, settings.deployment
         source = f"{settings.endpoint}/{settings.deployment}"
@@ -309,8 +320,8 @@ class LayoutSink:
         self.requests = 0
         self.versions = EncodedVersions()
 
-    def lines(self, requests: list[Scored]) -> dict[tuple[str, datetime.datetime], bytes]:
-        """The JSON lines of some requests, by (collection, hour), made LINES_SLICE requests at a time."""
+    def lines(self, requests: list[Scored]) -> dict[tuple[str, datetime.datetime], list[bytes]]:
+        """The JSON lines of some requests, by (collection, hour), in pieces of LINES_SLICE requests."""
         hours = {second - second % 3600 for second in set(map(int, map(_time, requests)))}
         by_hour: dict[int, list[Scored]] = {hours.pop(): requests} if len(hours) == 1 else {}
         if not by_hour:  # a batch across the hour: each hour's requests on their own
@@ -322,7 +333,7 @@ class LayoutSink:
             for first in range(0, len(group), LINES_SLICE):
                 for collection, text in self.slice_lines(group[first : first + LINES_SLICE]).items():
                     files.setdefault((collection, at_second(hour)), []).append(text)
-        return {key: b"".join(texts) for key, texts in files.items()}
+        return files
 
     def slice_lines(self, requests: list[Scored]) -> dict[str, bytes]:
         """The lines of some requests of one hour, by collection. Made column by column, each a map over
@@ -344,7 +355,7 @@ class LayoutSink:
                         repeat(pieces[1]),
                         times,
                         repeat(pieces[2]),
-                        encoded_each(list(map(rows, requests))),
+                        data,
                         repeat(pieces[3]),
                         *correlation,
                         repeat(pieces[4]),
@@ -355,9 +366,9 @@ class LayoutSink:
                     )
                 )
             )
-            for collection, pieces, rows in (
-                (INPUTS_COLLECTION, self.inputs_pieces, _records),
-                (OUTPUTS_COLLECTION, self.outputs_pieces, _outputs),
+            for collection, pieces, data in (
+                (INPUTS_COLLECTION, self.inputs_pieces, map(as_rows, map(_inputs, requests))),
+                (OUTPUTS_COLLECTION, self.outputs_pieces, map(_outputs, requests)),
             )
         }
 
@@ -368,15 +379,24 @@ class LayoutSink:
             self.put(f"{folder}/{self.instance}-{self.sequence:06d}.jsonl", lines)
 
 
-def folder_writer(root: Path) -> Callable[[str, bytes], None]:
+# A file's data to disk (its metadata need not be): macOS has fsync only.
+sync = getattr(os, "fdatasync", os.fsync)
+
+
+def folder_writer(root: Path) -> Callable[[str, list[bytes]], None]:
     """Files under a local folder: offline, and what the drift check reads after a download."""
 
-    def put(path: str, content: bytes) -> None:
+    def put(path: str, pieces: list[bytes]) -> None:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        partial.write_bytes(content)
-        partial.replace(target)  # a reader never sees half a file
+        with partial.open("wb") as file:
+            file.writelines(pieces)
+            file.flush()
+            sync(file.fileno())
+            if hasattr(os, "posix_fadvise"):  # Linux; macOS keeps its cache
+                os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        partial.replace(target)
 
     return put
 

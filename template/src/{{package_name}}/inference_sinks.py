@@ -15,10 +15,8 @@
   pandas, on the writer's thread only.
 """
 
-from typing import Any
-
 from .events import Scored
-from .inference_data import LayoutSink
+from .inference_data import LayoutSink, as_rows
 from .settings import INPUTS_COLLECTION, OUTPUTS_COLLECTION, InferenceDataSettings
 
 
@@ -31,8 +29,8 @@ def blob_writer(settings: InferenceDataSettings):
     container = service.get_container_client(settings.blob_container)
     prefix = settings.blob_prefix.strip("/")
 
-    def put(path: str, content: bytes) -> None:
-        container.upload_blob(f"{prefix}/{path}" if prefix else path, content, overwrite=False)
+    def put(path: str, pieces: list[bytes]) -> None:
+        container.upload_blob(f"{prefix}/{path}" if prefix else path, b"".join(pieces), overwrite=False)
 
     return put
 
@@ -52,11 +50,10 @@ class CollectorSink:
         from azureml.ai.monitoring.context import BasicCorrelationContext
 
         for request in batch:
-            rows: list[Any] = [msgspec.structs.asdict(record) for record in request.records]
+            rows = msgspec.json.decode(as_rows(request.inputs))
             context = BasicCorrelationContext(id=request.request_id) if request.request_id else None
             context = self.inputs.collect(pd.DataFrame(rows), context)
-            outputs = [msgspec.structs.asdict(row) for row in request.outputs]
-            self.outputs.collect(pd.DataFrame(outputs), context)
+            self.outputs.collect(pd.DataFrame(msgspec.json.decode(request.outputs)), context)
 
 
 def open_sink(settings: InferenceDataSettings):

@@ -57,6 +57,12 @@ class ScoreResponse(msgspec.Struct):
     predictions: list[Prediction]  # type: ignore[valid-type]
 
 
+def score_response_head(model_uri: str) -> bytes:
+    """A ScoreResponse's JSON up to its predictions: the answer is this, the predictions' JSON array and
+    `}`, so the service encodes the predictions once, for the answer and for the inference data."""
+    return _encoder.encode(ScoreResponse(model_uri, [])).removesuffix(b"[]}")
+
+
 class PayloadError(ValueError):
     """A body that cannot be scored; `detail` is what the client is told."""
 

@@ -35,7 +35,7 @@ import msgspec
 from . import invocations, oip, payload, scorer
 from .events import Scored
 from .metrics import CONTENT_TYPE, ERROR, REFUSED, SCORED, Metrics
-from .payload import MAX_RECORDS, PayloadError, ScoreResponse
+from .payload import MAX_RECORDS, PayloadError
 from .settings import CHAMPION, MODEL_NAME, PROJECT, InferenceDataSettings, Paths, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,9 @@ async def read_body(message: MutableMapping[str, Any], receive: Receive) -> byte
 class Protocol:
     """How one scoring route reads a body and writes its answer and its refusals."""
 
-    # From the body to (answer, records, their predictions when the answer made them); the records'
-    # probabilities and decisions come in as lists to fill.
-    answer: Callable[[bytes, list[float], list[str]], tuple[bytes, list[Any], list[Any] | None]]
+    # From the body to (answer, records, the records' and the predictions' JSON where the answer had them);
+    # the records' probabilities and decisions come in as lists to fill.
+    answer: Callable[[bytes, list[float], list[str]], tuple[bytes, list[Any], bytes | None, bytes | None]]
     # The status of a body that cannot be scored, and the protocol's error body for (field, error).
     unscorable: int
     error_body: Callable[[str, str], bytes]
@@ -153,6 +153,8 @@ class ScoringService:
         # seconds), on the event loop; it only records.
         self.on_answered: Callable[[str, int, float, float], None] | None = None
         self._docs: Any = None
+        # /score's answer up to its predictions; made again when start() resolves the champion's URI.
+        self.score_head = payload.score_response_head(model_uri)
         # The interpreter's switch interval before the production loop changed it, restored on stop.
         self._switch_interval: float | None = None
         self.posts: dict[str, Protocol] = {
@@ -212,8 +214,7 @@ class ScoringService:
         probabilities: list[float] = []
         decisions: list[str] = []
         records: list[Any] = []
-        outputs: list[Any] | None = None
-        request_id = None
+        inputs = outputs = request_id = None
         try:
             request_id = self._accepted(scope, JSON if protocol.untyped_is_json else b"none")
             message = await receive()
@@ -224,7 +225,7 @@ class ScoringService:
                     raise too_large()
             else:
                 body = await read_body(message, receive)
-            body, records, outputs = protocol.answer(body, probabilities, decisions)
+            body, records, inputs, outputs = protocol.answer(body, probabilities, decisions)
             outcome, status = SCORED, 200
         except Refused as refusal:
             outcome, status, headers = REFUSED, refusal.status, refusal.headers
@@ -251,10 +252,12 @@ class ScoringService:
         if self.on_answered is not None:
             self.on_answered(scope["path"], status, started, ended)
         if outcome is SCORED and self.on_scored is not None:
+            if inputs is None:
+                inputs = payload.encode(records)
             if outputs is None:
-                outputs = payload.predictions(records, probabilities, decisions)
+                outputs = payload.encode(payload.predictions(records, probabilities, decisions))
             version = self.settings.model_version
-            self.on_scored(Scored(request_id, version, records, outputs, time.time()))
+            self.on_scored(Scored(request_id, version, len(records), inputs, outputs, time.time()))
 
     def _accepted(self, scope: Scope, untyped: bytes) -> str | None:
         """The request's id, once the method and the headers allow scoring; Refused otherwise."""
@@ -286,26 +289,27 @@ class ScoringService:
 
     def _score(
         self, body: bytes, probabilities: list[float], decisions: list[str]
-    ) -> tuple[bytes, list[Any], list[Any]]:
+    ) -> tuple[bytes, list[Any], bytes, bytes]:
+        """The body, validated, is the records' JSON as the inference data keeps them."""
         records = payload.decode(body)
         self._scored(records, probabilities, decisions)
-        predictions = payload.predictions(records, probabilities, decisions)
-        return payload.encode(ScoreResponse(self.model_uri, predictions)), records, predictions
+        predictions = payload.encode(payload.predictions(records, probabilities, decisions))
+        return self.score_head + predictions + b"}", records, body, predictions
 
     def _infer(
         self, body: bytes, probabilities: list[float], decisions: list[str]
-    ) -> tuple[bytes, list[Any], None]:
+    ) -> tuple[bytes, list[Any], None, None]:
         request, records = oip.decode(body)
         self._scored(records, probabilities, decisions)
         answer = oip.answer(request, MODEL_NAME, self.settings.model_version, probabilities, decisions)
-        return answer, records, None
+        return answer, records, None, None
 
     def _invocations(
         self, body: bytes, probabilities: list[float], decisions: list[str]
-    ) -> tuple[bytes, list[Any], None]:
+    ) -> tuple[bytes, list[Any], None, None]:
         records = invocations.decode(body)
         self._scored(records, probabilities, decisions)
-        return invocations.answer(probabilities), records, None
+        return invocations.answer(probabilities), records, None, None
 
     async def _get(self, answer: Callable[[], tuple[int, bytes, bytes]], scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -374,6 +378,7 @@ class ScoringService:
             mlflow.set_tracking_uri(Paths.from_env().tracking_uri)
             if self.model_uri == CHAMPION:
                 self.model_uri = champion_model_uri()
+        self.score_head = payload.score_response_head(self.model_uri)
         self.scorer = scorer.load(self.model_uri, self.settings.scorer)
         self._drain_on_sigterm()
         self.metrics.start_flushing()
