@@ -15,8 +15,8 @@ class Scored(msgspec.Struct, frozen=True, gc=False):
     request_id: str | None
     model_version: str
     records: int  # how many
-    # The validated records: one JSON object or an array of them, as /score takes them; line breaks allowed
-    # between tokens (inference_data.as_rows makes them a line).
+    # The validated records, a JSON array; line breaks allowed between tokens, as a client sends them
+    # (inference_data.one_line takes them out).
     inputs: bytes
     outputs: bytes  # a JSON array of payload.Prediction, a record's each, as /score answers them
     time: float  # when it was answered, seconds since the epoch

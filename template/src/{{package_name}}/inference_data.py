@@ -196,12 +196,10 @@ class EncodedVersions(dict[str, bytes]):
         return encoded
 
 
-def as_rows(text: bytes) -> bytes:
-    """Records' JSON text (one object or an array of them) as an array on one line. JSON allows a raw line
-    break only between tokens, where a space means the same; inside a string it is escaped."""
-    if b"\n" in text or b"\r" in text:
-        text = text.replace(b"\n", b" ").replace(b"\r", b" ")
-    return text if text.lstrip()[:1] == b"[" else b"[" + text + b"]"
+def one_line(text: bytes) -> bytes:
+    """JSON text on one line. JSON allows a raw line break only between tokens, where a space means the
+    same; inside a string it is escaped."""
+    return text.replace(b"\n", b" ").replace(b"\r", b" ")
 
 
 class InferenceWriter:
@@ -346,8 +344,9 @@ class LayoutSink:
         times = list(map(stamps.__getitem__, seconds))
         correlation, sent = correlations(list(map(_request_id, requests)), digits, self.correlation_prefix)
         versions = list(map(self.versions.__getitem__, map(_version, requests)))
-        return {
-            collection: b"".join(
+
+        def joined(pieces: list[bytes], data: Iterable[bytes]) -> bytes:
+            return b"".join(
                 chain.from_iterable(
                     zip(
                         repeat(pieces[0]),
@@ -366,11 +365,14 @@ class LayoutSink:
                     )
                 )
             )
-            for collection, pieces, data in (
-                (INPUTS_COLLECTION, self.inputs_pieces, map(as_rows, map(_inputs, requests))),
-                (OUTPUTS_COLLECTION, self.outputs_pieces, map(_outputs, requests)),
-            )
-        }
+
+        inputs = joined(self.inputs_pieces, map(_inputs, requests))
+        # The service encodes everything else: only a client's body can hold a raw line break, and one
+        # search of the slice finds it, where a search a body cost the writer a fifth of its time.
+        if inputs.count(b"\n") != len(requests) or b"\r" in inputs:
+            inputs = joined(self.inputs_pieces, map(one_line, map(_inputs, requests)))
+        outputs = joined(self.outputs_pieces, map(_outputs, requests))
+        return {INPUTS_COLLECTION: inputs, OUTPUTS_COLLECTION: outputs}
 
     def store(self, batch: list[Scored]) -> None:
         for (collection, hour), lines in self.lines(batch).items():

@@ -16,7 +16,7 @@
 """
 
 from .events import Scored
-from .inference_data import LayoutSink, as_rows
+from .inference_data import LayoutSink
 from .settings import INPUTS_COLLECTION, OUTPUTS_COLLECTION, InferenceDataSettings
 
 
@@ -50,7 +50,7 @@ class CollectorSink:
         from azureml.ai.monitoring.context import BasicCorrelationContext
 
         for request in batch:
-            rows = msgspec.json.decode(as_rows(request.inputs))
+            rows = msgspec.json.decode(request.inputs)
             context = BasicCorrelationContext(id=request.request_id) if request.request_id else None
             context = self.inputs.collect(pd.DataFrame(rows), context)
             self.outputs.collect(pd.DataFrame(msgspec.json.decode(request.outputs)), context)

@@ -96,13 +96,19 @@ def refusal(message: str) -> PayloadError:
 
 def decode(body: bytes) -> list[Any]:
     """The records of a request body: one record or a list of them."""
+    return decode_array(body)[0]
+
+
+def decode_array(body: bytes) -> tuple[list[Any], bytes]:
+    """The records of a request body and their JSON as an array: the body as it is, a single record's
+    wrapped in brackets."""
     try:
         decoded = _decoder.decode(body)
     except msgspec.ValidationError as error:
         raise refusal(str(error)) from None
     except msgspec.DecodeError as error:
         raise PayloadError("body", f"invalid JSON: {error}") from None
-    return decoded if isinstance(decoded, list) else [decoded]
+    return (decoded, body) if isinstance(decoded, list) else ([decoded], b"[" + body + b"]")
 
 
 def records_from(rows: list[dict[str, Any]]) -> list[Any]:

@@ -291,10 +291,10 @@ class ScoringService:
         self, body: bytes, probabilities: list[float], decisions: list[str]
     ) -> tuple[bytes, list[Any], bytes, bytes]:
         """The body, validated, is the records' JSON as the inference data keeps them."""
-        records = payload.decode(body)
+        records, inputs = payload.decode_array(body)
         self._scored(records, probabilities, decisions)
         predictions = payload.encode(payload.predictions(records, probabilities, decisions))
-        return self.score_head + predictions + b"}", records, body, predictions
+        return self.score_head + predictions + b"}", records, inputs, predictions
 
     def _infer(
         self, body: bytes, probabilities: list[float], decisions: list[str]
