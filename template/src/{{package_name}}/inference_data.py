@@ -37,8 +37,7 @@ import socket
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
-from itertools import chain, repeat
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
@@ -116,10 +115,14 @@ FIELDS = (
 )  # fmt: skip
 # What changes from line to line, JSON text (bytes); of `id`, the number after a prefix.
 VARYING = ("id", "time", "data", "correlationid", "xrequestid", "modelversion")
-# Requests made into lines a slice at a time: a call in C holds the interpreter lock throughout, keeping the
-# worker's requests waiting, and a slice of 256 takes 0.8 ms in all, in several calls (a batch of 2,000 at
-# once held it for milliseconds); smaller slices cost the writer more.
-LINES_SLICE = 256
+# Requests made into lines and written a slice at a time. A call in C holds the interpreter lock throughout,
+# keeping the worker's requests waiting: a batch of 2,000 at once held it for milliseconds. A slice's lines
+# are one allocation, freed once written; at 128 one-record requests (90 kB) the allocator reuses it from
+# one slice to the next, where 256 (180 kB) went past its threshold to map and unmap, a page fault each
+# 4 kB, and smaller slices cost more calls (bench/LOOP-COST.md). A request's number is its slice's number
+# and its place in the slice, two hex digits: the slice's part is text every line of the slice shares.
+LINES_SLICE = 128
+PLACES = [b"%02x" % place for place in range(LINES_SLICE)]
 
 _encoder = msgspec.json.Encoder()
 _records = attrgetter("records")
@@ -129,9 +132,12 @@ _version = attrgetter("model_version")
 _time = attrgetter("time")
 _request_id = attrgetter("request_id")
 
+# A column of a slice's lines: the same text on every line, or a request's each.
+Column = bytes | list[bytes]
+
 
 def id_prefix() -> bytes:
-    """The first 23 characters of a UUID, random per writer: with a 12-digit counter after it, an id a line
+    """The first 23 characters of a UUID, random per writer: with a 12-digit number after it, an id a line
     shaped as the collector's (a uuid4 a line cost as much as the rest of the line)."""
     return str(uuid.uuid4())[:23].encode()
 
@@ -162,6 +168,28 @@ def line_pieces(source: str, collection: str, prefix: bytes) -> list[bytes]:
     return [*pieces, text + b"}\n"]
 
 
+def interleave(columns: list[Column], lines: int) -> bytes:
+    """`lines` lines, each the columns' texts in order. Neighbouring shared texts are joined first, and
+    each column goes into its places of one list by a slice assignment in C: a line costs a few items,
+    however many fields it has, and no step in Python."""
+    merged: list[Column] = []
+    for column in columns:
+        if isinstance(column, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += column
+        else:
+            merged.append(column)
+    width = len(merged)
+    texts = [b""] * (lines * width)
+    for place, column in enumerate(merged):
+        texts[place::width] = [column] * lines if isinstance(column, bytes) else column
+    return b"".join(texts)
+
+
+def shared(texts: list[bytes]) -> Column:
+    """A column as one text when every line has the same."""
+    return texts[0] if texts.count(texts[0]) == len(texts) else texts
+
+
 def at_second(second: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(second, datetime.UTC)
 
@@ -171,19 +199,17 @@ def stamp(second: int) -> bytes:
     return at_second(second).strftime('"%Y-%m-%dT%H:%M:%SZ"').encode()
 
 
-def correlations(
-    sent: list[str | None], digits: list[bytes], prefix: bytes
-) -> tuple[list[Iterable[bytes]], list[Iterable[bytes]]]:
-    """The correlation ids and the clients' request ids of some requests as columns of JSON text: a request
-    that sent no id is correlated by `prefix` and its number (`digits`)."""
+def correlations(sent: list[str | None], number: bytes, prefix: bytes) -> tuple[list[Column], list[Column]]:
+    """The correlation ids and the clients' request ids of a slice's requests as columns of JSON text: a
+    request that sent no id is correlated by `prefix` and its number (the slice's `number`, its place)."""
     if not any(sent):  # a client or a gateway sends an id with every request, or none with any
-        return [repeat(b'"' + prefix + b"-"), digits, repeat(b'"')], [repeat(b'""')]
+        return [b'"%s-%s' % (prefix, number), PLACES[: len(sent)], b'"'], [b'""']
     encoded = list(map(_encoder.encode, sent))  # a missing one is `null` here, replaced below
     if all(sent):
         return [encoded], [encoded]
     own = [
-        each if given else b'"%s-%s"' % (prefix, number)
-        for given, each, number in zip(sent, encoded, digits, strict=True)
+        each if given else b'"%s-%s%s"' % (prefix, number, place)
+        for given, each, place in zip(sent, encoded, PLACES, strict=False)
     ]
     return [own], [[each if given else b'""' for given, each in zip(sent, encoded, strict=True)]]
 
@@ -200,6 +226,19 @@ def one_line(text: bytes) -> bytes:
     """JSON text on one line. JSON allows a raw line break only between tokens, where a space means the
     same; inside a string it is escaped."""
     return text.replace(b"\n", b" ").replace(b"\r", b" ")
+
+
+def inputs_data(requests: list[Scored]) -> list[bytes]:
+    """The requests' records, each on one line. The service encodes everything else: only a client's body
+    can hold a raw line break, and two searches in C of the bodies at once find it (a search a body cost
+    the writer a fifth of its time)."""
+    inputs = list(map(_inputs, requests))
+    bodies = b"".join(inputs)
+    return list(map(one_line, inputs)) if b"\n" in bodies or b"\r" in bodies else inputs
+
+
+def outputs_data(requests: list[Scored]) -> list[bytes]:
+    return list(map(_outputs, requests))
 
 
 class InferenceWriter:
@@ -299,105 +338,98 @@ class InferenceWriter:
 
 
 class LayoutSink:
-    """Writes a batch as files of the layout through `put(path, pieces)`, a file's content in pieces: a file
-    per collection and hour."""
+    """Writes a batch as files of the layout through `put(path, texts)`: a file per collection and hour, its
+    content as texts made one slice of requests at a time while `put` writes them."""
 
-    def __init__(self, put: Callable[[str, list[bytes]], None], settings: InferenceDataSettings) -> None:
+    def __init__(self, put: Callable[[str, Iterator[bytes]], None], settings: InferenceDataSettings) -> None:
         self.put = put
         self.endpoint, self.deployment = settings.endpoint, settings.deployment
         source = f"{settings.endpoint}/{settings.deployment}"
         self.instance = instance_id()
         self.sequence = 0
         # A line's id and the correlation id of a request that sent none: a prefix of their own (random per
-        # writer) and the number of the request, counted by the writer.
-        self.inputs_pieces, self.outputs_pieces = (
-            line_pieces(source, collection, id_prefix())
-            for collection in (INPUTS_COLLECTION, OUTPUTS_COLLECTION)
-        )
+        # writer) and the number of the request: its slice's, counted by the writer, and its place in it.
+        self.collections = [
+            (collection, line_pieces(source, collection, id_prefix()), data)
+            for collection, data in ((INPUTS_COLLECTION, inputs_data), (OUTPUTS_COLLECTION, outputs_data))
+        ]
         self.correlation_prefix = id_prefix()
-        self.requests = 0
+        self.slices = 0
         self.versions = EncodedVersions()
 
-    def lines(self, requests: list[Scored]) -> dict[tuple[str, datetime.datetime], list[bytes]]:
-        """The JSON lines of some requests, by (collection, hour), in pieces of LINES_SLICE requests."""
-        hours = {second - second % 3600 for second in set(map(int, map(_time, requests)))}
-        by_hour: dict[int, list[Scored]] = {hours.pop(): requests} if len(hours) == 1 else {}
-        if not by_hour:  # a batch across the hour: each hour's requests on their own
-            for request in requests:
+    def store(self, batch: list[Scored]) -> None:
+        first, last = int(min(map(_time, batch))), int(max(map(_time, batch)))
+        by_hour: dict[int, list[Scored]] = {}
+        if first - first % 3600 == last - last % 3600:
+            by_hour[first - first % 3600] = batch
+        else:  # a batch across the hour: each hour's requests on their own
+            for request in batch:
                 second = int(request.time)
                 by_hour.setdefault(second - second % 3600, []).append(request)
-        files: dict[tuple[str, datetime.datetime], list[bytes]] = {}
-        for hour, group in by_hour.items():
-            for first in range(0, len(group), LINES_SLICE):
-                for collection, text in self.slice_lines(group[first : first + LINES_SLICE]).items():
-                    files.setdefault((collection, at_second(hour)), []).append(text)
-        return files
+        for hour, requests in by_hour.items():
+            slices = [requests[start : start + LINES_SLICE] for start in range(0, len(requests), LINES_SLICE)]
+            makers = list(map(self.slice_lines, slices))
+            for collection, pieces, data in self.collections:
+                self.sequence += 1
+                folder = hour_folder(self.endpoint, self.deployment, collection, at_second(hour))
+                texts = (lines(pieces, data(group)) for lines, group in zip(makers, slices, strict=True))
+                self.put(f"{folder}/{self.instance}-{self.sequence:06d}.jsonl", texts)
 
-    def slice_lines(self, requests: list[Scored]) -> dict[str, bytes]:
-        """The lines of some requests of one hour, by collection. Made column by column, each a map over
-        callables in C, and joined with the fixed text around them in one go: a step in Python a request
-        cost the writer more than everything else it does."""
-        first, self.requests = self.requests, self.requests + len(requests)
-        digits = list(map(b"%012x".__mod__, range(first, self.requests)))
-        seconds = list(map(int, map(_time, requests)))
-        stamps = {second: stamp(second) for second in set(seconds)}
-        times = list(map(stamps.__getitem__, seconds))
-        correlation, sent = correlations(list(map(_request_id, requests)), digits, self.correlation_prefix)
-        versions = list(map(self.versions.__getitem__, map(_version, requests)))
+    def slice_lines(self, requests: list[Scored]) -> Callable[[list[bytes], list[bytes]], bytes]:
+        """What makes the lines of at most LINES_SLICE requests of one hour, given a collection's pieces and
+        the requests' data, column by column: a step in Python a request cost the writer more than
+        everything else it does."""
+        self.slices += 1
+        number = b"%010x" % self.slices
+        places = PLACES[: len(requests)]
+        moments = list(map(_time, requests))
+        first, last = int(min(moments)), int(max(moments))
+        if first == last:  # as a rule: a slice is a few milliseconds of traffic
+            times: Column = stamp(first)
+        else:
+            seconds = list(map(int, moments))
+            stamps = {second: stamp(second) for second in set(seconds)}
+            times = list(map(stamps.__getitem__, seconds))
+        correlation, sent = correlations(list(map(_request_id, requests)), number, self.correlation_prefix)
+        versions = shared(list(map(self.versions.__getitem__, map(_version, requests))))
 
-        def joined(pieces: list[bytes], data: Iterable[bytes]) -> bytes:
-            return b"".join(
-                chain.from_iterable(
-                    zip(
-                        repeat(pieces[0]),
-                        digits,
-                        repeat(pieces[1]),
-                        times,
-                        repeat(pieces[2]),
-                        data,
-                        repeat(pieces[3]),
-                        *correlation,
-                        repeat(pieces[4]),
-                        *sent,
-                        repeat(pieces[5]),
-                        versions,
-                        repeat(pieces[6]),
-                    )
-                )
-            )
+        def lines(pieces: list[bytes], data: list[bytes]) -> bytes:
+            columns = [pieces[0] + number, places, pieces[1], times, pieces[2], data, pieces[3], *correlation]
+            columns += [pieces[4], *sent, pieces[5], versions, pieces[6]]
+            return interleave(columns, len(requests))
 
-        inputs = joined(self.inputs_pieces, map(_inputs, requests))
-        # The service encodes everything else: only a client's body can hold a raw line break, and one
-        # search of the slice finds it, where a search a body cost the writer a fifth of its time.
-        if inputs.count(b"\n") != len(requests) or b"\r" in inputs:
-            inputs = joined(self.inputs_pieces, map(one_line, map(_inputs, requests)))
-        outputs = joined(self.outputs_pieces, map(_outputs, requests))
-        return {INPUTS_COLLECTION: inputs, OUTPUTS_COLLECTION: outputs}
-
-    def store(self, batch: list[Scored]) -> None:
-        for (collection, hour), lines in self.lines(batch).items():
-            self.sequence += 1
-            folder = hour_folder(self.endpoint, self.deployment, collection, hour)
-            self.put(f"{folder}/{self.instance}-{self.sequence:06d}.jsonl", lines)
+        return lines
 
 
 # A file's data to disk (its metadata need not be): macOS has fsync only.
 sync = getattr(os, "fdatasync", os.fsync)
 
 
-def folder_writer(root: Path) -> Callable[[str, list[bytes]], None]:
+def write_all(descriptor: int, text: bytes) -> None:
+    """A regular file takes a whole write but for an error, which the next write raises."""
+    while text:
+        text = text[os.write(descriptor, text) :]
+
+
+def folder_writer(root: Path) -> Callable[[str, Iterable[bytes]], None]:
     """Files under a local folder: offline, and what the drift check reads after a download."""
 
-    def put(path: str, pieces: list[bytes]) -> None:
+    def put(path: str, texts: Iterable[bytes]) -> None:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        with partial.open("wb") as file:
-            file.writelines(pieces)
-            file.flush()
-            sync(file.fileno())
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            for text in texts:
+                write_all(descriptor, text)
+            sync(descriptor)
             if hasattr(os, "posix_fadvise"):  # Linux; macOS keeps its cache
-                os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+        except BaseException:
+            partial.unlink()
+            raise
+        finally:
+            os.close(descriptor)
         partial.replace(target)
 
     return put

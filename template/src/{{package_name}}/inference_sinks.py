@@ -15,6 +15,8 @@
   pandas, on the writer's thread only.
 """
 
+from collections.abc import Iterable
+
 from .events import Scored
 from .inference_data import LayoutSink
 from .settings import INPUTS_COLLECTION, OUTPUTS_COLLECTION, InferenceDataSettings
@@ -29,8 +31,8 @@ def blob_writer(settings: InferenceDataSettings):
     container = service.get_container_client(settings.blob_container)
     prefix = settings.blob_prefix.strip("/")
 
-    def put(path: str, pieces: list[bytes]) -> None:
-        container.upload_blob(f"{prefix}/{path}" if prefix else path, b"".join(pieces), overwrite=False)
+    def put(path: str, texts: Iterable[bytes]) -> None:
+        container.upload_blob(f"{prefix}/{path}" if prefix else path, b"".join(texts), overwrite=False)
 
     return put
 
