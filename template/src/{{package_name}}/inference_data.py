@@ -116,7 +116,7 @@ FIELDS = (
 # What changes from line to line, JSON text (bytes); of `id`, the number after a prefix.
 VARYING = ("id", "time", "data", "correlationid", "xrequestid", "modelversion")
 # Requests made into lines and written a slice at a time. A call in C holds the interpreter lock throughout,
-# keeping the worker's requests waiting: a batch of 2,000 at once held it for milliseconds. A slice's lines
+# keeping the worker's requests waiting: a whole batch at once held it for milliseconds. A slice's lines
 # are one allocation, freed once written; at 128 one-record requests (90 kB) the allocator reuses it from
 # one slice to the next, where 256 (180 kB) went past its threshold to map and unmap, a page fault each
 # 4 kB, and smaller slices cost more calls (bench/LOOP-COST.md). A request's number is its slice's number
