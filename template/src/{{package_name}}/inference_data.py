@@ -15,11 +15,12 @@ NannyML read the files as they read the collector's:
   writes them; `modelname` is added (the collector's path names the deployment, not the model).
 
 The request only offers its Scored event to a bounded queue (`offer`, on the event loop: a lock, an append);
-a writer thread turns batches into lines and hands them to a sink (a folder here and in tests, Azure Blob
-or Azure ML's collector in Azure: inference_sinks.py). When the queue holds `max_pending_records`, a request's
-records are dropped and counted (reason `queue_full`), never waited for; a sink that fails drops its batch
-(`write_error`); on shutdown the writer writes what is left within the time it is given, and counts the rest
-(`shutdown_timeout`). `written + dropped` always equals the records offered after sampling.
+a writer thread turns batches into lines, a slice of requests at a time, and hands them to a sink as it
+makes them (a folder here and in tests, Azure Blob or Azure ML's collector in Azure: inference_sinks.py).
+When the queue holds `max_pending_records`, a request's records are dropped and counted (reason
+`queue_full`), never waited for; a sink that fails drops its batch (`write_error`); on shutdown the writer
+writes what is left within the time it is given, and counts the rest (`shutdown_timeout`).
+`written + dropped` always equals the records offered after sampling.
 
 The folder sink writes each file whole under a temporary name, syncs it to disk and only then gives it its
 name, so a reader or a crash never meets half a file. The synced pages are then dropped from the page
