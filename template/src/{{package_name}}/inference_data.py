@@ -210,7 +210,7 @@ def correlations(sent: list[str | None], number: bytes, prefix: bytes) -> tuple[
         return [encoded], [encoded]
     own = [
         each if given else b'"%s-%s%s"' % (prefix, number, place)
-        for given, each, place in zip(sent, encoded, PLACES, strict=False)
+        for given, each, place in zip(sent, encoded, PLACES[: len(sent)], strict=True)
     ]
     return [own], [[each if given else b'""' for given, each in zip(sent, encoded, strict=True)]]
 
@@ -407,7 +407,8 @@ sync = getattr(os, "fdatasync", os.fsync)
 
 
 def write_all(descriptor: int, text: bytes) -> None:
-    """A regular file takes a whole write but for an error, which the next write raises."""
+    """All of `text`: a write may take only part of it (POSIX write(2)), and the next one takes the rest
+    or raises the error that stopped the first."""
     while text:
         text = text[os.write(descriptor, text) :]
 
