@@ -25,9 +25,8 @@ writes what is left within the time it is given, and counts the rest (`shutdown_
 The folder sink writes each file whole under a temporary name, syncs it to disk and only then gives it its
 name, so a reader or a crash never meets half a file. The synced pages are then dropped from the page
 cache, and the next file reuses them: a page cache that grows takes fresh memory for every file, which cost
-the writer 3.3 to 5.8 ms of CPU a 2.4 MB file (a full batch) against 0.85 ms on the benchmark machine, a
-virtual machine that hands freed memory back to its host. In a container the page cache also counts against
-the memory limit.
+the writer 3.3 to 5.8 ms of CPU a 2.4 MB file against 0.85 ms on the benchmark machine, a virtual machine
+that hands freed memory back to its host. In a container the page cache also counts against the memory limit.
 """
 
 import datetime
