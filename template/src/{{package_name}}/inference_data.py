@@ -282,7 +282,8 @@ class InferenceWriter:
         return self
 
     def offer(self, event: Scored) -> None:
-        """Queues a scored request, or drops and counts it when the queue is full. Never blocks for long."""
+        """Queues a scored request, or drops and counts it when the queue is full. Never blocks for long.
+        One thread offers, the service's event loop: `offered` has no other writer."""
         if self.sampled and self.random() >= self.settings.sample_rate:
             return
         count = event.records
